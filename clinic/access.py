@@ -1,0 +1,119 @@
+"""THE access policy: which patients, sessions and recordings a user may see.
+
+Every surface (pages, API, websockets, file and PDF downloads, admin) asks this module, so that one
+rule decides everywhere. Group membership sets the *scope* of objects:
+
+- a superuser sees everything;
+- a clinic manager and a researcher see their whole clinic (a researcher pseudonymised: the
+  researcher group lacks ``patients.view_identifying_data``);
+- a therapist sees the patients assigned to them, and those patients' sessions and recordings;
+- anyone else sees nothing.
+
+Model permissions (from groups, edited in admin) decide the *actions*. An object outside one's
+scope answers 404; an object in scope without the permission for the action answers 403.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from clinic.roles import CLINIC_MANAGER, RESEARCHER, THERAPIST
+
+
+class Scope(enum.Enum):
+    NONE = "none"
+    ASSIGNED = "assigned"
+    CLINIC = "clinic"
+    ALL = "all"
+
+
+def scope_of(user) -> Scope:
+    """The widest scope any of the user's roles gives; cached on the user for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope.NONE
+    cached = getattr(user, "_myoclinic_scope", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        scope = Scope.ALL
+    elif user.clinic_id is None:
+        scope = Scope.NONE
+    else:
+        groups = set(user.groups.values_list("name", flat=True))
+        if groups & {CLINIC_MANAGER, RESEARCHER}:
+            scope = Scope.CLINIC
+        elif THERAPIST in groups:
+            scope = Scope.ASSIGNED
+        else:
+            scope = Scope.NONE
+    user._myoclinic_scope = scope
+    return scope
+
+
+def can_see_identity(user) -> bool:
+    """Names, MRN and birth date are shown only with this permission (researchers lack it)."""
+    return scope_of(user) is not Scope.NONE and user.has_perm("patients.view_identifying_data")
+
+
+def patients_visible_to(user, queryset=None):
+    from patients.models import Patient
+
+    qs = Patient.objects.all() if queryset is None else queryset
+    scope = scope_of(user)
+    if scope is Scope.ALL:
+        return qs
+    if scope is Scope.CLINIC:
+        return qs.filter(clinic_id=user.clinic_id)
+    if scope is Scope.ASSIGNED:
+        return qs.filter(clinic_id=user.clinic_id, therapists=user)
+    return qs.none()
+
+
+def sessions_visible_to(user, queryset=None):
+    from sessions.models import TherapySession
+
+    qs = TherapySession.objects.all() if queryset is None else queryset
+    return qs.filter(patient__in=patients_visible_to(user))
+
+
+def recordings_visible_to(user, queryset=None):
+    from sessions.models import Recording
+
+    qs = Recording.objects.all() if queryset is None else queryset
+    return qs.filter(session__patient__in=patients_visible_to(user))
+
+
+def require_perm(user, perm: str) -> None:
+    """Raise PermissionDenied (403) unless the user holds ``perm``."""
+    if not user.has_perm(perm):
+        raise PermissionDenied(f"Missing permission: {perm}")
+
+
+def get_visible_or_404(queryset, *, user, perm: str | None = None, **lookup):
+    """Fetch one object in the user's scope (404 otherwise), then check ``perm`` (403).
+
+    ``queryset`` must already be narrowed by one of the ``*_visible_to`` functions.
+    """
+    try:
+        obj = queryset.get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404("Not found.") from exc
+    except (ValueError, TypeError) as exc:  # a malformed id in the URL or query
+        raise Http404("Not found.") from exc
+    if perm is not None:
+        require_perm(user, perm)
+    return obj
+
+
+def age_band(born: date | None, *, today: date | None = None) -> str:
+    """Ten-year age band ("60-69") that researchers see instead of a birth date."""
+    if born is None:
+        return "unknown"
+    today = today or date.today()  # noqa: DTZ011 - a calendar date, the local day is right
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    low = (years // 10) * 10
+    return f"{low}-{low + 9}"

@@ -1,0 +1,6 @@
+"""Settings for running on one machine: the embedded defaults, debug on unless told otherwise."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)

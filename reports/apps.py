@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """PDF session and progress reports (WeasyPrint)."""
+
+    name = "reports"

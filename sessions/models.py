@@ -1,0 +1,139 @@
+"""Therapy sessions and their recordings (C3D files in private storage)."""
+
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import Voidable, VoidableQuerySet
+from patients.models import Patient
+
+
+def private_storage():
+    """Recordings never get a public URL: downloads go through an access-checked view."""
+    return storages["private"]
+
+
+def recording_upload_to(instance, filename):
+    # Stored under an opaque name: the original name is kept on the row, not in the path.
+    return f"recordings/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.c3d"
+
+
+class TherapySessionQuerySet(VoidableQuerySet):
+    def visible_to(self, user):
+        from clinic.access import sessions_visible_to
+
+        return sessions_visible_to(user, self)
+
+
+class TherapySession(Voidable):
+    """One visit: the patient plays several game rounds, each one a recording."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="therapy_sessions",
+        null=True,
+        blank=True,
+    )
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    notes = models.TextField(blank=True)
+    rpe = models.PositiveSmallIntegerField(
+        "RPE (Borg CR-10)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text="Rating of perceived exertion after the session, 0-10.",
+    )
+    bfr_pressure_pct_aop = models.DecimalField(
+        "BFR cuff pressure (% AOP)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(150)],
+        help_text="Blood-flow-restriction cuff pressure, % of arterial occlusion pressure.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TherapySessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        permissions = [("void_therapysession", "Can void therapy sessions")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rpe__isnull=True) | models.Q(rpe__lte=10), name="rpe_0_10"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.code} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("sessions:detail", args=[self.pk])
+
+
+class RecordingQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from clinic.access import recordings_visible_to
+
+        return recordings_visible_to(user, self)
+
+
+class Recording(models.Model):
+    """One C3D file (one game round) of a session, and where its analysis stands."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        LIVE = "live", "Live stream"
+        API = "api", "API"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    session = models.ForeignKey(TherapySession, on_delete=models.PROTECT, related_name="recordings")
+    file = models.FileField(storage=private_storage, upload_to=recording_upload_to, max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.PositiveBigIntegerField()
+    original_name = models.CharField(max_length=255)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    failure_reason = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RecordingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        permissions = [("download_recording", "Can download recording files")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "sha256"], name="recording_unique_file_per_session"
+            ),
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse("sessions:recording", args=[self.pk])
