@@ -35,6 +35,8 @@ INITIAL_PERMISSIONS = {
         "patients.assign_therapists",
         "therapy_sessions.void_therapysession",
         "clinic.view_user",
+        "clinic.add_user",
+        "clinic.change_user",
         "clinic.view_clinic",
     ],
     RESEARCHER: _VIEW,
