@@ -1,0 +1,133 @@
+"""The one smoke test of the embedded defaults (SQLite, in-memory layer, in-process tasks).
+
+Everything else in the suite runs on PostgreSQL and Redis. This runs what the README's first
+command runs, in subprocesses with no DATABASE_URL or REDIS_URL: migrate, seed the demo, start
+Daphne, and log in as the demo therapist.
+"""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+
+DEMO_THERAPIST = "therapist@demo.myoclinic.org"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the documented demo password
+
+
+def embedded_env(var_dir: Path) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", MYOCLINIC_VAR_DIR=str(var_dir))
+    return env
+
+
+def manage(env, *args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url, timeout_s=30.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=5)  # noqa: S310 - loopback URL we built
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_the_embedded_defaults_run_the_demo_on_sqlite(tmp_path):
+    env = embedded_env(tmp_path / "var")
+    manage(env, "migrate", "--noinput")
+    first = manage(env, "seed_demo").stdout
+    assert DEMO_THERAPIST in first
+    manage(env, "seed_demo")  # idempotent
+    assert (tmp_path / "var" / "db.sqlite3").is_file()
+
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - fixed argv
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        health = wait_for(f"{base}/healthz")
+        assert health.status == 200
+
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        login_page = opener.open(f"{base}/accounts/login/").read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "login": DEMO_THERAPIST, "password": DEMO_PASSWORD}
+        ).encode()
+        request = urllib.request.Request(
+            f"{base}/accounts/login/", data=form, headers={"Referer": f"{base}/accounts/login/"}
+        )
+        dashboard = opener.open(request)
+        assert dashboard.url.rstrip("/") == base
+        body = dashboard.read().decode()
+        assert "Log out" in body or "Sign out" in body
+    finally:
+        server.terminate()
+        try:
+            _, stderr = server.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            stderr = b""
+    assert b"Traceback" not in stderr, stderr.decode()[-2000:]
+
+
+@pytest.mark.parametrize("module", ["config.settings.test"])
+def test_the_suite_refuses_sqlite(module, tmp_path):
+    env = embedded_env(tmp_path / "var")
+    env["DJANGO_SETTINGS_MODULE"] = module
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "runs on PostgreSQL and Redis" in result.stderr
