@@ -25,3 +25,6 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+# `manage.py seed_demo` writes accounts with published passwords: never on a real deployment
+# unless explicitly allowed (a demo server).
+SEED_DEMO_ALLOWED = env.bool("SEED_DEMO_ALLOWED", default=False)
