@@ -141,3 +141,67 @@ class Voidable(models.Model):
         self.voided_by = by
         self.void_reason = reason.strip()
         self.save(update_fields=["voided_at", "voided_by", "void_reason"])
+
+
+def default_channel_map():
+    """The game's channels: CH1 on the left quadriceps, CH2 on the right."""
+    return {"CH1": "left quadriceps", "CH2": "right quadriceps"}
+
+
+class ClinicSettingsQuerySet(models.QuerySet):
+    def current_for(self, clinic):
+        """The newest version for ``clinic``, or None when the clinic never saved any."""
+        return self.filter(clinic=clinic).order_by("-version").first()
+
+
+class ClinicSettings(models.Model):
+    """One version of a clinic's protocol defaults and scoring weights; the newest applies.
+
+    Rows are never edited: managers save a new version, so every analysis can say which
+    defaults it used and earlier versions stay readable. A clinic with no row uses the GHOSTLY+
+    defaults below.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="settings_versions")
+    version = models.PositiveIntegerField()
+    contractions_per_round = models.PositiveSmallIntegerField(default=12)
+    target_pct_mvc = models.FloatField("target % MVC", default=75.0)
+    hold_s = models.FloatField("hold duration (s)", default=2.0)
+    rounds_per_session = models.PositiveSmallIntegerField(default=3)
+    sessions_per_week = models.PositiveSmallIntegerField(default=5)
+    programme_weeks = models.PositiveSmallIntegerField(default=2)
+    scoring_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Component weights, e.g. {"compliance": 0.5, "symmetry": 0.2, "effort": 0.2, '
+        '"game": 0.1}; empty = the numeric core defaults.',
+    )
+    bfr_safe_low_pct_aop = models.FloatField("BFR safe band low (% AOP)", default=45.0)
+    bfr_safe_high_pct_aop = models.FloatField("BFR safe band high (% AOP)", default=55.0)
+    game_score_max = models.FloatField(null=True, blank=True)
+    channel_map = models.JSONField(
+        default=default_channel_map,
+        blank=True,
+        help_text='Channel label to muscle, e.g. {"CH1": "left quadriceps"}.',
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicSettingsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["clinic", "-version"]
+        verbose_name = "clinic settings"
+        verbose_name_plural = "clinic settings"
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "version"], name="clinic_settings_version"),
+            models.CheckConstraint(
+                condition=models.Q(bfr_safe_low_pct_aop__lte=models.F("bfr_safe_high_pct_aop")),
+                name="clinic_settings_bfr_band_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.clinic} settings v{self.version}"

@@ -41,3 +41,28 @@ INITIAL_PERMISSIONS = {
     ],
     RESEARCHER: _VIEW,
 }
+
+# Added with the recording pipeline (MVC calibrations, protocols, clinic settings, results).
+# Kept apart from INITIAL_PERMISSIONS on purpose: migration clinic/0002 grants that dict before
+# these models exist; patients/0003_pipeline_role_permissions grants these (its own frozen copy).
+_PIPELINE_VIEW = [
+    "patients.view_mvccalibration",
+    "patients.view_patientprotocol",
+    "clinic.view_clinicsettings",
+    "analysis.view_recordinganalysis",
+]
+_PIPELINE_CLINICAL_WORK = [
+    *_PIPELINE_VIEW,
+    "patients.add_mvccalibration",
+    "patients.add_patientprotocol",
+    "patients.change_patientprotocol",
+]
+PIPELINE_PERMISSIONS = {
+    THERAPIST: _PIPELINE_CLINICAL_WORK,
+    CLINIC_MANAGER: [*_PIPELINE_CLINICAL_WORK, "clinic.add_clinicsettings"],
+    RESEARCHER: _PIPELINE_VIEW,
+}
+# Everything each role starts with today.
+ROLE_PERMISSIONS = {
+    role: [*INITIAL_PERMISSIONS[role], *PIPELINE_PERMISSIONS[role]] for role in ROLE_GROUPS
+}

@@ -1,9 +1,13 @@
-"""Patients and their assignment to therapists."""
+"""Patients, their assignment to therapists, MVC calibrations and protocol overrides."""
+
+import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import Clinic, Voidable, VoidableQuerySet
 
@@ -81,3 +85,118 @@ class Patient(Voidable):
 
     def get_absolute_url(self):
         return reverse("patients:detail", args=[self.pk])
+
+
+def calibration_upload_to(instance, filename):
+    # Opaque name, like recordings: the original name is not kept in the path.
+    return f"calibrations/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.c3d"
+
+
+def _private_storage():
+    return storages["private"]
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    NONE = "", "Not lateral"
+
+
+class MvcCalibration(models.Model):
+    """One MVC value for a patient's muscle, measured or entered; the newest one applies.
+
+    Rows are never edited: a new calibration adds a row, so the value that produced an older
+    analysis stays visible in the history. The analysis turns the newest row per
+    (patient, muscle, side) into the core's ``mvc`` mapping (analysis.services.mvc_for).
+    """
+
+    class Source(models.TextChoices):
+        CALIBRATION = "calibration", "Calibration recording"
+        ENTERED = "entered", "Entered by the therapist"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="calibrations")
+    muscle = models.CharField(max_length=60, help_text="e.g. quadriceps")
+    side = models.CharField(max_length=5, choices=Side.choices, blank=True, default=Side.LEFT)
+    value_v = models.FloatField(
+        "MVC (V)",
+        validators=[MinValueValidator(1e-9), MaxValueValidator(100.0)],
+        help_text="Maximum voluntary contraction amplitude of the RMS envelope, in volts.",
+    )
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.ENTERED)
+    file = models.FileField(
+        storage=_private_storage,
+        upload_to=calibration_upload_to,
+        max_length=255,
+        blank=True,
+        help_text="The calibration recording, when the value was measured from one.",
+    )
+    sha256 = models.CharField(max_length=64, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["patient", "side", "muscle", "-created_at"]
+        indexes = [models.Index(fields=["patient", "muscle", "side", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value_v__gt=0), name="mvc_value_positive"),
+        ]
+
+    def __str__(self):
+        side = f"{self.side} " if self.side else ""
+        return f"{self.patient.code} {side}{self.muscle}: {self.value_v:.6f} V ({self.source})"
+
+    @property
+    def muscle_key(self):
+        """The core's muscle key, "<side> <muscle>" (e.g. "left quadriceps")."""
+        return f"{self.side} {self.muscle}".strip().lower()
+
+
+class PatientProtocol(models.Model):
+    """This patient's deviations from the clinic defaults (ClinicSettings); blank = default.
+
+    One row per patient. ``analysis.services.effective_protocol`` merges it over the clinic's
+    newest settings to build the numeric core's ScoringConfig.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="protocol")
+    contractions_per_round = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    target_pct_mvc = models.FloatField(
+        "target % MVC",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1.0), MaxValueValidator(200.0)],
+    )
+    hold_s = models.FloatField(
+        "hold duration (s)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(60.0)],
+    )
+    rounds_per_session = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    sessions_per_week = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(21)]
+    )
+    programme_weeks = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(520)]
+    )
+    scoring_weights = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='Component weights, e.g. {"compliance": 0.5, "symmetry": 0.2, "effort": 0.2, '
+        '"game": 0.1}; empty = the clinic default.',
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Protocol of {self.patient.code}"

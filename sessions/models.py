@@ -111,6 +111,15 @@ class Recording(models.Model):
         max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     failure_reason = models.TextField(blank=True)
+    # Pipeline bookkeeping (analysis/tasks.py): Celery keeps no delivery count, so the row does.
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker has claimed this recording for analysis."
+    )
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time the analysis task was sent to the broker."
+    )
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
