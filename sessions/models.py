@@ -119,6 +119,9 @@ class Recording(models.Model):
         null=True, blank=True, help_text="Last time the analysis task was sent to the broker."
     )
     processing_started_at = models.DateTimeField(null=True, blank=True)
+    # "<celery task id>:<nonce>" of the current claim: a redelivery of the same message may take
+    # over at once, and only the latest claim may write results (analysis/services.py).
+    claim_token = models.CharField(max_length=100, blank=True, editable=False)
     processed_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

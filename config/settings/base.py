@@ -298,6 +298,29 @@ SPECTACULAR_SETTINGS = {
 C3D_READER_MAX_MEMORY_MB = env.int("C3D_READER_MAX_MEMORY_MB", default=1024)
 C3D_READER_TIMEOUT_S = env.float("C3D_READER_TIMEOUT_S", default=20.0)
 
+# RECORDING PIPELINE (analysis/tasks.py, analysis/services.py, sessions/uploads.py)
+# ------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/tasks.html#Task.acks_late
+# A recording whose analysis was claimed this many times without finishing (the worker was
+# killed or timed out each time) ends `failed` instead of being redelivered forever.
+RECORDING_MAX_ATTEMPTS = env.int("RECORDING_MAX_ATTEMPTS", default=3)
+# Hard and soft time limits of one analysis task (seconds).
+RECORDING_TASK_TIME_LIMIT_S = env.int("RECORDING_TASK_TIME_LIMIT_S", default=180)
+RECORDING_TASK_SOFT_TIME_LIMIT_S = env.int("RECORDING_TASK_SOFT_TIME_LIMIT_S", default=150)
+# The sweeper re-enqueues a recording pending this long since it was last enqueued (the
+# broker was down at upload time), or processing longer than the hard limit plus this margin.
+RECORDING_PENDING_STUCK_AFTER_S = env.int("RECORDING_PENDING_STUCK_AFTER_S", default=60)
+RECORDING_PROCESSING_STUCK_MARGIN_S = env.int("RECORDING_PROCESSING_STUCK_MARGIN_S", default=60)
+# Stateless analysis (nothing stored): a shorter limit, since someone waits for the answer.
+STATELESS_ANALYSIS_TIMEOUT_S = env.float("STATELESS_ANALYSIS_TIMEOUT_S", default=20.0)
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-recordings": {
+        "task": "analysis.tasks.requeue_stuck_recordings",
+        "schedule": env.float("RECORDING_SWEEP_EVERY_S", default=60.0),
+    },
+}
+
 # LOGGING
 # ------------------------------------------------------------------------------
 LOGGING = {
