@@ -1,0 +1,240 @@
+"""Admin for clinics, staff accounts and the audit log.
+
+Superusers manage everything. A clinic manager with ``is_staff`` manages the staff accounts of
+their own clinic: they see only those accounts (never superusers), can only pick their clinic and
+the role groups, and never see ``is_superuser`` or per-user permissions.
+"""
+
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import (
+    BaseUserCreationForm,
+    SetUnusablePasswordMixin,
+    UserChangeForm,
+)
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+
+from clinic.admin_scope import ScopedAdminMixin, audit_register
+from clinic.models import Clinic, User
+from clinic.roles import ROLE_GROUPS
+
+audit_register(Clinic)
+audit_register(User, exclude_fields=["password", "last_login"], m2m_fields={"groups"})
+
+
+class StaffCreationForm(SetUnusablePasswordMixin, BaseUserCreationForm):
+    """New account: email, name, clinic and roles, with or without a password."""
+
+    usable_password = SetUnusablePasswordMixin.create_usable_password_field()
+
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "clinic", "groups")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].required = False
+        self.fields["password2"].required = False
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError("An account with this email address already exists.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("groups") or []
+        if cleaned.get("clinic") is None and any(g.name in ROLE_GROUPS for g in groups):
+            self.add_error("clinic", "Clinic staff must belong to a clinic.")
+        return cleaned
+
+
+class StaffChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = (
+            "email",
+            "password",
+            "full_name",
+            "clinic",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+            "user_permissions",
+        )
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        others = User.objects.exclude(pk=self.instance.pk)
+        if others.filter(email__iexact=email).exists():
+            raise ValidationError("An account with this email address already exists.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("groups") or []
+        is_superuser = cleaned.get("is_superuser", self.instance.is_superuser)
+        if (
+            not is_superuser
+            and "clinic" in cleaned
+            and cleaned["clinic"] is None
+            and any(g.name in ROLE_GROUPS for g in groups)
+        ):
+            self.add_error("clinic", "Clinic staff must belong to a clinic.")
+        return cleaned
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+    form = StaffChangeForm
+    add_form = StaffCreationForm
+    list_display = (
+        "email",
+        "full_name",
+        "clinic",
+        "roles",
+        "is_active",
+        "is_staff",
+        "last_login",
+    )
+    list_filter = (
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        "groups",
+        "is_staff",
+        "is_active",
+    )
+    list_select_related = ("clinic",)
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("full_name", "clinic")}),
+        (
+            "Permissions",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "full_name",
+                    "clinic",
+                    "groups",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    # Only superusers see these; a manager must not escalate anyone (themselves included).
+    superuser_only_fields = ("is_superuser", "user_permissions")
+
+    def scope_queryset(self, request, queryset):
+        queryset = queryset.prefetch_related("groups")
+        user = request.user
+        if user.is_superuser:
+            return queryset
+        if user.clinic_id is None:
+            return queryset.none()
+        return queryset.filter(clinic_id=user.clinic_id, is_superuser=False)
+
+    @admin.display(description="roles")
+    def roles(self, obj):
+        return ", ".join(sorted(g.name for g in obj.groups.all()))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": tuple(
+                        f for f in options["fields"] if f not in self.superuser_only_fields
+                    ),
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            kwargs["queryset"] = Clinic.objects.filter(pk=request.user.clinic_id)
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=ROLE_GROUPS)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # Defence in depth behind the narrowed form: a manager never writes outside their clinic.
+        if not request.user.is_superuser and (
+            obj.is_superuser or obj.clinic_id != request.user.clinic_id
+        ):
+            raise PermissionDenied("Staff accounts can only be managed in your own clinic.")
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Clinic)
+class ClinicAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "code", "is_active", "staff_count", "patient_count", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "code")
+    prepopulated_fields = {"code": ("name",)}
+
+    def scope_queryset(self, request, queryset):
+        queryset = queryset.annotate(
+            _staff=Count("staff", distinct=True), _patients=Count("patients", distinct=True)
+        )
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk=request.user.clinic_id)
+
+    @admin.display(description="staff", ordering="_staff")
+    def staff_count(self, obj):
+        return obj._staff
+
+    @admin.display(description="patients", ordering="_patients")
+    def patient_count(self, obj):
+        return obj._patients
+
+
+class AuditLogEntryAdmin(LogEntryAdmin):
+    """The audit trail holds every change, names included: superusers only."""
+
+    search_fields = ("object_repr", "changes", "actor__email", "actor__full_name")
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+admin.site.unregister(LogEntry)
+admin.site.register(LogEntry, AuditLogEntryAdmin)

@@ -1,0 +1,148 @@
+"""Patient admin, narrowed by the access policy; identity hidden from those who may not see it."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+
+from clinic.access import Scope, patients_visible_to, scope_of
+from clinic.admin_scope import (
+    ScopedAdminMixin,
+    VoidableAdminMixin,
+    VoidedListFilter,
+    audit_register,
+)
+from clinic.models import Clinic, User
+from patients.models import Patient
+
+audit_register(Patient, m2m_fields={"therapists"})
+
+# Shown only to users with patients.view_identifying_data (researchers lack it). Free-text notes
+# count as identifying: they often name the patient or their family.
+IDENTITY_FIELDS = ("first_name", "last_name", "mrn", "date_of_birth", "notes")
+
+
+class PatientAdminForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = (
+            "clinic",
+            "code",
+            "is_active",
+            "first_name",
+            "last_name",
+            "mrn",
+            "date_of_birth",
+            "sex",
+            "diagnosis",
+            "treatment_start",
+            "planned_sessions",
+            "therapists",
+            "notes",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        clinic = cleaned.get("clinic", getattr(self.instance, "clinic", None))
+        therapists = cleaned.get("therapists")
+        if clinic is not None and therapists:
+            foreign = [t for t in therapists if t.clinic_id != clinic.pk]
+            if foreign:
+                self.add_error(
+                    "therapists",
+                    "Therapists must work in the patient's clinic: "
+                    + ", ".join(str(t) for t in foreign),
+                )
+        return cleaned
+
+
+@admin.register(Patient)
+class PatientAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin):
+    form = PatientAdminForm
+    void_permission = "void_patient"
+    actions = ["void_selected"]
+    list_display = ("code", "name", "clinic", "therapist_count", "is_active", "voided")
+    list_filter = (
+        ("clinic", admin.RelatedOnlyFieldListFilter),
+        "is_active",
+        VoidedListFilter,
+        "sex",
+        ("therapists", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("clinic",)
+    search_fields = ("code", "first_name", "last_name", "mrn")
+    filter_horizontal = ("therapists",)
+    readonly_fields = ("voided_at", "voided_by", "void_reason", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("clinic", "code", "is_active")}),
+        ("Identity", {"fields": ("first_name", "last_name", "mrn", "date_of_birth", "sex")}),
+        (
+            "Treatment",
+            {
+                "fields": (
+                    "diagnosis",
+                    "treatment_start",
+                    "planned_sessions",
+                    "therapists",
+                    "notes",
+                )
+            },
+        ),
+        ("Voiding", {"fields": ("voided_at", "voided_by", "void_reason")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def scope_queryset(self, request, queryset):
+        return patients_visible_to(request.user, queryset).annotate(
+            _therapists=Count("therapists", distinct=True)
+        )
+
+    @admin.display(description="name", ordering="last_name")
+    def name(self, obj):
+        return obj.full_name
+
+    @admin.display(description="therapists", ordering="_therapists")
+    def therapist_count(self, obj):
+        return obj._therapists
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if self.shows_identity(request):
+            return shown
+        return tuple(f for f in shown if f != "name")
+
+    def get_search_fields(self, request):
+        return self.search_fields if self.shows_identity(request) else ("code",)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.shows_identity(request):
+            return fieldsets
+        return [
+            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f not in IDENTITY_FIELDS)})
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("patients.assign_therapists"):
+            readonly += ("therapists",)
+        return readonly
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            kwargs["queryset"] = Clinic.objects.filter(pk=request.user.clinic_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "therapists":
+            staff = User.objects.filter(is_active=True, clinic__isnull=False)
+            if not request.user.is_superuser:
+                staff = staff.filter(clinic_id=request.user.clinic_id)
+            kwargs["queryset"] = staff.select_related("clinic")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # A therapist who adds a patient without the right to assign would lose sight of it.
+        if not change and scope_of(request.user) is Scope.ASSIGNED:
+            form.instance.therapists.add(request.user)

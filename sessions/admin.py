@@ -1,0 +1,152 @@
+"""Admin for therapy sessions and recordings, narrowed by the access policy.
+
+Recordings are created by the upload and live pipelines (which store the file, its sha256 and
+size); in admin they are read-only except for the status and failure reason, so that a failed
+analysis can be reset by hand.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+from django.template.defaultfilters import filesizeformat
+
+from clinic.access import patients_visible_to, recordings_visible_to, sessions_visible_to
+from clinic.admin_scope import (
+    ScopedAdminMixin,
+    VoidableAdminMixin,
+    VoidedListFilter,
+    audit_register,
+)
+from clinic.models import User
+from sessions.models import Recording, TherapySession
+
+audit_register(TherapySession)
+audit_register(Recording)
+
+
+class TherapySessionAdminForm(forms.ModelForm):
+    class Meta:
+        model = TherapySession
+        fields = ("patient", "therapist", "started_at", "rpe", "bfr_pressure_pct_aop", "notes")
+
+    def clean(self):
+        cleaned = super().clean()
+        patient, therapist = cleaned.get("patient"), cleaned.get("therapist")
+        if patient is not None and therapist is not None:
+            if therapist.clinic_id != patient.clinic_id:
+                self.add_error("therapist", "The therapist must work in the patient's clinic.")
+        return cleaned
+
+
+@admin.register(TherapySession)
+class TherapySessionAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin):
+    form = TherapySessionAdminForm
+    void_permission = "void_therapysession"
+    actions = ["void_selected"]
+    list_display = (
+        "started_at",
+        "patient",
+        "therapist",
+        "rpe",
+        "bfr_pressure_pct_aop",
+        "recording_count",
+        "voided",
+    )
+    list_display_links = ("started_at", "patient")
+    list_filter = (
+        VoidedListFilter,
+        ("patient__clinic", admin.RelatedOnlyFieldListFilter),
+        ("therapist", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("patient", "therapist")
+    date_hierarchy = "started_at"
+    search_fields = ("patient__code", "patient__first_name", "patient__last_name", "notes")
+    readonly_fields = ("voided_at", "voided_by", "void_reason", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("patient", "therapist", "started_at")}),
+        ("Session facts", {"fields": ("rpe", "bfr_pressure_pct_aop", "notes")}),
+        ("Voiding", {"fields": ("voided_at", "voided_by", "void_reason")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def scope_queryset(self, request, queryset):
+        return sessions_visible_to(request.user, queryset).annotate(
+            _recordings=Count("recordings", distinct=True)
+        )
+
+    @admin.display(description="recordings", ordering="_recordings")
+    def recording_count(self, obj):
+        return obj._recordings
+
+    def get_search_fields(self, request):
+        return self.search_fields if self.shows_identity(request) else ("patient__code",)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.shows_identity(request):
+            return fieldsets
+        # Free-text notes may name the patient: hidden like the patient's identity.
+        return [
+            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f != "notes")})
+            for name, opts in fieldsets
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "patient":
+            kwargs["queryset"] = patients_visible_to(request.user)
+        elif db_field.name == "therapist":
+            staff = User.objects.filter(is_active=True, clinic__isnull=False)
+            if not request.user.is_superuser:
+                staff = staff.filter(clinic_id=request.user.clinic_id)
+            kwargs["queryset"] = staff
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Recording)
+class RecordingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("original_name", "session", "status", "source", "size", "created_at")
+    list_filter = ("status", "source")
+    list_select_related = ("session__patient",)
+    search_fields = ("original_name", "sha256", "session__patient__code")
+    fields = (
+        "session",
+        "original_name",
+        "stored_as",
+        "sha256",
+        "size",
+        "source",
+        "uploaded_by",
+        "status",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = (
+        "session",
+        "original_name",
+        "stored_as",
+        "sha256",
+        "size",
+        "source",
+        "uploaded_by",
+        "created_at",
+        "updated_at",
+    )
+
+    def scope_queryset(self, request, queryset):
+        return recordings_visible_to(request.user, queryset)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="size", ordering="size_bytes")
+    def size(self, obj):
+        return filesizeformat(obj.size_bytes)
+
+    @admin.display(description="stored as")
+    def stored_as(self, obj):
+        # The private file's path, not a link: downloads go through the access-checked view.
+        return obj.file.name
