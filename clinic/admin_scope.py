@@ -96,7 +96,13 @@ class VoidableAdminMixin:
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
             with transaction.atomic():
-                targets = list(queryset.select_for_update().filter(voided_at__isnull=True))
+                # The changelist queryset is annotated (GROUP BY): lock the rows by id instead.
+                ids = list(queryset.values_list("pk", flat=True))
+                targets = list(
+                    self.model._default_manager.select_for_update()
+                    .filter(pk__in=ids, voided_at__isnull=True)
+                    .order_by("pk")
+                )
                 for obj in targets:
                     obj.void(by=request.user, reason=reason)
                     self.log_change(request, obj, f"Voided: {reason}")

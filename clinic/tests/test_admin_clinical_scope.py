@@ -1,0 +1,201 @@
+"""Patients and sessions in admin: choices, searches and forms stay inside the user's scope."""
+
+import pytest
+from django.urls import reverse
+
+from patients.models import Patient
+from sessions.models import Recording, TherapySession
+
+
+@pytest.fixture
+def staff(carol, rita, dave):
+    for user in (carol, rita, dave):
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return {"carol": carol, "rita": rita, "dave": dave}
+
+
+def patient_form(patient, **extra):
+    data = {
+        "clinic": patient.clinic_id,
+        "code": patient.code,
+        "is_active": "on",
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "mrn": patient.mrn,
+        "date_of_birth": "",
+        "sex": patient.sex,
+        "diagnosis": "",
+        "treatment_start": "",
+        "planned_sessions": 10,
+        "therapists": list(patient.therapists.values_list("pk", flat=True)),
+        "notes": "",
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.mark.django_db
+def test_a_manager_cannot_assign_another_clinics_therapist(client, staff, alices_patient, dave):
+    client.force_login(staff["carol"])
+    change = reverse("admin:patients_patient_change", args=[alices_patient.pk])
+    page = client.get(change).content.decode()
+    assert "Dave Elsewhere" not in page
+    response = client.post(change, patient_form(alices_patient, therapists=[dave.pk]))
+    assert response.status_code == 200
+    assert not alices_patient.therapists.filter(pk=dave.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_superuser_cannot_assign_a_therapist_across_clinics_either(
+    client, zoe, alices_patient, dave
+):
+    client.force_login(zoe)
+    change = reverse("admin:patients_patient_change", args=[alices_patient.pk])
+    response = client.post(change, patient_form(alices_patient, therapists=[dave.pk]))
+    assert response.status_code == 200
+    assert "must work in the patient&#x27;s clinic" in response.content.decode()
+    assert not alices_patient.therapists.filter(pk=dave.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_manager_reassigns_within_the_clinic(client, staff, alices_patient, bob):
+    client.force_login(staff["carol"])
+    change = reverse("admin:patients_patient_change", args=[alices_patient.pk])
+    response = client.post(change, patient_form(alices_patient, therapists=[bob.pk]))
+    assert response.status_code == 302
+    assert list(alices_patient.therapists.all()) == [bob]
+
+
+@pytest.mark.django_db
+def test_a_manager_cannot_move_a_patient_to_another_clinic(client, staff, alices_patient, south):
+    client.force_login(staff["carol"])
+    change = reverse("admin:patients_patient_change", args=[alices_patient.pk])
+    response = client.post(change, patient_form(alices_patient, clinic=south.pk))
+    assert response.status_code == 200
+    alices_patient.refresh_from_db()
+    assert alices_patient.clinic.code == "north"
+
+
+@pytest.mark.django_db
+def test_a_therapist_cannot_change_assignments_but_keeps_patients_they_add(
+    client, staff, daves_patient
+):
+    dave = staff["dave"]
+    client.force_login(dave)
+    page = client.get(reverse("admin:patients_patient_add")).content.decode()
+    assert 'name="therapists"' not in page
+    data = patient_form(daves_patient, code="S002", mrn="MRN-S002", first_name="Sybil")
+    data.pop("therapists")
+    response = client.post(reverse("admin:patients_patient_add"), data)
+    assert response.status_code == 302
+    added = Patient.objects.get(code="S002")
+    assert list(added.therapists.all()) == [dave]
+
+
+@pytest.mark.django_db
+def test_the_researcher_sees_codes_but_no_identity_and_cannot_search_names(
+    client, staff, alices_patient
+):
+    client.force_login(staff["rita"])
+    listing = reverse("admin:patients_patient_changelist")
+    body = client.get(listing).content.decode()
+    assert "P001" in body
+    assert "Aldersley" not in body
+    found = client.get(listing, {"q": "Aldersley"}).content.decode()
+    assert "P001" not in found
+    page = client.get(reverse("admin:patients_patient_change", args=[alices_patient.pk]))
+    assert "MRN-P001" not in page.content.decode()
+    assert "1950" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_session_patient_choices_are_limited_to_the_scope(
+    client, staff, alices_patient, daves_patient
+):
+    client.force_login(staff["carol"])
+    add = reverse("admin:therapy_sessions_therapysession_add")
+    page = client.get(add).content.decode()
+    assert f'value="{alices_patient.pk}"' in page
+    assert f'value="{daves_patient.pk}"' not in page
+    response = client.post(
+        add,
+        {
+            "patient": daves_patient.pk,
+            "therapist": staff["carol"].pk,
+            "started_at_0": "2026-01-05",
+            "started_at_1": "10:00:00",
+            "rpe": 4,
+        },
+    )
+    assert response.status_code == 200
+    assert not TherapySession.objects.filter(patient=daves_patient).exists()
+
+
+@pytest.mark.django_db
+def test_a_session_needs_a_therapist_of_the_patients_clinic(client, zoe, alices_patient, dave):
+    client.force_login(zoe)
+    response = client.post(
+        reverse("admin:therapy_sessions_therapysession_add"),
+        {
+            "patient": alices_patient.pk,
+            "therapist": dave.pk,
+            "started_at_0": "2026-01-05",
+            "started_at_1": "10:00:00",
+        },
+    )
+    assert response.status_code == 200
+    assert not TherapySession.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_recording_can_be_reset_but_its_file_facts_cannot_change(
+    client, staff, alices_patient, session_of
+):
+    session = session_of(alices_patient)
+    recording = Recording.objects.create(
+        session=session,
+        file="recordings/test/a.c3d",
+        sha256="a" * 64,
+        size_bytes=2048,
+        original_name="Ghostly_Emg_20260105_10-00-00-0001.c3d",
+        status=Recording.Status.FAILED,
+        failure_reason="reader crashed",
+    )
+    client.force_login(staff["carol"])
+    response = client.post(
+        reverse("admin:therapy_sessions_recording_change", args=[recording.pk]),
+        {"status": "pending", "failure_reason": "", "sha256": "b" * 64, "size_bytes": 1},
+    )
+    assert response.status_code == 302
+    recording.refresh_from_db()
+    assert recording.status == Recording.Status.PENDING
+    assert recording.sha256 == "a" * 64
+    assert recording.size_bytes == 2048
+
+
+@pytest.mark.django_db
+def test_the_clinical_lists_do_not_query_per_row(
+    client, zoe, north, alice, session_of, django_assert_max_num_queries
+):
+    from conftest import make_patient
+
+    for n in range(20):
+        patient = make_patient(north, f"Q{n:03}", "Quentin", f"Row{n}", alice)
+        session = session_of(patient, rpe=3)
+        Recording.objects.create(
+            session=session,
+            file=f"recordings/test/{n}.c3d",
+            sha256=f"{n:064}",
+            size_bytes=100,
+            original_name=f"round-{n}.c3d",
+        )
+    client.force_login(zoe)
+    for name, budget in (
+        ("patients_patient_changelist", 8),
+        ("therapy_sessions_therapysession_changelist", 10),
+        ("therapy_sessions_recording_changelist", 6),
+    ):
+        with django_assert_max_num_queries(budget):
+            response = client.get(reverse(f"admin:{name}"))
+        assert response.status_code == 200
