@@ -1,0 +1,106 @@
+"""The session status websocket: who may connect, what they get on connect and afterwards."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.core.files.base import ContentFile
+from django.test import Client
+
+from analysis.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from analysis.services import status_notify
+from config.asgi import application
+from sessions.models import Recording
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def cookie_for(user):
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def make_recording(session, name="round1.c3d"):
+    recording = Recording(session=session, sha256=name.ljust(64, "0"), size_bytes=3)
+    recording.original_name = name
+    recording.file.save(name, ContentFile(b"abc"), save=False)
+    recording.save()
+    return recording
+
+
+def communicator(session_id, user=None):
+    # config.asgi reads ALLOWED_HOSTS at import, before pytest-django adds "testserver".
+    headers = [(b"origin", b"http://localhost")]
+    if user is not None:
+        headers.append((b"cookie", cookie_for(user)))
+    return WebsocketCommunicator(application, f"/ws/sessions/{session_id}/status/", headers)
+
+
+async def refused_with(ws):
+    """The close code of a refused connection (accepted, then closed before any data)."""
+    await ws.connect()
+    message = await ws.receive_output(timeout=5)
+    assert message["type"] == "websocket.close"
+    return message["code"]
+
+
+@pytest.fixture
+def session(session_of, alices_patient):
+    return session_of(alices_patient)
+
+
+async def test_it_closes_anonymous_connections_with_4401(session):
+    ws = communicator(session.pk)
+    assert await refused_with(ws) == CLOSE_UNAUTHENTICATED
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("persona", ["bob", "dave"])
+async def test_it_closes_sessions_outside_the_users_scope_with_4404(session, persona, request):
+    user = await database_sync_to_async(request.getfixturevalue)(persona)
+    ws = await database_sync_to_async(communicator)(session.pk, user)
+    assert await refused_with(ws) == CLOSE_NOT_FOUND
+    await ws.disconnect()
+
+
+async def test_it_closes_unknown_sessions_with_4404(alice):
+    ws = await database_sync_to_async(communicator)(999999, alice)
+    assert await refused_with(ws) == CLOSE_NOT_FOUND
+    await ws.disconnect()
+
+
+async def test_it_sends_the_current_statuses_then_every_change(session, alice, carol):
+    recording = await database_sync_to_async(make_recording)(session)
+    for user in (alice, carol):  # her therapist, and the clinic manager
+        ws = await database_sync_to_async(communicator)(session.pk, user)
+        connected, _ = await ws.connect()
+        assert connected
+        snapshot = await ws.receive_json_from(timeout=5)
+        assert snapshot["type"] == "snapshot"
+        assert [(r["recording"], r["status"], r["progress"]) for r in snapshot["recordings"]] == [
+            (recording.pk, "pending", 0.0)
+        ]
+        recording.status = Recording.Status.FAILED
+        recording.failure_reason = "not a GHOSTLY file"
+        assert await database_sync_to_async(status_notify)(recording=recording)
+        event = await ws.receive_json_from(timeout=5)
+        assert event["type"] == "status"
+        assert event["recording"] == recording.pk
+        assert (event["status"], event["progress"]) == ("failed", 1.0)
+        assert event["failure_reason"] == "not a GHOSTLY file"
+        await ws.disconnect()
+        recording.status = Recording.Status.PENDING
+
+
+async def test_it_does_not_forward_other_sessions_events(
+    session, session_of, alices_patient, alice
+):
+    other = await database_sync_to_async(session_of)(alices_patient)
+    other_recording = await database_sync_to_async(make_recording)(other, "other.c3d")
+    ws = await database_sync_to_async(communicator)(session.pk, alice)
+    connected, _ = await ws.connect()
+    assert connected
+    assert (await ws.receive_json_from(timeout=5))["recordings"] == []
+    await database_sync_to_async(status_notify)(recording=other_recording)
+    assert await ws.receive_nothing(timeout=0.5)
+    await ws.disconnect()
