@@ -419,6 +419,23 @@ def _num(value):
     return number
 
 
+def json_safe(value):
+    """JSON PostgreSQL accepts: NaN/inf become None, numpy scalars and tuples plain values."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        return _num(value)
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return json_safe(value.tolist())
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return _num(value) if isinstance(value, int | float) else str(value)
+
+
 def _int(value):
     number = _num(value)
     return None if number is None else round(number)
@@ -439,6 +456,8 @@ def analysis_save(
     took over), nothing is written and None is returned, so a duplicate run leaves one result.
     The previous current analysis stays as history with ``is_current=False``.
     """
+    document = json_safe(document)
+    parameters = json_safe(parameters)
     with transaction.atomic():
         locked = Recording.objects.select_for_update().get(pk=recording.pk)
         if token is not None and (
