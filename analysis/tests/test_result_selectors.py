@@ -1,0 +1,81 @@
+"""What the result, session and progress pages read, in a fixed number of queries."""
+
+import datetime as dt
+
+import pytest
+
+from analysis.selectors import patient_progress, recording_result, session_summary
+from analysis.services import analysis_save
+from analysis.tests.support import contract_document, make_recording
+
+
+def analysed(session, name, **doc):
+    recording = make_recording(session, name)
+    analysis_save(
+        recording=recording,
+        document=contract_document(**doc),
+        parameters={"scoring": {"target_pct_mvc": 75.0}},
+        trigger="upload",
+        timings={},
+    )
+    return recording
+
+
+@pytest.fixture
+def session(session_of, alices_patient):
+    return session_of(alices_patient, rpe=5)
+
+
+def test_the_result_grades_contractions_and_draws_the_target_line(session):
+    recording = analysed(session, "r1.c3d", left_good=7)
+    result = recording_result(recording)
+    left = result["channels"][0]
+    grades = [c.grade for c in left["contractions"]]
+    assert grades.count("good") == 7
+    assert grades.count("duration") == 5  # long enough, too weak
+    assert len(left["game_contractions"]) == 11
+    assert left["target_v"] == pytest.approx(0.00075)  # 75 % of a 1 mV MVC
+    assert left["mvc_source"] == "calibration"
+    assert result["score"]["missing"] == ["effort", "game"]
+
+
+def test_a_recording_without_results_has_an_empty_result(session):
+    result = recording_result(make_recording(session, "pending.c3d"))
+    assert result["analysis"] is None
+    assert result["channels"] == []
+
+
+def test_the_session_score_is_the_mean_of_its_recordings(session, django_assert_num_queries):
+    for i, overall in enumerate((60.0, 80.0, 100.0)):
+        analysed(session, f"r{i}.c3d", overall=overall)
+    make_recording(session, "still-pending.c3d")
+    with django_assert_num_queries(3):
+        summary = session_summary(session)
+    assert summary["score"]["overall"] == 80.0
+    assert summary["score"]["recordings"] == 3
+    assert summary["score"]["missing"] == ["effort", "game"]
+    assert [row["status"]["status"] for row in summary["recordings"]] == [
+        "done",
+        "done",
+        "done",
+        "pending",
+    ]
+    assert summary["rpe"] == 5
+
+
+def test_progress_has_one_point_per_session_in_constant_queries(
+    alices_patient, session_of, django_assert_max_num_queries
+):
+    for day in range(1, 6):
+        session = session_of(
+            alices_patient, started_at=dt.datetime(2026, 3, day, 10, tzinfo=dt.UTC), rpe=day
+        )
+        analysed(session, f"day{day}-a.c3d", overall=50.0 + day)
+        analysed(session, f"day{day}-b.c3d", overall=60.0 + day)
+    with django_assert_max_num_queries(3):
+        points = patient_progress(alices_patient)
+    assert [p["score"]["overall"] for p in points] == [56.0, 57.0, 58.0, 59.0, 60.0]
+    assert points[0]["compliance"] == {"left quadriceps": 90.0, "right quadriceps": 70.0}
+    assert points[0]["mdf_slope_pct_per_min"]["left quadriceps"] == -3.0
+    assert points[0]["mdf_slope_pct_per_min"]["right quadriceps"] is None
+    assert [p["rpe"] for p in points] == [1, 2, 3, 4, 5]
