@@ -215,3 +215,24 @@ def test_names_do_appear_where_they_are_in_scope(client, world):
     body = client.get(patients).content.decode()
     assert "Desmond Dunleavy" in body
     assert "P001" not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "may_void"), [("zoe", True), ("carol", True), ("rita", False), ("dave", False)]
+)
+def test_the_void_action_follows_scope_and_permission(client, world, persona, may_void):
+    patient = world["alices_patient"]
+    changelist = reverse("admin:patients_patient_changelist")
+    selection = {"action": "void_selected", "_selected_action": [patient.pk]}
+    client.force_login(world[persona])
+
+    asked = client.post(changelist, selection)
+    assert asked.status_code == 200
+    assert ('name="reason"' in asked.content.decode()) is may_void
+    assert_nothing_foreign(persona, asked.content.decode())
+
+    done = client.post(changelist, {**selection, "confirm_void": "yes", "reason": "matrix"})
+    assert done.status_code == (302 if may_void else 200)
+    patient.refresh_from_db()
+    assert (patient.voided_at is not None) is may_void
