@@ -16,9 +16,9 @@ from patients.models import Patient
 
 audit_register(Patient, m2m_fields={"therapists"})
 
-# Shown only to users with patients.view_identifying_data (researchers lack it). Free-text notes
-# count as identifying: they often name the patient or their family.
-IDENTITY_FIELDS = ("first_name", "last_name", "mrn", "date_of_birth", "notes")
+# Shown only to users with patients.view_identifying_data (researchers lack it). Free text (notes,
+# void reasons) counts as identifying: it often names the patient or their family.
+IDENTITY_FIELDS = ("first_name", "last_name", "mrn", "date_of_birth", "notes", "void_reason")
 
 
 class PatientAdminForm(forms.ModelForm):

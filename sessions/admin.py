@@ -85,9 +85,10 @@ class TherapySessionAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin
         fieldsets = super().get_fieldsets(request, obj)
         if self.shows_identity(request):
             return fieldsets
-        # Free-text notes may name the patient: hidden like the patient's identity.
+        # Free text may name the patient: hidden like the patient's identity.
+        hidden = ("notes", "void_reason")
         return [
-            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f != "notes")})
+            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f not in hidden)})
             for name, opts in fieldsets
         ]
 

@@ -199,3 +199,28 @@ def test_the_clinical_lists_do_not_query_per_row(
         with django_assert_max_num_queries(budget):
             response = client.get(reverse(f"admin:{name}"))
         assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_free_text_that_may_name_a_patient_is_hidden_from_the_researcher(
+    client, staff, alices_patient, session_of
+):
+    session = session_of(alices_patient, notes="Agatha tired today")
+    client.force_login(staff["carol"])
+    client.post(
+        reverse("admin:patients_patient_changelist"),
+        {
+            "action": "void_selected",
+            "_selected_action": [alices_patient.pk],
+            "confirm_void": "yes",
+            "reason": "Duplicate of Agatha Aldersley's other record",
+        },
+    )
+    client.force_login(staff["rita"])
+    for page in (
+        reverse("admin:patients_patient_change", args=[alices_patient.pk]),
+        reverse("admin:patients_patient_history", args=[alices_patient.pk]),
+        reverse("admin:therapy_sessions_therapysession_change", args=[session.pk]),
+    ):
+        body = client.get(page).content.decode()
+        assert "Agatha" not in body, page
