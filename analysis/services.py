@@ -674,3 +674,25 @@ def analysis_stateless(*, uploaded_file, timeout_s: float | None = None) -> dict
             handle.write(chunk)
         handle.flush()
         return core.analyse_file(handle.name, limits=limits, isolated=True, include_envelope=True)
+
+
+def recordings_wait(
+    *, recording_ids: list[int], timeout_s: float = 600.0, poll_s: float = 0.5, on_progress=None
+) -> dict[int, str]:
+    """Wait until the recordings are done or failed (a worker does the work); their statuses.
+
+    ``on_progress(finished_count)`` is called when the count changes. Returns when all are
+    finished or when ``timeout_s`` passes (the unfinished ones keep their current status).
+    """
+    finished_states = {Recording.Status.DONE, Recording.Status.FAILED}
+    deadline = time.monotonic() + timeout_s
+    last = -1
+    while True:
+        statuses = dict(Recording.objects.filter(pk__in=recording_ids).values_list("pk", "status"))
+        finished = sum(1 for s in statuses.values() if s in finished_states)
+        if on_progress is not None and finished != last:
+            on_progress(finished)
+            last = finished
+        if finished == len(statuses) or time.monotonic() >= deadline:
+            return statuses
+        time.sleep(poll_s)
