@@ -1,0 +1,64 @@
+"""Read-only admin for analysis results, narrowed by the access policy like every surface.
+
+Results are produced by the pipeline only: nobody adds, edits or deletes them here.
+"""
+
+from django.contrib import admin
+
+from analysis.models import ChannelResult, RecordingAnalysis
+from clinic.access import recordings_visible_to
+from clinic.admin_scope import ScopedAdminMixin
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ChannelResultInline(ReadOnlyMixin, admin.TabularInline):
+    model = ChannelResult
+    fields = (
+        "label",
+        "side",
+        "muscle",
+        "mvc_v",
+        "mvc_source",
+        "threshold_v",
+        "count",
+        "good",
+        "game_count",
+        "compliance",
+        "mdf_slope_pct_per_min",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(RecordingAnalysis)
+class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "recording",
+        "is_current",
+        "trigger",
+        "core_version",
+        "score_overall",
+        "total_ms",
+        "created_at",
+    )
+    list_filter = ("is_current", "trigger", "core_version")
+    list_select_related = ("recording",)
+    exclude = ("document",)
+    inlines = [ChannelResultInline]
+
+    def scope_queryset(self, request, queryset):
+        return queryset.filter(recording__in=recordings_visible_to(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "document"]
