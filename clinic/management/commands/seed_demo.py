@@ -254,7 +254,9 @@ def seed_sessions(demo: DemoData) -> None:
             day += dt.timedelta(days=rng.choice((2, 2, 3)))
 
 
-# The order matters: each step uses what the previous ones put on DemoData.
+# The order matters: each step uses what the previous ones put on DemoData. A new step (the
+# recording pipeline's `seed_recordings(demo)`, which attaches files to `demo.sessions`) is one
+# function appended here; it must find its rows by natural key so that reruns stay no-ops.
 STEPS = [seed_clinic, seed_staff, seed_patients, seed_sessions]
 
 
