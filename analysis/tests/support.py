@@ -140,3 +140,179 @@ def contract_document(*, overall=80.0, left_good=10, version="test-1"):
         },
         "parameters": {},
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Real workers and a private Redis
+# ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OwnRedis:
+    """A redis-server of this test only (the shared one is never stopped), restartable."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import shutil
+        import subprocess
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return self
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+def worker_env(**extra) -> dict:
+    """Environment for a subprocess (worker, command) that uses this test's database."""
+    import os
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=(
+            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+            if not db.get("PASSWORD")
+            else f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class WorkerProcess:
+    """`celery -A config worker -P prefork -c 1` (optionally with beat) as a real subprocess."""
+
+    def __init__(self, env: dict, log_path, *, beat: bool = False, schedule_path=None):
+        self.env = env
+        self.log_path = log_path
+        self.beat = beat
+        self.schedule_path = schedule_path
+        self.process = None
+
+    def start(self, *, ready_timeout=30.0):
+        import subprocess
+        import sys
+        import time
+        from pathlib import Path
+
+        args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork"]
+        args += ["-c", "1", "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
+        args += ["-n", f"test-{time.time_ns()}@%h"]
+        if self.beat:
+            args += ["-B", "-s", str(self.schedule_path)]
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        repo = Path(__file__).resolve().parents[2]
+        self.process = subprocess.Popen(
+            args, cwd=repo, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if " ready." in Path(self.log_path).read_text():
+                return self
+            if self.process.poll() is not None:
+                raise RuntimeError(Path(self.log_path).read_text()[-3000:])
+            time.sleep(0.1)
+        raise RuntimeError("worker not ready:\n" + Path(self.log_path).read_text()[-3000:])
+
+    def pool_children(self) -> list[int]:
+        """Pids of the worker's pool processes (children of the main process)."""
+        from pathlib import Path
+
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+    def stop(self):
+        import signal
+        import subprocess
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def output(self) -> str:
+        from pathlib import Path
+
+        return Path(self.log_path).read_text()
+
+
+def wait_for(predicate, *, timeout=30.0, interval=0.1, what="condition"):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def purge_broker():
+    """Drop messages other tests left in this run's queue (ids may collide across runs)."""
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        app.control.purge(connection=conn)
