@@ -601,6 +601,7 @@ def recordings_requeue_stuck(*, now: datetime | None = None) -> list[int]:
             status=Recording.Status.PROCESSING,
             processing_started_at__lt=now - processing_stale_after(),
         )
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=pending_before))
     ).values_list("pk", flat=True)
     sent = []
     for recording_id in stuck.order_by("pk")[:500]:
