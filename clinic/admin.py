@@ -16,13 +16,16 @@ from django.contrib.auth.forms import (
 )
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db import transaction
+from django.db.models import Count, Max
+from django.forms.models import model_to_dict
 
 from clinic.admin_scope import ScopedAdminMixin, audit_register
-from clinic.models import Clinic, User
+from clinic.models import Clinic, ClinicSettings, User
 from clinic.roles import ROLE_GROUPS
 
 audit_register(Clinic)
+audit_register(ClinicSettings)
 audit_register(User, exclude_fields=["password", "last_login"], m2m_fields={"groups"})
 
 
@@ -222,6 +225,81 @@ class ClinicAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="patients", ordering="_patients")
     def patient_count(self, obj):
         return obj._patients
+
+
+@admin.register(ClinicSettings)
+class ClinicSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Versions are never edited: "add" saves a new version, prefilled from the newest one."""
+
+    list_display = (
+        "clinic",
+        "version",
+        "contractions_per_round",
+        "target_pct_mvc",
+        "hold_s",
+        "rounds_per_session",
+        "sessions_per_week",
+        "programme_weeks",
+        "created_by",
+        "created_at",
+    )
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("clinic", "created_by")
+    readonly_fields = ("version", "created_by", "created_at")
+    copied_fields = (
+        "contractions_per_round",
+        "target_pct_mvc",
+        "hold_s",
+        "rounds_per_session",
+        "sessions_per_week",
+        "programme_weeks",
+        "scoring_weights",
+        "bfr_safe_low_pct_aop",
+        "bfr_safe_high_pct_aop",
+        "game_score_max",
+        "channel_map",
+    )
+
+    def scope_queryset(self, request, queryset):
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(clinic_id=request.user.clinic_id)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            kwargs["queryset"] = Clinic.objects.filter(pk=request.user.clinic_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        clinic_id = request.user.clinic_id
+        if request.user.is_superuser:
+            # A superuser picks the clinic with ?clinic=<id>; others only ever get their own.
+            clinic_id = str(initial.get("clinic", "")) or clinic_id
+        if clinic_id is None or not str(clinic_id).isdigit():
+            return initial
+        current = ClinicSettings.objects.current_for(int(clinic_id))
+        if current is not None:
+            initial.update(model_to_dict(current, fields=self.copied_fields))
+        initial["clinic"] = int(clinic_id)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            # Lock the clinic row so that two saves cannot take the same version number.
+            Clinic.objects.select_for_update().get(pk=obj.clinic_id)
+            newest = ClinicSettings.objects.filter(clinic_id=obj.clinic_id).aggregate(
+                v=Max("version")
+            )["v"]
+            obj.version = (newest or 0) + 1
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
 
 
 class AuditLogEntryAdmin(LogEntryAdmin):

@@ -12,9 +12,11 @@ from clinic.admin_scope import (
     audit_register,
 )
 from clinic.models import Clinic, User
-from patients.models import Patient
+from patients.models import MvcCalibration, Patient, PatientProtocol
 
 audit_register(Patient, m2m_fields={"therapists"})
+audit_register(MvcCalibration)
+audit_register(PatientProtocol)
 
 # Shown only to users with patients.view_identifying_data (researchers lack it). Free text (notes,
 # void reasons) counts as identifying: it often names the patient or their family.
@@ -146,3 +148,101 @@ class PatientAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin):
         # A therapist who adds a patient without the right to assign would lose sight of it.
         if not change and scope_of(request.user) is Scope.ASSIGNED:
             form.instance.therapists.add(request.user)
+
+
+class PatientScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Admin of a model hanging off a patient: scope, choices and free text follow the patient."""
+
+    free_text_fields: tuple[str, ...] = ()
+
+    def scope_queryset(self, request, queryset):
+        return queryset.filter(patient__in=patients_visible_to(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "patient":
+            kwargs["queryset"] = patients_visible_to(request.user).active()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return self.without_free_text(request, super().get_fields(request, obj))
+
+    def without_free_text(self, request, fields):
+        if self.shows_identity(request):
+            return list(fields)
+        return [f for f in fields if f not in self.free_text_fields]
+
+
+@admin.register(MvcCalibration)
+class MvcCalibrationAdmin(PatientScopedAdmin):
+    """Calibrations are append-only: a new value is a new row; measured files come from pages."""
+
+    list_display = ("patient", "side", "muscle", "value_v", "source", "created_by", "created_at")
+    list_filter = ("source", "side", ("patient__clinic", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("patient", "created_by")
+    search_fields = ("patient__code", "muscle")
+    free_text_fields = ("notes",)
+    add_fields = ("patient", "side", "muscle", "value_v", "notes")
+    view_fields = (
+        "patient",
+        "side",
+        "muscle",
+        "value_v",
+        "source",
+        "stored_as",
+        "original_name",
+        "sha256",
+        "notes",
+        "created_by",
+        "created_at",
+    )
+
+    def get_fields(self, request, obj=None):
+        return self.without_free_text(request, self.add_fields if obj is None else self.view_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.view_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="stored as")
+    def stored_as(self, obj):
+        return obj.file.name or "-"
+
+    def save_model(self, request, obj, form, change):
+        obj.source = MvcCalibration.Source.ENTERED
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(PatientProtocol)
+class PatientProtocolAdmin(PatientScopedAdmin):
+    list_display = (
+        "patient",
+        "contractions_per_round",
+        "target_pct_mvc",
+        "hold_s",
+        "rounds_per_session",
+        "sessions_per_week",
+        "programme_weeks",
+        "updated_by",
+        "updated_at",
+    )
+    list_select_related = ("patient", "updated_by")
+    list_filter = (("patient__clinic", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("patient__code",)
+    readonly_fields = ("updated_by", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else ("patient", *readonly)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
+from clinic.models import ClinicSettings
 from conftest import FOREIGN_NAMES
+from patients.models import MvcCalibration, PatientProtocol
 from sessions.models import Recording
 
 # Patient names each persona must never receive (anything outside their scope; all of them for
@@ -119,6 +121,37 @@ CASES = {
     "clinic add": (url("clinic_clinic_add"), expect(200, 403, 403, 403)),
     "clinic north change": (url("clinic_clinic_change", pk("north")), expect(200, 200, 403, 404)),
     "clinic south change": (url("clinic_clinic_change", pk("south")), expect(200, 404, 404, 403)),
+    # clinic settings (versioned), MVC calibrations (append-only) and patient protocols
+    "settings list": (url("clinic_clinicsettings_changelist"), expect(200, 200, 200, 200)),
+    "settings add": (url("clinic_clinicsettings_add"), expect(200, 200, 403, 403)),
+    "settings north view": (
+        url("clinic_clinicsettings_change", pk("north_settings")),
+        expect(200, 200, 200, 404),
+    ),
+    "settings south view": (
+        url("clinic_clinicsettings_change", pk("south_settings")),
+        expect(200, 404, 404, 200),
+    ),
+    "calibration list": (url("patients_mvccalibration_changelist"), expect(200, 200, 200, 200)),
+    "calibration add": (url("patients_mvccalibration_add"), expect(200, 200, 403, 200)),
+    "calibration north view": (
+        url("patients_mvccalibration_change", pk("north_calibration")),
+        expect(200, 200, 200, 404),
+    ),
+    "calibration south view": (
+        url("patients_mvccalibration_change", pk("south_calibration")),
+        expect(200, 404, 404, 200),
+    ),
+    "protocol list": (url("patients_patientprotocol_changelist"), expect(200, 200, 200, 200)),
+    "protocol add": (url("patients_patientprotocol_add"), expect(200, 200, 403, 200)),
+    "protocol north change": (
+        url("patients_patientprotocol_change", pk("north_protocol")),
+        expect(200, 200, 200, 404),
+    ),
+    "protocol south change": (
+        url("patients_patientprotocol_change", pk("south_protocol")),
+        expect(200, 404, 404, 200),
+    ),
     # groups and the audit log: administrators only
     "group list": (url("auth_group_changelist"), expect(200, 403, 403, 403)),
     "audit log": (url("auditlog_logentry_changelist"), expect(200, 403, 403, 403)),
@@ -142,8 +175,20 @@ def world(everyone, session_of, north, south):
             original_name=name,
         )
 
+    def calibration(patient):
+        # Free text naming the patient: only those who may see the identity may read it.
+        return MvcCalibration.objects.create(
+            patient=patient, muscle="quadriceps", value_v=0.0004, notes=f"{patient.full_name} ok"
+        )
+
     return {
         **everyone,
+        "north_settings": ClinicSettings.objects.create(clinic=north, version=1),
+        "south_settings": ClinicSettings.objects.create(clinic=south, version=1),
+        "north_calibration": calibration(everyone["alices_patient"]),
+        "south_calibration": calibration(everyone["daves_patient"]),
+        "north_protocol": PatientProtocol.objects.create(patient=everyone["alices_patient"]),
+        "south_protocol": PatientProtocol.objects.create(patient=everyone["daves_patient"]),
         "north": north,
         "south": south,
         "north_session": north_session,
