@@ -3,6 +3,8 @@
 import pytest
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
+from django.apps import apps
+from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
@@ -11,7 +13,15 @@ from patients.models import Patient
 from sessions.models import Recording, TherapySession
 
 
-def test_every_clinical_and_staff_model_is_audited():
+@pytest.mark.parametrize("app_label", ["clinic", "patients", "therapy_sessions"])
+def test_every_model_of_the_records_apps_is_in_admin_and_audited(app_label):
+    # A model added later without an admin or an audit trail fails here.
+    for model in apps.get_app_config(app_label).get_models():
+        assert admin.site.is_registered(model), model
+        assert auditlog.contains(model), model
+
+
+def test_the_core_models_are_audited():
     for model in (Clinic, User, Patient, TherapySession, Recording):
         assert auditlog.contains(model), model
 
