@@ -165,6 +165,27 @@ def analysis_inputs(recording: Recording) -> dict:
     }
 
 
+def core_channel_map(channel_map: dict, labels) -> dict:
+    """Our "<side> <muscle>" strings as the core's ``{label: {"muscle", "side"}}``.
+
+    Only keys that name a channel of this file are kept: a clinic's map written for the game
+    (CH1, CH2) must not make a Vicon or BTS file fail, whose channels are named by the file.
+    """
+    from analysis.core.channels import resolve_label
+
+    labels = list(labels)
+    out = {}
+    for key, target in (channel_map or {}).items():
+        if resolve_label(str(key), labels) is None:
+            continue
+        words = str(target).strip().split(maxsplit=1)
+        if len(words) == 2 and words[0].lower() in ("left", "right"):
+            out[str(key)] = {"muscle": words[1].lower(), "side": words[0].lower()}
+        elif words:
+            out[str(key)] = {"muscle": str(target).strip().lower(), "side": None}
+    return out
+
+
 def inputs_as_json(inputs: dict) -> dict:
     """What the core was given, as JSON, for the history of each analysis."""
     return {
@@ -352,11 +373,18 @@ def recording_analyse(*, recording: Recording, token: str) -> RecordingAnalysis 
             raw = core.read_recording(path, limits=read_limits(), isolated=True)
             read_ms = (time.perf_counter() - t_read) * 1000
             status_notify(recording=recording, stage="read")
+            kwargs["channel_map"] = core_channel_map(kwargs["channel_map"], raw.channels)
+            inputs["channel_map"] = kwargs["channel_map"]
             t_analyse = time.perf_counter()
             document = core.analyse_recording(raw, include_envelope=True, **kwargs)
             analyse_ms = (time.perf_counter() - t_analyse) * 1000
     except core.InvalidRecording as exc:
         recording_fail(recording_id=recording.pk, reason=str(exc), token=token)
+        return None
+    except ValueError as exc:
+        # The core refuses settings that do not fit this file (an MVC or channel mapping).
+        reason = f"the analysis settings do not fit this recording: {exc}"
+        recording_fail(recording_id=recording.pk, reason=reason, token=token)
         return None
     except FileNotFoundError:
         recording_fail(

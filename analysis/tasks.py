@@ -69,6 +69,18 @@ def process_recording(self, recording_id: int) -> str:
         # and the cap ends it as failed if it never fits in the limit.
         services.recording_release(recording_id=recording_id, token=token)
         raise self.retry(countdown=5, max_retries=settings.RECORDING_MAX_ATTEMPTS) from None
+    except TRANSIENT_ERRORS:
+        raise  # autoretry_for retries with backoff; the claim stays ours (same task id)
+    except Exception as exc:
+        # A bug, not a bad file: end it with a reason rather than leave it processing until the
+        # sweeper retries it to the cap. Re-analysis runs it again once the bug is fixed.
+        logger.exception("recording %s: analysis crashed", recording_id)
+        services.recording_fail(
+            recording_id=recording_id,
+            reason=f"the analysis crashed ({type(exc).__name__}: {exc})",
+            token=token,
+        )
+        raise
     if analysis is None:
         recording.refresh_from_db()
         return recording.status
