@@ -1,12 +1,14 @@
 """Admin for therapy sessions and recordings, narrowed by the access policy.
 
 Recordings are created by the upload and live pipelines (which store the file, its sha256 and
-size); in admin they are read-only except for the status and failure reason, so that a failed
-analysis can be reset by hand.
+size) and analysed by the worker; in admin they are read-only, and a failed or finished one is
+sent back to the pipeline with the "Analyse again" action (never by editing its status, which
+would bypass the pipeline's claim bookkeeping).
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
@@ -119,20 +121,13 @@ class RecordingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "uploaded_by",
         "status",
         "failure_reason",
+        "attempts",
+        "processed_at",
         "created_at",
         "updated_at",
     )
-    readonly_fields = (
-        "session",
-        "original_name",
-        "stored_as",
-        "sha256",
-        "size",
-        "source",
-        "uploaded_by",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = fields
+    actions = ["analyse_again"]
 
     def scope_queryset(self, request, queryset):
         return recordings_visible_to(request.user, queryset)
@@ -142,6 +137,20 @@ class RecordingAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description="Analyse selected recordings again", permissions=["change"])
+    def analyse_again(self, request, queryset):
+        from analysis.services import recording_reanalyse
+
+        with transaction.atomic():
+            queued = [r.pk for r in queryset if recording_reanalyse(recording=r)]
+        skipped = queryset.count() - len(queued)
+        self.message_user(
+            request,
+            f"Queued {len(queued)} recording(s) for analysis"
+            + (f"; {skipped} still pending or processing were left alone." if skipped else "."),
+            messages.SUCCESS if queued else messages.WARNING,
+        )
 
     @admin.display(description="size", ordering="size_bytes")
     def size(self, obj):

@@ -149,29 +149,51 @@ def test_a_session_needs_a_therapist_of_the_patients_clinic(client, zoe, alices_
 
 
 @pytest.mark.django_db
-def test_a_failed_recording_can_be_reset_but_its_file_facts_cannot_change(
-    client, staff, alices_patient, session_of
+def test_a_failed_recording_goes_back_to_the_pipeline_but_its_facts_cannot_change(
+    client, staff, alices_patient, daves_patient, session_of, django_capture_on_commit_callbacks
 ):
-    session = session_of(alices_patient)
-    recording = Recording.objects.create(
-        session=session,
-        file="recordings/test/a.c3d",
-        sha256="a" * 64,
-        size_bytes=2048,
-        original_name="Ghostly_Emg_20260105_10-00-00-0001.c3d",
-        status=Recording.Status.FAILED,
-        failure_reason="reader crashed",
-    )
+    def recording(patient, name, status):
+        return Recording.objects.create(
+            session=session_of(patient),
+            file=f"recordings/test/{name}",
+            sha256=name.ljust(64, "0")[:64],
+            size_bytes=2048,
+            original_name=name,
+            status=status,
+            failure_reason="reader crashed" if status == "failed" else "",
+        )
+
+    failed = recording(alices_patient, "a.c3d", Recording.Status.FAILED)
+    busy = recording(alices_patient, "b.c3d", Recording.Status.PROCESSING)
+    foreign = recording(daves_patient, "c.c3d", Recording.Status.FAILED)
     client.force_login(staff["carol"])
-    response = client.post(
-        reverse("admin:therapy_sessions_recording_change", args=[recording.pk]),
-        {"status": "pending", "failure_reason": "", "sha256": "b" * 64, "size_bytes": 1},
-    )
+    changelist = reverse("admin:therapy_sessions_recording_changelist")
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            changelist,
+            {
+                "action": "analyse_again",
+                "_selected_action": [failed.pk, busy.pk, foreign.pk],
+                "index": 0,
+            },
+        )
     assert response.status_code == 302
-    recording.refresh_from_db()
-    assert recording.status == Recording.Status.PENDING
-    assert recording.sha256 == "a" * 64
-    assert recording.size_bytes == 2048
+    assert len(callbacks) == 1  # one enqueue, after commit, for the failed one only
+    failed.refresh_from_db()
+    busy.refresh_from_db()
+    foreign.refresh_from_db()
+    assert failed.status == Recording.Status.PENDING
+    assert failed.failure_reason == ""
+    assert busy.status == Recording.Status.PROCESSING
+    assert foreign.status == Recording.Status.FAILED
+    # Editing the row itself changes nothing: every field is read-only here.
+    client.post(
+        reverse("admin:therapy_sessions_recording_change", args=[failed.pk]),
+        {"status": "done", "sha256": "b" * 64, "size_bytes": 1},
+    )
+    failed.refresh_from_db()
+    assert failed.status == Recording.Status.PENDING
+    assert failed.size_bytes == 2048
 
 
 @pytest.mark.django_db
