@@ -4,6 +4,11 @@ Django admin checks model permissions only; these pieces narrow each admin to th
 ``clinic.access`` lets the user see, turn "object not in my queryset" into a 404 (Django's default
 is a redirect to the index with a message, which also confirms nothing but is inconsistent with
 every other surface), and void clinical records through an action that asks for a reason.
+
+Researchers: the demo researcher has no admin access (``is_staff`` off); they use the
+pseudonymised pages. Should an administrator give one admin access anyway, every admin here hides
+identity from users without ``patients.view_identifying_data``: codes only, no names, MRN, birth
+date or free text, and searches by code only.
 """
 
 from __future__ import annotations
