@@ -17,4 +17,6 @@ urlpatterns = [
     path("", include("clinic.urls")),
     path("patients/", include("patients.urls")),
     path("sessions/", include("sessions.urls")),
+    # Recording pipeline pages (upload, results, calibrations, progress, clinic settings).
+    path("", include("analysis.urls")),
 ]

@@ -1,0 +1,95 @@
+"""Template pieces of the recording pipeline that other apps' pages include.
+
+``{% session_pipeline session %}`` (session page: score, upload form, live recording rows,
+re-analysis) and ``{% recording_results recording %}`` (recording page: charts and metrics)
+compute their own context, so the pages that include them need only a one-line hook.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from analysis import forms, ui_selectors
+
+register = template.Library()
+DASH = "–"
+
+
+def _number(value):
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@register.filter
+def num(value, digits=1):
+    """A number with ``digits`` decimals, or a dash for None/NaN (never "nan")."""
+    number = _number(value)
+    if number is None:
+        return DASH
+    return f"{number:.{int(digits)}f}"
+
+
+@register.filter
+def uv(value, digits=1):
+    """Volts shown in microvolts."""
+    number = _number(value)
+    return DASH if number is None else f"{number * 1e6:.{int(digits)}f}"
+
+
+@register.filter
+def pct(value, digits=0):
+    """A 0-1 fraction as a percentage."""
+    number = _number(value)
+    return DASH if number is None else f"{number * 100:.{int(digits)}f}"
+
+
+@register.simple_tag
+def recording_url(recording):
+    """The recording page of the pages app, else our results page."""
+    try:
+        return recording.get_absolute_url()
+    except NoReverseMatch:
+        return reverse("analysis:recording_results", args=[recording.pk])
+
+
+@register.simple_tag
+def page_url(obj):
+    """``obj.get_absolute_url()``, or "" while the page it names does not exist."""
+    try:
+        return obj.get_absolute_url()
+    except NoReverseMatch:
+        return ""
+
+
+@register.inclusion_tag("analysis/_session_pipeline.html", takes_context=True)
+def session_pipeline(context, session):
+    request = context.get("request")
+    user = request.user
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "session": session,
+        "summary": ui_selectors.session_page(session),
+        "upload_form": forms.RecordingUploadForm(),
+        "can_upload": user.has_perm("therapy_sessions.add_recording") and not session.is_voided,
+        "can_reanalyse": user.has_perm("therapy_sessions.change_therapysession")
+        and user.has_perm("therapy_sessions.change_recording")
+        and not session.is_voided,
+    }
+
+
+@register.inclusion_tag("analysis/_recording_results.html", takes_context=True)
+def recording_results(context, recording):
+    return {
+        "request": context.get("request"),
+        "results": ui_selectors.recording_results(recording),
+        "recording": recording,
+    }

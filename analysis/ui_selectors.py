@@ -1,0 +1,415 @@
+"""Reads shaped for the pipeline's staff pages: charts, metric cards, tables, history.
+
+Built on ``analysis.selectors`` (the backend's reads); this module only turns their results, or
+a core document from the stateless analysis, into one display structure so that a single
+template (``templates/analysis/_recording_results.html``) renders both. Charts are server-side
+SVG from ``reports.charts``. Access is the caller's job (``clinic.access``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from analysis import selectors
+from analysis.services import PROTOCOL_FIELDS, EffectiveProtocol, effective_protocol
+from reports.charts import Band, HLine, Series, band_kind, envelope_chart, trend_chart
+
+MVC_SOURCE_LABELS = {
+    "calibration": "calibrated",
+    "entered": "entered",
+    "estimated": "estimated",
+}
+SCORE_LABELS = {
+    "overall": "Overall",
+    "compliance": "Compliance",
+    "symmetry": "Symmetry",
+    "effort": "Effort",
+    "game": "Game",
+}
+
+
+def _finite(value):
+    """A finite float, or None: the core reports what it cannot compute as None or NaN."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass
+class ChannelView:
+    """One muscle of one result, as the results template shows it."""
+
+    label: str
+    muscle_key: str
+    mvc_v: float | None
+    mvc_source: str
+    threshold_v: float | None
+    target_v: float | None
+    metrics: dict
+    contractions: list = field(default_factory=list)
+    game_count: int | None = None
+    chart: str = ""
+
+    @property
+    def mvc_source_label(self):
+        return MVC_SOURCE_LABELS.get(self.mvc_source, self.mvc_source or "unknown")
+
+    @property
+    def mvc_estimated(self):
+        return self.mvc_source not in ("calibration", "entered")
+
+
+def _contraction_row(index, *, start_s, end_s, duration_s, peak_pct, mean_pct, mnf, mdf, ints, dur):
+    return SimpleNamespace(
+        number=index + 1,
+        start_s=_finite(start_s) or 0.0,
+        end_s=_finite(end_s) or 0.0,
+        duration_s=_finite(duration_s),
+        peak_pct_mvc=_finite(peak_pct),
+        mean_pct_mvc=_finite(mean_pct),
+        mnf_hz=_finite(mnf),
+        mdf_hz=_finite(mdf),
+        meets_intensity=ints,
+        meets_duration=dur,
+        grade=band_kind(meets_intensity=bool(ints), meets_duration=bool(dur)),
+    )
+
+
+def _chart(view: ChannelView, envelope) -> str:
+    """The envelope chart of one channel, or "" when the result has no envelope."""
+    if not envelope or not envelope.get("values"):
+        return ""
+    rate = _finite(envelope.get("rate_hz"))
+    if not rate or rate <= 0:
+        return ""
+    lines = []
+    if view.threshold_v is not None:
+        lines.append(HLine(value=view.threshold_v, label="threshold", kind="threshold"))
+    if view.target_v is not None:
+        lines.append(HLine(value=view.target_v, label="MVC target", kind="target"))
+    bands = [Band(start_s=c.start_s, end_s=c.end_s, kind=c.grade) for c in view.contractions]
+    title = f"{view.muscle_key or view.label} ({view.label})"
+    return envelope_chart(
+        values=envelope["values"], rate_hz=rate, title=title, bands=bands, lines=lines
+    )
+
+
+METRIC_FIELDS = (
+    "count",
+    "good",
+    "intensity_ok",
+    "duration_ok",
+    "time_under_tension_s",
+    "rms_v",
+    "mav_v",
+    "mnf_slope_hz_per_contraction",
+    "mdf_slope_hz_per_contraction",
+    "mnf_slope_pct_per_min",
+    "mdf_slope_pct_per_min",
+    "fi_nsm5_ratio",
+    "saturation_pct",
+    "snr_db",
+    "compliance",
+)
+
+
+def _target_v(mvc_v, target_pct):
+    if mvc_v is None or target_pct is None:
+        return None
+    return mvc_v * target_pct / 100
+
+
+def results_from_selector(result: dict) -> dict:
+    """The display structure from ``analysis.selectors.recording_result``."""
+    channels = []
+    for item in result.get("channels", []):
+        ch = item["channel"]
+        view = ChannelView(
+            label=ch.label,
+            muscle_key=ch.muscle_key,
+            mvc_v=ch.mvc_v,
+            mvc_source=ch.mvc_source,
+            threshold_v=ch.threshold_v,
+            target_v=item.get("target_v"),
+            metrics={name: getattr(ch, name) for name in METRIC_FIELDS},
+            game_count=ch.game_count,
+            contractions=[
+                _contraction_row(
+                    i,
+                    start_s=c.start_s,
+                    end_s=c.end_s,
+                    duration_s=c.duration_s,
+                    peak_pct=c.peak_pct_mvc,
+                    mean_pct=c.mean_pct_mvc,
+                    mnf=c.mnf_hz,
+                    mdf=c.mdf_hz,
+                    ints=c.meets_intensity,
+                    dur=c.meets_duration,
+                )
+                for i, c in enumerate(item["contractions"])
+            ],
+        )
+        view.chart = _chart(view, item.get("envelope"))
+        channels.append(view)
+    analysis = result.get("analysis")
+    return {
+        "analysis": analysis,
+        "channels": channels,
+        "warnings": result.get("warnings") or [],
+        "metadata": result.get("metadata") or {},
+        "score": _score_rows(result.get("score") or {}),
+        "duration_s": getattr(analysis, "duration_s", None),
+        "rate_hz": getattr(analysis, "rate_hz", None),
+        "game_score": getattr(analysis, "game_score", None),
+        "stored": True,
+    }
+
+
+def results_from_document(document: dict) -> dict:
+    """The display structure from a core result document (the stateless analysis)."""
+    rec = document.get("recording") or {}
+    score = document.get("score") or {}
+    compliance = score.get("compliance") or {}
+    scoring = (document.get("parameters") or {}).get("scoring") or {}
+    target_pct = _finite(scoring.get("target_pct_mvc"))
+    channels = []
+    for ch in document.get("channels") or []:
+        summary = ch.get("summary") or {}
+        mvc_v = _finite(ch.get("mvc"))
+        side_muscle = f"{ch.get('side') or ''} {ch.get('muscle') or ''}".strip()
+        metrics = {
+            "count": summary.get("count"),
+            "good": summary.get("good"),
+            "intensity_ok": summary.get("intensity_ok"),
+            "duration_ok": summary.get("duration_ok"),
+            "time_under_tension_s": summary.get("time_under_tension_s"),
+            "rms_v": summary.get("rms"),
+            "mav_v": summary.get("mav"),
+            "compliance": compliance.get(ch.get("label")),
+        }
+        for name in METRIC_FIELDS:
+            metrics.setdefault(name, summary.get(name))
+        view = ChannelView(
+            label=str(ch.get("label") or ""),
+            muscle_key=side_muscle,
+            mvc_v=mvc_v,
+            mvc_source=str(ch.get("mvc_source") or ""),
+            threshold_v=_finite(ch.get("threshold")),
+            target_v=_target_v(mvc_v, target_pct),
+            metrics={k: _finite(v) for k, v in metrics.items()},
+            game_count=summary.get("game_count"),
+            contractions=[
+                _contraction_row(
+                    i,
+                    start_s=c.get("start_s"),
+                    end_s=c.get("end_s"),
+                    duration_s=c.get("duration_s"),
+                    peak_pct=c.get("peak_pct_mvc"),
+                    mean_pct=c.get("mean_pct_mvc"),
+                    mnf=c.get("mnf_hz"),
+                    mdf=c.get("mdf_hz"),
+                    ints=c.get("meets_intensity"),
+                    dur=c.get("meets_duration"),
+                )
+                for i, c in enumerate(ch.get("contractions") or [])
+            ],
+        )
+        view.chart = _chart(view, ch.get("envelope"))
+        channels.append(view)
+    score_values = {name: _finite(score.get(name)) for name in SCORE_LABELS}
+    score_values["compliance"] = _finite(compliance.get("mean"))
+    score_values["missing"] = list(score.get("missing") or [])
+    score_values["bfr_gated"] = bool((score.get("bfr") or {}).get("gated"))
+    metadata = rec.get("metadata") or {}
+    return {
+        "analysis": None,
+        "channels": channels,
+        "warnings": list(rec.get("warnings") or []),
+        "metadata": metadata,
+        "score": _score_rows(score_values),
+        "duration_s": _finite(rec.get("duration_s")),
+        "rate_hz": _finite(rec.get("rate_hz")),
+        "game_score": _finite(metadata.get("game_score")),
+        "stored": False,
+    }
+
+
+def _score_rows(score: dict) -> dict:
+    """Score components as (label, value) rows plus what was missing and the BFR gate."""
+    return {
+        "rows": [
+            {"name": name, "label": label, "value": _finite(score.get(name))}
+            for name, label in SCORE_LABELS.items()
+        ],
+        "missing": list(score.get("missing") or []),
+        "bfr_gated": bool(score.get("bfr_gated")),
+        "recordings": score.get("recordings"),
+    }
+
+
+def recording_results(recording) -> dict:
+    """What ``_recording_results.html`` shows for a stored recording, with its history."""
+    display = results_from_selector(selectors.recording_result(recording))
+    display["recording"] = recording
+    display["history"] = selectors.analysis_history(recording)
+    return display
+
+
+def session_page(session) -> dict:
+    """The session's recordings with status, per-channel summary and the session score."""
+    summary = selectors.session_summary(session)
+    summary["score_view"] = _score_rows(summary["score"])
+    return summary
+
+
+def recording_row(recording) -> dict:
+    """One row of the session page, shaped like ``session_summary``'s rows (2 queries)."""
+    from django.db.models import Prefetch
+
+    from analysis.models import ChannelResult, RecordingAnalysis
+    from analysis.services import recording_status_payload
+
+    analysis = (
+        RecordingAnalysis.objects.filter(recording=recording, is_current=True)
+        .defer("document", "parameters")
+        .prefetch_related(Prefetch("channels", queryset=ChannelResult.objects.defer("envelope")))
+        .first()
+    )
+    return {
+        "recording": recording,
+        "status": recording_status_payload(recording),
+        "analysis": analysis,
+        "channels": list(analysis.channels.all()) if analysis else [],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Patient pages
+# ---------------------------------------------------------------------------------------------
+
+
+def calibrations_by_muscle(patient) -> list[dict]:
+    """Every MVC calibration of the patient grouped per muscle, newest first; current marked."""
+    from patients.models import MvcCalibration
+
+    groups: dict[tuple[str, str], list] = {}
+    rows = MvcCalibration.objects.filter(patient=patient).select_related("created_by")
+    for cal in rows.order_by("side", "muscle", "-created_at", "-pk"):
+        groups.setdefault((cal.side, cal.muscle), []).append(cal)
+    return [
+        {"muscle_key": items[0].muscle_key, "current": items[0], "history": items}
+        for _, items in sorted(groups.items())
+    ]
+
+
+def protocol_placeholders(patient) -> dict:
+    """The value each protocol field takes when left blank: the clinic default."""
+    from clinic.models import ClinicSettings
+
+    settings = ClinicSettings.objects.current_for(patient.clinic_id)
+    if settings is not None:
+        return {name: getattr(settings, name) for name in PROTOCOL_FIELDS} | {
+            "scoring_weights": settings.scoring_weights or {}
+        }
+    base = EffectiveProtocol()
+    return {name: getattr(base, name) for name in PROTOCOL_FIELDS} | {"scoring_weights": {}}
+
+
+PROTOCOL_LABELS = {
+    "contractions_per_round": "Contractions per round",
+    "target_pct_mvc": "Target % MVC",
+    "hold_s": "Hold duration (s)",
+    "rounds_per_session": "Rounds per session",
+    "sessions_per_week": "Sessions per week",
+    "programme_weeks": "Programme length (weeks)",
+}
+
+
+def effective_protocol_rows(patient) -> list[dict]:
+    """What applies to this patient now, and whether it is the patient's own or the clinic's."""
+    protocol = effective_protocol(patient)
+    rows = [
+        {
+            "label": label,
+            "value": getattr(protocol, name),
+            "own": name in protocol.overridden,
+        }
+        for name, label in PROTOCOL_LABELS.items()
+    ]
+    rows.append(
+        {
+            "label": "Scoring weights",
+            "value": ", ".join(f"{k} {v:g}" for k, v in sorted(protocol.scoring_weights.items()))
+            or "numeric core defaults",
+            "own": "scoring_weights" in protocol.overridden,
+        }
+    )
+    return rows
+
+
+def _series_by_key(points, attr) -> list[Series]:
+    keys = sorted({k for p in points for k in p[attr]})
+    return [Series(name=k, points=[(p["date"], p[attr].get(k)) for p in points]) for k in keys]
+
+
+def progress_charts(patient) -> dict:
+    """Trend charts across this patient's non-voided sessions, and the points behind them."""
+    points = selectors.patient_progress(patient)
+    charts = []
+    if points:
+        charts = [
+            trend_chart(
+                series=[
+                    Series(
+                        name="score", points=[(p["date"], p["score"]["overall"]) for p in points]
+                    )
+                ],
+                title="Session score",
+                y_label="score (0-100)",
+                y_min=0,
+                y_max=100,
+            ),
+            trend_chart(
+                series=_series_by_key(points, "compliance"),
+                title="Compliance per muscle",
+                y_label="compliance (0-100)",
+                y_min=0,
+                y_max=100,
+            ),
+            trend_chart(
+                series=[
+                    Series(name="symmetry", points=[(p["date"], p["symmetry"]) for p in points])
+                ],
+                title="Symmetry",
+                y_label="symmetry (0-100)",
+                y_min=0,
+                y_max=100,
+            ),
+            trend_chart(
+                series=_series_by_key(points, "mdf_slope_pct_per_min"),
+                title="MDF slope per muscle",
+                y_label="% per minute",
+                reference=HLine(value=0.0, label="no fatigue"),
+            ),
+            trend_chart(
+                series=[Series(name="RPE", points=[(p["date"], p["rpe"]) for p in points])],
+                title="RPE (Borg CR-10)",
+                y_label="RPE",
+                y_min=0,
+                y_max=10,
+            ),
+        ]
+    return {"points": points, "charts": charts}
+
+
+def progress_page(patient) -> dict:
+    """The progress page: trend charts, the table of points, and adherence to the plan."""
+    adherence = selectors.patient_adherence(patient)
+    adherence["planned_sessions"] = patient.planned_sessions
+    return {**progress_charts(patient), "adherence": adherence}

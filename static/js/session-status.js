@@ -1,0 +1,141 @@
+/*
+ * Live status of a session's recordings (no reload needed).
+ *
+ * Opens ws(s)://<host>/ws/sessions/<id>/status/ (analysis/consumers.py): a snapshot of every
+ * recording on connect, then one event per change. Each event updates the row's
+ * data-status, status badge, <progress> and failure reason; when a recording becomes done the
+ * row is replaced by its server-rendered version with results (chart and metrics), fetched from
+ * the row's data-row-url. Reconnects with a growing delay. No inline code: CSP script-src 'self'.
+ */
+(function () {
+  "use strict";
+
+  var list = document.querySelector("[data-recording-list][data-ws-path]");
+  if (!list || !("WebSocket" in window)) {
+    return;
+  }
+  var LABELS = { pending: "Pending", processing: "Processing", done: "Done", failed: "Failed" };
+  var latest = {}; // recording id -> last event, for rows inserted after their event arrived
+  var loading = {}; // recording id -> true while its done row is being fetched
+  var retryMs = 1000;
+
+  function rowFor(id) {
+    return list.querySelector('[data-recording-id="' + id + '"]');
+  }
+
+  function fetchDoneRow(row, id) {
+    if (loading[id]) {
+      return;
+    }
+    loading[id] = true;
+    var url = row.getAttribute("data-row-url") + "?results=1";
+    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var holder = document.createElement("ul");
+        holder.innerHTML = html.trim();
+        var fresh = holder.firstElementChild;
+        var current = rowFor(id);
+        if (fresh && current) {
+          current.replaceWith(fresh);
+        }
+      })
+      .catch(function () {
+        // The status stays "done"; the results are one click away on the recording page.
+        row.setAttribute("data-status", "done");
+      })
+      .finally(function () {
+        loading[id] = false;
+      });
+  }
+
+  function apply(event) {
+    var id = String(event.recording);
+    latest[id] = event;
+    var row = rowFor(id);
+    if (!row) {
+      return;
+    }
+    var before = row.getAttribute("data-status");
+    var status = event.status;
+    var badge = row.querySelector("[data-status-badge]");
+    if (badge) {
+      badge.textContent = LABELS[status] || status;
+      badge.className = "badge status-" + status;
+    }
+    var progress = row.querySelector("[data-progress]");
+    if (progress && typeof event.progress === "number") {
+      progress.value = event.progress;
+      progress.textContent = Math.round(event.progress * 100) + " %";
+    }
+    var failure = row.querySelector("[data-failure]");
+    if (failure) {
+      failure.textContent = event.failure_reason || "";
+      failure.hidden = !event.failure_reason;
+    }
+    if (status === "done") {
+      // Ask for the results once per transition (or when the row was never shown done).
+      if (before !== "done" || !row.querySelector(".recording-results")) {
+        row.setAttribute("data-status", "processing");
+        fetchDoneRow(row, id);
+      }
+    } else {
+      row.setAttribute("data-status", status);
+    }
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + window.location.host + list.getAttribute("data-ws-path"));
+    socket.addEventListener("open", function () {
+      retryMs = 1000;
+      list.setAttribute("data-live", "connected");
+    });
+    socket.addEventListener("message", function (message) {
+      var data;
+      try {
+        data = JSON.parse(message.data);
+      } catch (err) {
+        return;
+      }
+      if (data.type === "snapshot" && Array.isArray(data.recordings)) {
+        data.recordings.forEach(function (event) {
+          var row = rowFor(event.recording);
+          // A done row already showing its results needs nothing.
+          if (!(row && event.status === "done" && row.getAttribute("data-status") === "done")) {
+            apply(event);
+          }
+        });
+      } else if (data.type === "status") {
+        apply(data);
+      }
+    });
+    socket.addEventListener("close", function (event) {
+      list.setAttribute("data-live", "disconnected");
+      if (event.code === 4401 || event.code === 4404) {
+        return; // signed out or no access: retrying will not help
+      }
+      window.setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 30000);
+    });
+  }
+
+  // upload.js announces rows it inserts; replay any event that arrived before the row.
+  document.addEventListener("recording:added", function (event) {
+    var id = String(event.detail.id);
+    var empty = list.querySelector("[data-empty]");
+    if (empty) {
+      empty.remove();
+    }
+    if (latest[id]) {
+      apply(latest[id]);
+    }
+  });
+
+  connect();
+})();
