@@ -19,6 +19,27 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test fixture password
 
 
+def pytest_collection_modifyitems(items):
+    """Transactional tests restore the migrated data (role groups, permissions) after their flush.
+
+    A `transaction=True` or live-server test ends with a flush that empties every table,
+    including what the data migrations created; Django's remedy is `serialized_rollback`, which
+    reloads that state. Applied here once so no test has to remember it.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = kwargs.get("transaction") or {"transactional_db", "live_server"} & set(
+            fixtures
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(
+                pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), append=False
+            )
+
+
 def shared_c3d_dir() -> Path:
     """The real recordings beside the repository; in CI their absence fails, never skips."""
     folder = SHARED_DATA / "c3d"
