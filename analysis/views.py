@@ -81,17 +81,17 @@ def session_upload(request, pk):
             {"session": session, "patient": session.patient},
         )
     require_perm(request.user, "therapy_sessions.add_recording")
-    form = forms.RecordingUploadForm(request.POST, request.FILES)
+    # Each file is judged by the upload service alone (empty, too big, not C3D, duplicate).
+    uploads = request.FILES.getlist("files")
     accepted, refused = [], []
-    if form.is_valid():
-        for uploaded in form.cleaned_data["files"]:
-            try:
-                accepted.append(
-                    recording_upload(session=session, uploaded_file=uploaded, user=request.user)
-                )
-            except UploadRefused as exc:
-                refused.append({"name": uploaded.name, "reason": " ".join(_messages(exc))})
-    else:
+    for uploaded in uploads:
+        try:
+            accepted.append(
+                recording_upload(session=session, uploaded_file=uploaded, user=request.user)
+            )
+        except UploadRefused as exc:
+            refused.append({"name": uploaded.name, "reason": " ".join(_messages(exc))})
+    if not uploads:
         refused.append({"name": "", "reason": "Choose one or more C3D files to upload."})
     if _wants_json(request):
         return JsonResponse(
