@@ -9,6 +9,7 @@ app_name = "analysis"
 urlpatterns = [
     path("sessions/<int:pk>/upload/", views.session_upload, name="session_upload"),
     path("sessions/<int:pk>/reanalyse/", views.session_reanalyse_view, name="session_reanalyse"),
+    path("sessions/<int:pk>/score/", views.session_score, name="session_score"),
     path("recordings/<int:pk>/row/", views.recording_row, name="recording_row"),
     path("recordings/<int:pk>/results/", views.recording_results, name="recording_results"),
     path(

@@ -154,6 +154,22 @@ def session_reanalyse_view(request, pk):
 
 
 @login_required
+def session_score(request, pk):
+    """The session score panel alone (session-status.js refreshes it when a recording is done)."""
+    session = get_visible_or_404(
+        sessions_visible_to(request.user),
+        user=request.user,
+        perm="therapy_sessions.view_therapysession",
+        pk=pk,
+    )
+    return render(
+        request,
+        "analysis/_session_score.html",
+        {"session": session, "summary": ui_selectors.session_page(session)},
+    )
+
+
+@login_required
 def recording_row(request, pk):
     """One recording's row on the session page (session-status.js reloads it when done)."""
     recording = get_visible_or_404(

@@ -171,6 +171,10 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     assert first_status in {"pending", "processing"}
     page.wait_for_selector("[data-recording-id][data-status=done]", timeout=90000)
     page.wait_for_selector("[data-recording-id] svg.chart", timeout=15000)
+    # The session score panel follows without a reload too.
+    page.wait_for_selector(
+        '[data-session-score] [data-score="overall"]:not(.metric-missing)', timeout=15000
+    )
 
     assert page.evaluate("window.__noReload") == "still here"
     assert page.locator("[data-recording-id] svg.chart").count() == 2

@@ -115,3 +115,13 @@ def test_the_session_pipeline_tag_renders_inside_another_page(rf, alice, session
     assert "data-upload-form" in html
     assert "Re-analyse session" in html
     assert 'data-status="done"' in html
+
+
+def test_the_score_panel_can_be_fetched_alone(client, alice, bob, session):
+    analysed(session, "a.c3d", overall=64.0)
+    client.force_login(alice)
+    html = client.get(reverse("analysis:session_score", args=[session.pk])).content.decode()
+    assert html.strip().startswith('<div class="score-panel" data-session-score')
+    assert ">64<" in html
+    client.force_login(bob)
+    assert client.get(reverse("analysis:session_score", args=[session.pk])).status_code == 404

@@ -5,7 +5,8 @@
  * recording on connect, then one event per change. Each event updates the row's
  * data-status, status badge, <progress> and failure reason; when a recording becomes done the
  * row is replaced by its server-rendered version with results (chart and metrics), fetched from
- * the row's data-row-url. Reconnects with a growing delay. No inline code: CSP script-src 'self'.
+ * the row's data-row-url, and the session score panel is refreshed. Reconnects with a growing
+ * delay. No inline code: CSP script-src 'self'.
  */
 (function () {
   "use strict";
@@ -21,6 +22,32 @@
 
   function rowFor(id) {
     return list.querySelector('[data-recording-id="' + id + '"]');
+  }
+
+  function refreshScore() {
+    var panel = document.querySelector("[data-session-score][data-score-url]");
+    if (!panel) {
+      return;
+    }
+    fetch(panel.getAttribute("data-score-url"), {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "XMLHttpRequest" },
+    })
+      .then(function (response) {
+        return response.ok ? response.text() : Promise.reject(new Error("HTTP " + response.status));
+      })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html.trim();
+        var fresh = holder.firstElementChild;
+        var current = document.querySelector("[data-session-score]");
+        if (fresh && current) {
+          current.replaceWith(fresh);
+        }
+      })
+      .catch(function () {
+        // The score stays as it was until the next reload; the rows are what matter live.
+      });
   }
 
   function fetchDoneRow(row, id) {
@@ -44,6 +71,7 @@
         if (fresh && current) {
           current.replaceWith(fresh);
         }
+        refreshScore();
       })
       .catch(function () {
         // The status stays "done"; the results are one click away on the recording page.
