@@ -115,7 +115,7 @@ def session_upload(request, pk):
     return redirect(_safe_next(request, session_url(session)))
 
 
-def _row_context(recording, *, with_results=False, request=None) -> dict:
+def _row_context(recording, *, with_results=False) -> dict:
     row = ui_selectors.recording_row(recording)
     context = {"row": row, "with_results": with_results}
     if with_results and row["recording"].status == Recording.Status.DONE:
@@ -125,7 +125,7 @@ def _row_context(recording, *, with_results=False, request=None) -> dict:
 
 def _row_html(request, recording) -> str:
     return render_to_string(
-        "analysis/_recording_row.html", _row_context(recording, request=request), request=request
+        "analysis/_recording_row.html", _row_context(recording), request=request
     )
 
 
@@ -182,7 +182,7 @@ def recording_row(request, pk):
     return render(
         request,
         "analysis/_recording_row.html",
-        _row_context(recording, with_results=with_results, request=request),
+        _row_context(recording, with_results=with_results),
     )
 
 
