@@ -1,0 +1,108 @@
+"""Patient forms: per-clinic uniqueness as field errors, assignees limited to the clinic."""
+
+from __future__ import annotations
+
+from django import forms
+
+from clinic.models import Clinic, User
+from clinic.roles import THERAPIST
+from patients.models import Patient
+from patients.selectors import therapists_of_clinic
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PatientForm(forms.ModelForm):
+    """Create or edit a patient as ``user``.
+
+    The clinic is the user's own; a superuser (no clinic) chooses it when creating. Only users
+    with ``patients.assign_therapists`` see the therapists field.
+    """
+
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.filter(is_active=True), required=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "clinic",
+            "code",
+            "mrn",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "diagnosis",
+            "notes",
+            "treatment_start",
+            "planned_sessions",
+            "is_active",
+            "therapists",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "treatment_start": DateInput(),
+            "therapists": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        creating = self.instance.pk is None
+        if creating and user.is_superuser and user.clinic_id is None:
+            therapists = User.objects.filter(
+                groups__name=THERAPIST, is_active=True, clinic__isnull=False
+            )
+        else:
+            del self.fields["clinic"]
+            if creating:
+                self.instance.clinic_id = user.clinic_id
+            therapists = therapists_of_clinic(self.instance.clinic_id)
+        if user.has_perm("patients.assign_therapists"):
+            self.fields["therapists"].queryset = therapists.order_by("full_name", "email")
+            self.fields["therapists"].help_text = "Therapists of the patient's clinic."
+        else:
+            del self.fields["therapists"]
+
+    def _clinic_id(self):
+        if "clinic" in self.fields:
+            clinic = self.cleaned_data.get("clinic")
+            return clinic.pk if clinic else None
+        return self.instance.clinic_id
+
+    def clean(self):
+        cleaned = super().clean()
+        clinic_id = self._clinic_id()
+        if clinic_id is None:
+            return cleaned
+        others = Patient.objects.filter(clinic_id=clinic_id).exclude(pk=self.instance.pk)
+        code = cleaned.get("code")
+        if code and others.filter(code__iexact=code).exists():
+            self.add_error("code", "Another patient of this clinic already has this code.")
+        mrn = cleaned.get("mrn")
+        if mrn and others.filter(mrn=mrn).exists():
+            self.add_error("mrn", "Another patient of this clinic has this MRN.")
+        for therapist in cleaned.get("therapists") or []:
+            if therapist.clinic_id != clinic_id:
+                self.add_error("therapists", f"{therapist} does not work in this clinic.")
+        return cleaned
+
+
+class VoidForm(forms.Form):
+    """The reason is required: a void without one says nothing to the next reader."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Why this record is void (e.g. created in error, duplicate of P007).",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("A reason is required.")
+        return reason

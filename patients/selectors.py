@@ -1,0 +1,174 @@
+"""Reads for the patient pages, and the one place that decides what a page shows of a patient.
+
+Researchers lack ``patients.view_identifying_data``: every template renders a ``PatientCard``
+built here, which carries names, MRN, birth date and free text only when the user may see them,
+so a template cannot leak what it was never given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import django_filters
+from django import forms
+from django.db.models import Count, Q
+
+from clinic.access import age_band, can_see_identity
+from clinic.models import User
+from clinic.roles import THERAPIST
+from patients.models import Patient
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class PatientCard:
+    """What a page may show of one patient; identity fields are empty without the permission."""
+
+    pk: int
+    code: str
+    sex: str
+    age_band: str
+    is_active: bool
+    is_voided: bool
+    identity: bool
+    name: str = ""
+    mrn: str = ""
+    date_of_birth: date | None = None
+    diagnosis: str = ""
+    notes: str = ""
+    void_reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """ "P001 – Agatha Aldersley" for clinical staff, "P001" for researchers."""
+        return f"{self.code} – {self.name}" if self.identity and self.name else self.code
+
+
+def patient_card(patient: Patient, *, identity: bool) -> PatientCard:
+    base = {
+        "pk": patient.pk,
+        "code": patient.code,
+        "sex": patient.get_sex_display(),
+        "age_band": age_band(patient.date_of_birth),
+        "is_active": patient.is_active,
+        "is_voided": patient.is_voided,
+        "identity": identity,
+        "diagnosis": patient.diagnosis,
+    }
+    if identity:
+        base.update(
+            name=patient.full_name,
+            mrn=patient.mrn,
+            date_of_birth=patient.date_of_birth,
+            notes=patient.notes,
+            void_reason=patient.void_reason,
+        )
+    return PatientCard(**base)
+
+
+def patient_cards(patients, *, user) -> list[PatientCard]:
+    identity = can_see_identity(user)
+    return [patient_card(p, identity=identity) for p in patients]
+
+
+def therapists_of_clinic(clinic_id):
+    """Staff of ``clinic_id`` in the Therapist group: the only valid assignees."""
+    return User.objects.filter(clinic_id=clinic_id, groups__name=THERAPIST, is_active=True)
+
+
+class PatientFilter(django_filters.FilterSet):
+    """Search and filters of the patient list; invalid values are form errors, never a 500."""
+
+    q = django_filters.CharFilter(label="Search", method="search")
+    active = django_filters.ChoiceFilter(
+        label="Status",
+        choices=[("yes", "Active"), ("no", "Inactive")],
+        empty_label="All",
+        method="filter_active",
+    )
+    therapist = django_filters.ModelChoiceFilter(
+        label="Therapist",
+        field_name="therapists",
+        queryset=User.objects.none(),
+        empty_label="Any therapist",
+    )
+    voided = django_filters.BooleanFilter(
+        label="Show voided patients",
+        widget=forms.CheckboxInput,
+        method="filter_noop",
+    )
+
+    class Meta:
+        model = Patient
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, user, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        self.identity = can_see_identity(user)
+        if not user.has_perm("patients.void_patient"):
+            del self.filters["voided"]  # before the form is built from the filters
+        therapist_field = self.filters["therapist"]
+        if user.is_superuser:
+            therapist_field.queryset = User.objects.filter(groups__name=THERAPIST)
+        else:
+            therapist_field.queryset = therapists_of_clinic(user.clinic_id)
+        self.form.fields["q"].widget.attrs["type"] = "search"
+        self.form.fields["q"].help_text = "Code, name or MRN." if self.identity else "Patient code."
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        match = Q(code__icontains=value)
+        if self.identity:
+            match |= Q(mrn__icontains=value)
+            words = value.split()
+            names = Q()
+            for word in words:
+                names &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+            match |= names
+        return queryset.filter(match)
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=(value == "yes"))
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # applied in filter_queryset: it widens rather than narrows
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("voided"):
+            queryset = queryset.active()
+        return queryset
+
+
+def patients_for_list(user, params):
+    """The filter set and its queryset of visible patients, ready for pagination.
+
+    ``params`` is always bound (an empty QueryDict too), so the defaults (voided hidden) apply.
+    """
+    base = (
+        Patient.objects.visible_to(user)
+        .annotate(
+            session_count=Count(
+                "sessions", filter=Q(sessions__voided_at__isnull=True), distinct=True
+            )
+        )
+        .prefetch_related("therapists")
+        .order_by("code")
+    )
+    filterset = PatientFilter(params, queryset=base, user=user)
+    return filterset, filterset.qs.distinct()
+
+
+def patient_sessions(patient, *, user):
+    """A patient's session history, newest first; voided ones only for those who may void."""
+    sessions = patient.sessions.select_related("therapist").annotate(
+        recording_count=Count("recordings")
+    )
+    if not user.has_perm("therapy_sessions.void_therapysession"):
+        sessions = sessions.active()
+    return sessions.order_by("-started_at")

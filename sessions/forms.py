@@ -1,0 +1,38 @@
+"""Therapy session form: therapist from the patient's clinic, RPE 0-10, BFR 0-150 % AOP."""
+
+from django import forms
+
+from patients.selectors import therapists_of_clinic
+from sessions.models import TherapySession
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class TherapySessionForm(forms.ModelForm):
+    """Create or edit a session of ``patient``; the therapist defaults to the current user."""
+
+    class Meta:
+        model = TherapySession
+        fields = ["started_at", "therapist", "rpe", "bfr_pressure_pct_aop", "notes"]
+        widgets = {
+            "started_at": DateTimeInput(),
+            "rpe": forms.NumberInput(attrs={"min": 0, "max": 10, "step": 1}),
+            "bfr_pressure_pct_aop": forms.NumberInput(attrs={"min": 0, "max": 150, "step": "0.1"}),
+        }
+        labels = {"started_at": "Date and time"}
+
+    def __init__(self, *args, patient, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["started_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        therapists = therapists_of_clinic(patient.clinic_id).order_by("full_name", "email")
+        self.fields["therapist"].queryset = therapists
+        self.fields["therapist"].required = True
+        if self.instance.pk is None:
+            self.instance.patient = patient
+            if therapists.filter(pk=user.pk).exists():
+                self.initial.setdefault("therapist", user.pk)
