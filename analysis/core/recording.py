@@ -1,0 +1,226 @@
+"""The in-memory recording: channels in volts, timing, metadata, warnings, saturation.
+
+``build_recording`` turns what the parser extracted (:class:`~.c3d_io.RawC3D`) into a
+validated :class:`Recording`. Validation happens here, after parsing, because a reader
+happily returns NaN samples, a rate of 0, thousands of channels or files with no EMG;
+every refusal is an :class:`~.errors.InvalidRecording` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from .c3d_io import RawC3D, extract_metadata, extract_started_at, volts_factor
+from .channels import GHOSTLY_ACT, GHOSTLY_RAW, select_emg
+from .config import ReadLimits
+from .errors import InvalidRecording
+
+
+@dataclass
+class Channel:
+    """One analog channel; ``values`` are volts for voltage channels (float32 or float64)."""
+
+    label: str
+    unit: str
+    values: np.ndarray
+    is_emg: bool = False
+    muscle: str | None = None
+    side: str | None = None
+    activated_label: str | None = None
+
+    def __str__(self) -> str:  # lets callers treat channels and labels alike
+        return self.label
+
+    @property
+    def muscle_key(self) -> str | None:
+        if not self.muscle:
+            return None
+        return f"{self.side} {self.muscle}" if self.side else self.muscle
+
+
+@dataclass
+class Recording:
+    """A validated recording: what the analysis needs and nothing from the file format."""
+
+    channels: list[Channel]
+    rate_hz: float
+    n_samples: int
+    duration_s: float
+    started_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    saturation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return [c.label for c in self.channels]
+
+    @property
+    def emg_channels(self) -> list[Channel]:
+        return [c for c in self.channels if c.is_emg]
+
+    def channel(self, label: str) -> Channel:
+        for c in self.channels:
+            if c.label == label:
+                return c
+        raise KeyError(label)
+
+
+def _unique_labels(labels: list[str], warnings: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for k, lab in enumerate(labels):
+        lab = lab.strip() or f"A{k + 1}"
+        if lab in seen:
+            seen[lab] += 1
+            new = f"{lab} ({seen[lab]})"
+            warnings.append(f"duplicate channel label {lab!r} renamed {new!r}")
+            lab = new
+        else:
+            seen[lab] = 1
+        out.append(lab)
+    return out
+
+
+def saturation_runs(values: np.ndarray, *, min_run: int = 3) -> dict[str, Any]:
+    """Clipping: runs of >= ``min_run`` identical samples at the channel's min or max.
+
+    An amplifier or ADC that saturates repeats its rail value (GHOSTLY drop-outs sit at
+    exactly -5.5 mV); a living EMG signal in float never repeats a value three times at
+    its extreme. Returns the share of samples in such runs, the run count and levels.
+    """
+    x = np.asarray(values)
+    n = x.size
+    empty = {"pct": 0.0, "runs": 0, "samples": 0, "levels_v": []}
+    if n < min_run:
+        return empty
+    lo, hi = x.min(), x.max()
+    if lo == hi:
+        return empty
+    levels = []
+    mask = np.zeros(n, dtype=bool)
+    runs = 0
+    for level in (lo, hi):
+        at = x == level
+        if np.count_nonzero(at) < min_run:
+            continue
+        edges = np.diff(np.concatenate(([0], at.view(np.int8), [0])))
+        starts = np.flatnonzero(edges == 1)
+        ends = np.flatnonzero(edges == -1)
+        long_runs = (ends - starts) >= min_run
+        if not long_runs.any():
+            continue
+        levels.append(float(level))
+        runs += int(long_runs.sum())
+        for s, e in zip(starts[long_runs], ends[long_runs], strict=True):
+            mask[s:e] = True
+    count = int(mask.sum())
+    return {"pct": 100.0 * count / n, "runs": runs, "samples": count, "levels_v": levels}
+
+
+def build_recording(
+    raw: RawC3D,
+    *,
+    limits: ReadLimits | None = None,
+    channel_map=None,
+    filename: str | None = None,
+) -> Recording:
+    """Validate the parsed file and build a :class:`Recording` (raises InvalidRecording)."""
+    limits = limits or ReadLimits()
+    warnings = list(raw.warnings)
+    rate = float(raw.rate_hz)
+    if not np.isfinite(rate) or rate <= 0:
+        raise InvalidRecording(f"analog rate is {rate:g} Hz: duration cannot be computed")
+    n_ch, n = raw.analog.shape
+    if n_ch == 0:
+        raise InvalidRecording("the file contains no analog channels (no EMG)")
+    if n_ch > limits.max_channels:
+        raise InvalidRecording(f"{n_ch} analog channels exceeds the limit of {limits.max_channels}")
+    duration = n / rate
+    if duration > limits.max_duration_s:
+        raise InvalidRecording(
+            f"recording lasts {duration:.0f} s, longer than the limit of "
+            f"{limits.max_duration_s:.0f} s"
+        )
+    if duration < limits.min_duration_s:
+        raise InvalidRecording(
+            f"recording lasts {duration:.2f} s, shorter than the minimum of "
+            f"{limits.min_duration_s:g} s"
+        )
+    labels = _unique_labels(list(raw.labels), warnings)
+    units = list(raw.units)
+    # GHOSTLY writes no unit: volts; non-voltage channels (N, Nmm) are never EMG
+    voltage = [volts_factor(unit) if unit else 1.0 for unit in units]
+    candidates = [lab for lab, f in zip(labels, voltage, strict=True) if f is not None]
+    try:
+        emg = select_emg(candidates, channel_map)
+    except ValueError as exc:
+        raise InvalidRecording(f"channel mapping does not fit this file: {exc}") from None
+    if not emg:
+        shown = ", ".join(labels[:8]) + (", ..." if len(labels) > 8 else "")
+        raise InvalidRecording(f"no EMG channel found among the {n_ch} analog channels ({shown})")
+    if rate < limits.min_rate_hz:
+        raise InvalidRecording(
+            f"analog rate {rate:g} Hz is too low for raw surface EMG: the 20-450 Hz band-pass "
+            f"needs at least {limits.min_rate_hz:g} Hz (this file probably holds "
+            "already-processed envelopes)"
+        )
+    by_label = {e.label: e for e in emg}
+    needed = set(by_label) | {e.activated_label for e in emg if e.activated_label}
+    channels = []
+    for k, (lab, unit) in enumerate(zip(labels, units, strict=True)):
+        values = raw.analog[k]
+        factor = voltage[k]
+        if factor not in (None, 1.0):
+            values = values * np.float32(factor)
+            unit = "V"
+        if lab in needed and not np.isfinite(values).all():
+            bad = int(np.count_nonzero(~np.isfinite(values)))
+            raise InvalidRecording(f"channel {lab} contains {bad} non-finite samples (NaN or inf)")
+        e = by_label.get(lab)
+        channels.append(
+            Channel(
+                label=lab,
+                unit=unit or "V",
+                values=values,
+                is_emg=e is not None,
+                muscle=e.muscle if e else None,
+                side=e.side if e else None,
+                activated_label=e.activated_label if e else None,
+            )
+        )
+    saturation = {}
+    for c in channels:
+        if c.is_emg:
+            sat = saturation_runs(c.values, min_run=3)
+            saturation[c.label] = sat
+            if sat["runs"]:
+                warnings.append(
+                    f"{c.label}: {sat['runs']} clipped run(s) at "
+                    + ", ".join(f"{v * 1e3:.2f} mV" for v in sat["levels_v"])
+                    + f" ({sat['pct']:.2f} % of samples)"
+                )
+    return Recording(
+        channels=channels,
+        rate_hz=rate,
+        n_samples=int(n),
+        duration_s=float(duration),
+        started_at=extract_started_at(raw.parameters, filename),
+        metadata=extract_metadata(raw.parameters),
+        warnings=warnings,
+        saturation=saturation,
+        source=filename,
+    )
+
+
+def is_ghostly_raw(label: str) -> bool:
+    return bool(GHOSTLY_RAW.match(label))
+
+
+def is_ghostly_activated(label: str) -> bool:
+    return bool(GHOSTLY_ACT.match(label))
