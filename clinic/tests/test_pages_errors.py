@@ -31,4 +31,5 @@ def test_the_500_page_renders_without_a_request_or_database(django_assert_num_qu
 
 def test_the_429_page_uses_the_layout():
     html = engines["django"].get_template("429.html").render({})
-    assert "Too many attempts" in html and 'class="skip-link"' in html
+    assert "Too many attempts" in html
+    assert 'class="skip-link"' in html

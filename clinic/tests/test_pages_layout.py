@@ -15,7 +15,8 @@ def test_the_dashboard_has_landmarks_skip_link_and_one_local_stylesheet(client, 
     assert '<main id="main"' in body
     assert 'aria-label="Main"' in body
     assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', body) == ["/static/css/app.css"]
-    assert "http://" not in body and "https://" not in body  # no CDN
+    assert "http://" not in body
+    assert "https://" not in body
 
 
 def test_it_logs_out_through_a_post_form_only(client, alice):
@@ -54,4 +55,5 @@ def test_the_stylesheet_is_served_from_static(client):
     path = finders.find("css/app.css")
     assert path is not None
     css = open(path, encoding="utf-8").read()
-    assert "@media print" in css and ":focus-visible" in css
+    assert "@media print" in css
+    assert ":focus-visible" in css
