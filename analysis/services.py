@@ -373,7 +373,7 @@ def recording_analyse(*, recording: Recording, token: str) -> RecordingAnalysis 
             raw = core.read_recording(path, limits=read_limits(), isolated=True)
             read_ms = (time.perf_counter() - t_read) * 1000
             status_notify(recording=recording, stage="read")
-            kwargs["channel_map"] = core_channel_map(kwargs["channel_map"], raw.channels)
+            kwargs["channel_map"] = core_channel_map(kwargs["channel_map"], raw.labels)
             inputs["channel_map"] = kwargs["channel_map"]
             t_analyse = time.perf_counter()
             document = core.analyse_recording(raw, include_envelope=True, **kwargs)
