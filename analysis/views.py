@@ -13,21 +13,63 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analysis import forms, ui_selectors, ui_services
 from analysis.services import session_reanalyse
+from analysis.templatetags.analysis_ui import can_download
 from clinic.access import (
+    can_see_identity,
     get_visible_or_404,
     patients_visible_to,
     recordings_visible_to,
     require_perm,
     sessions_visible_to,
 )
+from patients.selectors import patient_card
 from sessions.models import Recording
 from sessions.uploads import UploadRefused, recording_upload
+
+
+def _session_or_404(request, pk, perm):
+    """A session in scope, hidden like the session page hides it (voided records: managers)."""
+    session = get_visible_or_404(
+        sessions_visible_to(request.user).select_related("patient"),
+        user=request.user,
+        perm=perm,
+        pk=pk,
+    )
+    _hide_voided(request, session.patient, session)
+    return session
+
+
+def _recording_or_404(request, pk):
+    recording = get_visible_or_404(
+        recordings_visible_to(request.user).select_related("session__patient"),
+        user=request.user,
+        perm="therapy_sessions.view_recording",
+        pk=pk,
+    )
+    _hide_voided(request, recording.session.patient, None)
+    return recording
+
+
+def _hide_voided(request, patient, session):
+    """Voided records stay readable only to those who may void them (as on the staff pages)."""
+    if patient.is_voided and not request.user.has_perm("patients.void_patient"):
+        raise Http404("Not found.")
+    if (
+        session is not None
+        and session.is_voided
+        and not request.user.has_perm("therapy_sessions.void_therapysession")
+    ):
+        raise Http404("Not found.")
+
+
+def _card(request, patient):
+    return patient_card(patient, identity=can_see_identity(request.user))
 
 
 def _wants_json(request) -> bool:
@@ -35,11 +77,8 @@ def _wants_json(request) -> bool:
 
 
 def session_url(session) -> str:
-    """The session page of the pages app, or our upload page while it has none."""
-    try:
-        return session.get_absolute_url()
-    except NoReverseMatch:
-        return reverse("analysis:session_upload", args=[session.pk])
+    """The session page, where the pipeline's rows live."""
+    return session.get_absolute_url()
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -68,17 +107,12 @@ def session_upload(request, pk):
     GET shows the session's recordings with the upload form; POST runs every file through
     ``sessions.uploads.recording_upload`` and lists each refused file and why.
     """
-    session = get_visible_or_404(
-        sessions_visible_to(request.user).select_related("patient"),
-        user=request.user,
-        perm="therapy_sessions.view_therapysession",
-        pk=pk,
-    )
+    session = _session_or_404(request, pk, "therapy_sessions.view_therapysession")
     if request.method == "GET":
         return render(
             request,
             "analysis/session_upload.html",
-            {"session": session, "patient": session.patient},
+            {"session": session, "card": _card(request, session.patient)},
         )
     require_perm(request.user, "therapy_sessions.add_recording")
     # Each file is judged by the upload service alone (empty, too big, not C3D, duplicate).
@@ -115,9 +149,9 @@ def session_upload(request, pk):
     return redirect(_safe_next(request, session_url(session)))
 
 
-def _row_context(recording, *, with_results=False) -> dict:
+def _row_context(recording, *, user, with_results=False) -> dict:
     row = ui_selectors.recording_row(recording)
-    context = {"row": row, "with_results": with_results}
+    context = {"row": row, "with_results": with_results, "can_download": can_download(user)}
     if with_results and row["recording"].status == Recording.Status.DONE:
         context["results"] = ui_selectors.recording_results(recording)
     return context
@@ -125,7 +159,7 @@ def _row_context(recording, *, with_results=False) -> dict:
 
 def _row_html(request, recording) -> str:
     return render_to_string(
-        "analysis/_recording_row.html", _row_context(recording), request=request
+        "analysis/_recording_row.html", _row_context(recording, user=request.user), request=request
     )
 
 
@@ -133,12 +167,7 @@ def _row_html(request, recording) -> str:
 @require_POST
 def session_reanalyse_view(request, pk):
     """Queue every finished recording of the session again (after an MVC/target change)."""
-    session = get_visible_or_404(
-        sessions_visible_to(request.user),
-        user=request.user,
-        perm="therapy_sessions.change_therapysession",
-        pk=pk,
-    )
+    session = _session_or_404(request, pk, "therapy_sessions.change_therapysession")
     try:
         queued = session_reanalyse(session=session, user=request.user)
     except ValidationError as exc:
@@ -156,12 +185,7 @@ def session_reanalyse_view(request, pk):
 @login_required
 def session_score(request, pk):
     """The session score panel alone (session-status.js refreshes it when a recording is done)."""
-    session = get_visible_or_404(
-        sessions_visible_to(request.user),
-        user=request.user,
-        perm="therapy_sessions.view_therapysession",
-        pk=pk,
-    )
+    session = _session_or_404(request, pk, "therapy_sessions.view_therapysession")
     return render(
         request,
         "analysis/_session_score.html",
@@ -172,34 +196,24 @@ def session_score(request, pk):
 @login_required
 def recording_row(request, pk):
     """One recording's row on the session page (session-status.js reloads it when done)."""
-    recording = get_visible_or_404(
-        recordings_visible_to(request.user).select_related("session__patient"),
-        user=request.user,
-        perm="therapy_sessions.view_recording",
-        pk=pk,
-    )
+    recording = _recording_or_404(request, pk)
     with_results = request.GET.get("results") == "1"
     return render(
         request,
         "analysis/_recording_row.html",
-        _row_context(recording, with_results=with_results),
+        _row_context(recording, user=request.user, with_results=with_results),
     )
 
 
 @login_required
 def recording_results(request, pk):
     """The results of one recording as a fragment (``?fragment=1``) or a page."""
-    recording = get_visible_or_404(
-        recordings_visible_to(request.user).select_related("session__patient"),
-        user=request.user,
-        perm="therapy_sessions.view_recording",
-        pk=pk,
-    )
+    recording = _recording_or_404(request, pk)
     context = {"results": ui_selectors.recording_results(recording), "recording": recording}
     if request.GET.get("fragment") == "1":
         return render(request, "analysis/_recording_results.html", context)
     context["session"] = recording.session
-    context["patient"] = recording.session.patient
+    context["card"] = _card(request, recording.session.patient)
     return render(request, "analysis/recording_results.html", context)
 
 
@@ -209,9 +223,11 @@ def recording_results(request, pk):
 
 
 def _patient(request, pk, perm):
-    return get_visible_or_404(
+    patient = get_visible_or_404(
         patients_visible_to(request.user), user=request.user, perm=perm, pk=pk
     )
+    _hide_voided(request, patient, None)
+    return patient
 
 
 @login_required
@@ -266,6 +282,7 @@ def patient_calibrations(request, pk):
         "analysis/patient_calibrations.html",
         {
             "patient": patient,
+            "card": _card(request, patient),
             "groups": ui_selectors.calibrations_by_muscle(patient),
             "entry_form": entry_form,
             "upload_form": upload_form,
@@ -313,6 +330,7 @@ def patient_protocol(request, pk):
         "analysis/patient_protocol.html",
         {
             "patient": patient,
+            "card": _card(request, patient),
             "form": form,
             "protocol": protocol,
             "effective": ui_selectors.effective_protocol_rows(patient),
@@ -328,7 +346,11 @@ def patient_progress(request, pk):
     return render(
         request,
         "analysis/patient_progress.html",
-        {"patient": patient, **ui_selectors.progress_page(patient)},
+        {
+            "patient": patient,
+            "card": _card(request, patient),
+            **ui_selectors.progress_page(patient),
+        },
     )
 
 

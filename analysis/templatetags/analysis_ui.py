@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 
 from analysis import forms, ui_selectors
+from clinic.access import can_see_identity
 
 register = template.Library()
 DASH = "–"
@@ -51,22 +51,9 @@ def pct(value, digits=0):
     return DASH if number is None else f"{number * 100:.{int(digits)}f}"
 
 
-@register.simple_tag
-def recording_url(recording):
-    """The recording page of the pages app, else our results page."""
-    try:
-        return recording.get_absolute_url()
-    except NoReverseMatch:
-        return reverse("analysis:recording_results", args=[recording.pk])
-
-
-@register.simple_tag
-def page_url(obj):
-    """``obj.get_absolute_url()``, or "" while the page it names does not exist."""
-    try:
-        return obj.get_absolute_url()
-    except NoReverseMatch:
-        return ""
+def can_download(user) -> bool:
+    """As on the session page: C3D files carry the player's name, so identity is needed too."""
+    return user.has_perm("therapy_sessions.download_recording") and can_see_identity(user)
 
 
 @register.inclusion_tag("analysis/_session_pipeline.html", takes_context=True)
@@ -79,6 +66,7 @@ def session_pipeline(context, session):
         "session": session,
         "summary": ui_selectors.session_page(session),
         "upload_form": forms.RecordingUploadForm(),
+        "can_download": can_download(user),
         "can_upload": user.has_perm("therapy_sessions.add_recording") and not session.is_voided,
         "can_reanalyse": user.has_perm("therapy_sessions.change_therapysession")
         and user.has_perm("therapy_sessions.change_recording")

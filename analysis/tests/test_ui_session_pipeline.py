@@ -81,7 +81,10 @@ def test_reanalysis_of_a_voided_session_is_refused_with_a_message(client, alice,
     analysed(session, "a.c3d")
     session.void(by=carol, reason="wrong patient")
     client.force_login(alice)
-    response = client.post(reverse("analysis:session_reanalyse", args=[session.pk]), follow=True)
+    url = reverse("analysis:session_reanalyse", args=[session.pk])
+    assert client.post(url).status_code == 404  # hidden from its therapist, as on its page
+    client.force_login(carol)
+    response = client.post(url, follow=True)
     assert "voided" in response.content.decode()
     assert Recording.objects.get(session=session).status == "done"
 

@@ -72,7 +72,10 @@ def test_posting_no_file_says_so_instead_of_failing(client, alice, session):
 
 def test_a_voided_session_takes_no_recording(client, alice, carol, session):
     session.void(by=carol, reason="entered twice")
+    # Its therapist no longer sees it (as on the session page); a manager is told why.
     client.force_login(alice)
+    assert client.post(upload_url(session), {"files": [c3d(GHOSTLY)]}).status_code == 404
+    client.force_login(carol)
     response = client.post(upload_url(session), {"files": [c3d(GHOSTLY)]}, follow=True)
     assert "this session is voided" in response.content.decode()
     assert session.recordings.count() == 0
