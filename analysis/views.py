@@ -154,6 +154,7 @@ def _row_context(recording, *, user, with_results=False) -> dict:
     context = {"row": row, "with_results": with_results, "can_download": can_download(user)}
     if with_results and row["recording"].status == Recording.Status.DONE:
         context["results"] = ui_selectors.recording_results(recording)
+        context["recording"] = recording
     return context
 
 

@@ -159,7 +159,7 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     path = shared_c3d_dir() / GHOSTLY
     session = session_of(alices_patient)
     page, errors = signed_in(browser_page, client, alice, daphne)
-    page.goto(daphne + reverse("analysis:session_upload", args=[session.pk]))
+    page.goto(daphne + reverse("sessions:detail", args=[session.pk]))
     page.wait_for_selector("[data-recording-list][data-live=connected]", timeout=15000)
     # A marker that a reload would wipe out.
     page.evaluate("window.__noReload = 'still here'")

@@ -40,7 +40,7 @@ def test_the_session_score_names_what_was_missing(client, alice, session):
     assert 'data-score="overall"' in html
     assert ">70<" in html  # the mean of 60 and 80
     assert "Not computed: effort, game" in html
-    assert "RPE (Borg CR-10)</dt><dd>6<" in html
+    assert "Recordings analysed</dt><dd>2 of 2<" in html
 
 
 def test_the_page_costs_the_same_queries_for_many_recordings(
