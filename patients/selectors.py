@@ -81,7 +81,7 @@ def therapists_of_clinic(clinic_id):
 class PatientFilter(django_filters.FilterSet):
     """Search and filters of the patient list; invalid values are form errors, never a 500."""
 
-    q = django_filters.CharFilter(label="Search", method="search")
+    q = django_filters.CharFilter(label="Search", method="search", widget=forms.SearchInput)
     active = django_filters.ChoiceFilter(
         label="Status",
         choices=[("yes", "Active"), ("no", "Inactive")],
@@ -115,7 +115,6 @@ class PatientFilter(django_filters.FilterSet):
             therapist_field.queryset = User.objects.filter(groups__name=THERAPIST)
         else:
             therapist_field.queryset = therapists_of_clinic(user.clinic_id)
-        self.form.fields["q"].widget.attrs["type"] = "search"
         self.form.fields["q"].help_text = "Code, name or MRN." if self.identity else "Patient code."
 
     def search(self, queryset, name, value):
