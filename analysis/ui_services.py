@@ -45,21 +45,27 @@ def mvc_calibration_enter(*, patient, muscle: str, side: str, value_v: float, us
     return calibration
 
 
-def _channel_for(raw, *, channel: str, muscle_key: str, channel_map: dict) -> str:
-    """The channel label to calibrate: the one asked for, else the one mapped to the muscle."""
-    labels = list(raw.labels)
-    if channel:
-        for label in labels:
-            if label.strip().lower() == channel.strip().lower():
-                return label
-        raise ValidationError(f"The file has no channel {channel!r} (it has {', '.join(labels)}).")
-    for prefix, mapped in channel_map.items():
-        if mapped.strip().lower() == muscle_key:
-            for label in labels:
-                if label.strip().lower().startswith(prefix.strip().lower()):
-                    return label
+def _calibrated_value(raw, *, muscle_key, channel, channel_map, name) -> tuple[str, float]:
+    """(channel label, MVC in volts) from the core's ``calibrate_mvc`` for the chosen muscle.
+
+    With ``channel`` named, that channel is measured; otherwise the channel the clinic's map
+    assigns to the muscle.
+    """
+    from analysis import core
+
+    try:
+        if channel:
+            return channel, float(core.calibrate_mvc(raw, channel=channel))
+        values = core.calibrate_mvc(raw, channel_map=channel_map)
+    except (core.InvalidRecording, ValueError) as exc:
+        raise ValidationError(f"{name}: {exc}") from exc
+    for label, entry in values.items():
+        key = f"{entry.get('side') or ''} {entry.get('muscle') or ''}".strip().lower()
+        if key == muscle_key:
+            return label, float(entry["value"])
     raise ValidationError(
-        f"No channel of this file is mapped to {muscle_key}; name the channel (e.g. CH1 Raw)."
+        f"{name}: no channel of this file is mapped to {muscle_key}; name the channel "
+        "(e.g. CH1 Raw)."
     )
 
 
@@ -94,18 +100,14 @@ def mvc_calibration_measure(*, patient, muscle: str, side: str, uploaded_file, u
             raw = core.read_recording(handle.name, limits=limits, isolated=True)
         except core.InvalidRecording as exc:
             raise ValidationError(f"{name}: {exc}") from exc
-    label = _channel_for(
+    label, value_v = _calibrated_value(
         raw,
-        channel=channel,
         muscle_key=muscle_key,
+        channel=channel.strip(),
         channel_map=dict(effective_protocol(patient).channel_map),
+        name=name,
     )
-    try:
-        value_v = core.calibrate_mvc(raw, channel=label)
-    except core.InvalidRecording as exc:
-        raise ValidationError(f"{name}: {exc}") from exc
-    value_v = float(getattr(value_v, "mvc", value_v))
-    if not value_v > 0:
+    if not value_v > 0:  # also NaN: a flat or silent channel has no MVC
         raise ValidationError(f"{name}: no contraction was found on {label}.")
     calibration = MvcCalibration(
         patient=patient,
