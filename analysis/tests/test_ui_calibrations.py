@@ -77,3 +77,42 @@ def test_a_researcher_reads_the_values_without_forms(client, alice, rita, url):
     assert "800.0" in html
     assert "Enter a value" not in html
     assert client.post(url, {"action": "enter"}).status_code == 403
+
+
+GHOSTLY = "ghostly/Ghostly_Emg_20230321_17-23-09-0409.c3d"
+
+
+def measure(client, url, **values):
+    from conftest import shared_c3d_dir
+
+    path = shared_c3d_dir() / GHOSTLY
+    data = {
+        "action": "measure",
+        "measure-side": "left",
+        "measure-muscle": "quadriceps",
+        "measure-file": SimpleUploadedFile(path.name, path.read_bytes()),
+    }
+    data.update({f"measure-{k}": v for k, v in values.items()})
+    return client.post(url, data, follow=True)
+
+
+def test_a_calibration_recording_is_measured_by_the_core(client, alice, alices_patient, url):
+    client.force_login(alice)
+    html = measure(client, url).content.decode()
+    assert "MVC measured" in html
+    cal = MvcCalibration.objects.get(patient=alices_patient)
+    assert cal.source == "calibration"
+    assert (cal.side, cal.muscle) == ("left", "quadriceps")
+    assert 1e-6 < cal.value_v < 0.1  # a surface EMG envelope, in volts
+    assert cal.original_name == GHOSTLY.split("/")[1]
+    assert cal.sha256
+    assert cal.file.name  # kept in private storage beside the value
+    assert "Measured on CH1" in cal.notes
+
+
+def test_a_named_channel_that_the_file_lacks_is_a_form_error(client, alice, alices_patient, url):
+    client.force_login(alice)
+    response = measure(client, url, channel="CH9 Raw")
+    assert response.status_code == 200
+    assert "CH9" in response.content.decode()
+    assert not MvcCalibration.objects.filter(patient=alices_patient).exists()
