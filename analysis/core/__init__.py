@@ -4,13 +4,14 @@ No Django, Celery or Channels here (an import-linter contract enforces it). The 
 contract is what this module exports; see docs/core.md for the method and the JSON schema.
 """
 
-from .c3d_io import write_recording
-from .config import AnalysisConfig, ReadLimits, ScoringConfig
-from .errors import InvalidRecording
-from .reader import read_recording
-from .recording import Channel, Recording
-
 __version__ = "1.0.0"
+
+from .analysis import analyse_file, analyse_recording, calibrate_mvc  # noqa: E402
+from .c3d_io import write_recording  # noqa: E402
+from .config import AnalysisConfig, ReadLimits, ScoringConfig  # noqa: E402
+from .errors import InvalidRecording  # noqa: E402
+from .reader import read_recording  # noqa: E402
+from .recording import Channel, Recording  # noqa: E402
 
 __all__ = [
     "AnalysisConfig",
@@ -20,6 +21,9 @@ __all__ = [
     "Recording",
     "ScoringConfig",
     "__version__",
+    "analyse_file",
+    "analyse_recording",
+    "calibrate_mvc",
     "read_recording",
     "write_recording",
 ]

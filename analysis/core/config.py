@@ -119,7 +119,11 @@ class AnalysisConfig(_ConfigMixin):
     Spectral: Welch PSD (Hann, 50 % overlap, segments of ``welch_segment_s`` rounded
     to a power of two) on the band-passed contraction segment only.
 
-    MVC: highest mean of the RMS envelope over a sliding ``mvc_window_s`` window.
+    MVC: highest mean of the RMS envelope over a sliding ``mvc_window_s`` window. The
+    ``*_pct_mvc`` thresholds apply only when the MVC is known (calibration or entered):
+    an MVC estimated from the same recording would make the threshold circular.
+
+    Display: the envelope in the result is sampled at ``envelope_display_hz``.
     """
 
     bandpass_low_hz: float = 20.0
@@ -140,7 +144,7 @@ class AnalysisConfig(_ConfigMixin):
     welch_segment_s: float = 0.25
     mvc_window_s: float = 1.0
     saturation_min_run: int = 3
-    envelope_max_points: int = 2000
+    envelope_display_hz: float = 25.0
     stream_warmup_s: float = 2.0
 
     def __post_init__(self) -> None:
@@ -156,7 +160,7 @@ class AnalysisConfig(_ConfigMixin):
             "max_duration_s",
             "welch_segment_s",
             "mvc_window_s",
-            "envelope_max_points",
+            "envelope_display_hz",
         ):
             _positive(name, getattr(self, name))
         if self.bandpass_low_hz >= self.bandpass_high_hz:
@@ -177,18 +181,20 @@ class AnalysisConfig(_ConfigMixin):
             raise ValueError("saturation_min_run must be >= 2")
 
 
+# Borg CR-10 RPE -> effort 0-100. Strength training with BFR aims at "hard" (5-7): less
+# means the load was too light, more (8-10) that the session was exhausting.
 DEFAULT_RPE_TABLE: tuple[tuple[int, float], ...] = (
     (0, 0.0),
-    (1, 20.0),
-    (2, 40.0),
-    (3, 70.0),
-    (4, 100.0),
+    (1, 10.0),
+    (2, 25.0),
+    (3, 50.0),
+    (4, 75.0),
     (5, 100.0),
     (6, 100.0),
-    (7, 70.0),
-    (8, 40.0),
-    (9, 20.0),
-    (10, 0.0),
+    (7, 100.0),
+    (8, 75.0),
+    (9, 50.0),
+    (10, 25.0),
 )
 
 
@@ -201,8 +207,9 @@ class ScoringConfig(_ConfigMixin):
       ``target_pct_mvc``) and duration rate (share >= ``target_duration_s``),
       sub-weights ``compliance_weights`` = (completion, intensity, duration);
     * symmetry = 100 x (1 - |C_left - C_right| / (C_left + C_right)) per muscle pair;
-    * effort = ``rpe_table`` [Borg CR-10 RPE -> 0-100]: moderate-to-hard effort
-      (4-6) is the therapeutic target, too easy or exhausting scores lower;
+    * effort = ``rpe_table`` [Borg CR-10 RPE -> 0-100, linear between entries]: "hard"
+      (5-7) is the therapeutic target, too easy or exhausting scores lower; no RPE means
+      no effort component (never a default RPE);
     * game = 100 x game score / ``game_score_max`` (only when a maximum is known);
     * overall = weighted mean (``weights``) of the components that exist,
       renormalised; absent components are listed in ``missing``;

@@ -1,77 +1,170 @@
 """``read_recording``: parse an untrusted C3D in a forked, memory- and time-capped child.
 
-Why a fork and not a fresh interpreter: the parent has numpy and this package loaded, so
-``os.fork`` starts the child in about a millisecond; a new interpreter would cost ~150 ms
-per file. The child caps its address space (``RLIMIT_AS``: its current size plus
-``ReadLimits.max_memory_mb``), parses and validates, and writes one message to a pipe: a
-JSON header (labels, units, metadata, warnings) followed by the float32 samples as one
-bytes buffer (no pickling of lists). The parent waits with a deadline and SIGKILLs a child
-that overruns it. A child killed by a signal, out of memory or out of time becomes an
-:class:`InvalidRecording`; the calling process never sees the crash.
+The child caps its address space (``RLIMIT_AS``: its size plus ``ReadLimits.max_memory_mb``),
+parses and validates, puts the float32 samples in a memfd the caller mmaps (one buffer, no
+pickling) and a JSON header on a pipe. The caller waits with a deadline and SIGKILLs a child
+that overruns it. Out of memory, out of time or killed by a signal, the file becomes an
+:class:`InvalidRecording`; the calling process never sees the crash. Children are forked
+from a small helper process (:mod:`._isolate`) so that isolation costs ~2 ms, not the
+5-10 ms of forking a process with scipy or Django loaded; if the helper cannot start, the
+caller forks directly.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
-import resource
 import select
 import signal
-import struct
+import socket
+import subprocess
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from . import _isolate
 from .c3d_io import read_raw
 from .config import ReadLimits
 from .errors import InvalidRecording
 from .recording import Channel, Recording, build_recording
 
-_HEAD = struct.Struct("<Q")
 
-
-def _read_in_process(path, limits: ReadLimits, channel_map) -> Recording:
-    raw = read_raw(path, limits=limits)
+def read_in_process(path, limits: ReadLimits, channel_map, *, alloc=None) -> Recording:
+    raw = read_raw(path, limits=limits, alloc=alloc)
     return build_recording(raw, limits=limits, channel_map=channel_map, filename=Path(path).name)
 
 
-def _encode(rec: Recording) -> list[bytes]:
-    arrays = [np.ascontiguousarray(c.values, dtype=np.float32) for c in rec.channels]
-    head = {
-        "channels": [
-            {
-                "label": c.label,
-                "unit": c.unit,
-                "is_emg": c.is_emg,
-                "muscle": c.muscle,
-                "side": c.side,
-                "activated_label": c.activated_label,
-            }
-            for c in rec.channels
-        ],
-        "rate_hz": rec.rate_hz,
-        "n_samples": rec.n_samples,
-        "duration_s": rec.duration_s,
-        "started_at": rec.started_at.isoformat() if rec.started_at else None,
-        "metadata": rec.metadata,
-        "warnings": rec.warnings,
-        "saturation": rec.saturation,
-        "source": rec.source,
-    }
-    blob = json.dumps(head).encode()
-    return [_HEAD.pack(len(blob)), blob, *(a.tobytes() for a in arrays)]
+class _Zygote:
+    """The per-process helper that forks the readers (restarted if it dies or we forked)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sock: socket.socket | None = None
+        self.proc: subprocess.Popen | None = None
+        self.owner = 0
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                _isolate.boot_args(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        finally:
+            theirs.close()
+        self.sock, self.owner = ours, os.getpid()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        if self.proc is not None and self.owner == os.getpid():
+            try:
+                self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.sock = self.proc = None
+
+    def spawn(self, request: bytes, fds: list[int]) -> int:
+        """Ask the helper to fork a reader; returns its pid (raises OSError if unavailable)."""
+        with self.lock:
+            if self.sock is None or self.owner != os.getpid():
+                if self.owner != os.getpid():
+                    self.sock = self.proc = None  # inherited across fork: not ours to use
+                self._start()
+            for attempt in range(2):
+                try:
+                    socket.send_fds(self.sock, [request], fds)
+                    reply = self.sock.recv(4)
+                    if len(reply) == 4:
+                        return int.from_bytes(reply, "little")
+                    raise OSError("reader helper closed the connection")
+                except OSError:
+                    self.close()
+                    if attempt:
+                        raise
+                    self._start()
+        raise OSError("unreachable")
 
 
-def _decode(buf: bytes) -> Recording:
-    (n_head,) = _HEAD.unpack_from(buf, 0)
-    head = json.loads(buf[_HEAD.size : _HEAD.size + n_head])
-    if "error" in head:
-        raise InvalidRecording(head["error"])
-    data = np.frombuffer(buf, dtype=np.float32, offset=_HEAD.size + n_head)
+_ZYGOTE = _Zygote()
+
+
+def _fork_direct(request: dict, fds: list[int]) -> int:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        _isolate.child_main(request, *fds)
+    return pid
+
+
+def _read_isolated(path, limits: ReadLimits, channel_map, *, use_helper: bool = True):
+    request = {"path": os.path.abspath(path), "limits": limits.to_dict()}
+    request["channel_map"] = channel_map
+    rfd, wfd = os.pipe()
+    dfd = os.memfd_create("c3d-samples", os.MFD_CLOEXEC)
+    try:
+        try:
+            if not use_helper:
+                raise OSError("helper disabled")
+            pid = _ZYGOTE.spawn(json.dumps(request).encode(), [wfd, dfd])
+            helper = True
+        except OSError:
+            pid, helper = _fork_direct(request, [wfd, dfd]), False
+        os.close(wfd)
+        wfd = -1
+        chunks, timed_out = _read_until_eof(rfd, time.monotonic() + float(limits.timeout_s))
+        if timed_out:
+            _kill(pid)
+        if not helper:
+            os.waitpid(pid, 0)
+        if timed_out:
+            raise InvalidRecording(
+                f"reading the file took longer than the limit of {limits.timeout_s:g} s "
+                "(corrupt or hostile file)"
+            )
+        if not chunks:
+            raise InvalidRecording(
+                "the reader crashed on this file (killed, or over its memory limit of "
+                f"{limits.max_memory_mb} MB); it is corrupt or not a valid C3D"
+            )
+        head = json.loads(b"".join(chunks))
+        if "error" in head:
+            raise InvalidRecording(head["error"])
+        return _decode(head, dfd)
+    finally:
+        for fd in (rfd, wfd, dfd):
+            if fd >= 0:
+                os.close(fd)
+
+
+def _read_until_eof(fd: int, deadline: float) -> tuple[list[bytes], bool]:
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return chunks, True
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return chunks, False
+            chunks.append(chunk)
+
+
+def _decode(head: dict, dfd: int) -> Recording:
     n = int(head["n_samples"])
-    data = data.reshape(len(head["channels"]), n) if head["channels"] else data
+    n_ch = len(head["channels"])
+    size = n * n_ch * 4
+    if size:
+        buf = mmap.mmap(dfd, size, prot=mmap.PROT_READ)
+        data = np.frombuffer(buf, dtype=np.float32).reshape(n_ch, n)
+    else:
+        data = np.zeros((n_ch, n), dtype=np.float32)
     channels = [Channel(values=data[k], **c) for k, c in enumerate(head["channels"])]
     started = head["started_at"]
     return Recording(
@@ -87,95 +180,6 @@ def _decode(buf: bytes) -> Recording:
     )
 
 
-def _vm_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
-
-
-def _write_all(fd: int, parts: list[bytes]) -> None:
-    for part in parts:
-        view = memoryview(part)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-
-
-def _child(fd: int, path, limits: ReadLimits, channel_map) -> None:
-    """Runs in the forked child; never returns (``os._exit``)."""
-    code = 0
-    try:
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        cap = _vm_bytes() + int(limits.max_memory_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        try:
-            parts = _encode(_read_in_process(path, limits, channel_map))
-        except InvalidRecording as exc:
-            parts = _error(str(exc))
-        except MemoryError:
-            parts = _error(
-                f"the file needs more than the reader's memory limit of "
-                f"{limits.max_memory_mb} MB (corrupt or hostile header)"
-            )
-        except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
-            parts = _error(f"the file could not be parsed ({type(exc).__name__}: {exc})"[:300])
-        _write_all(fd, parts)
-    except BaseException:  # noqa: BLE001 - the child must never unwind into the parent's code
-        code = 1
-    finally:
-        os._exit(code)
-
-
-def _error(reason: str) -> list[bytes]:
-    blob = json.dumps({"error": reason}).encode()
-    return [_HEAD.pack(len(blob)), blob]
-
-
-def _read_isolated(path, limits: ReadLimits, channel_map) -> Recording:
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.close(rfd)
-        _child(wfd, path, limits, channel_map)
-    os.close(wfd)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + float(limits.timeout_s)
-    timed_out = False
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([rfd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(rfd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(rfd)
-        if timed_out:
-            _kill(pid)
-        _, status = os.waitpid(pid, 0)
-    if timed_out:
-        raise InvalidRecording(
-            f"reading the file took longer than the limit of {limits.timeout_s:g} s "
-            "(corrupt or hostile file)"
-        )
-    buf = b"".join(chunks)
-    if os.WIFSIGNALED(status) or len(buf) < _HEAD.size:
-        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        name = signal.Signals(sig).name if sig else f"exit status {os.WEXITSTATUS(status)}"
-        raise InvalidRecording(
-            f"the reader crashed on this file ({name}); it is corrupt or not a valid C3D"
-        )
-    return _decode(buf)
-
-
 def _kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
@@ -189,12 +193,16 @@ def read_recording(path, *, limits=None, isolated=True, channel_map=None) -> Rec
     ``isolated=True`` (the default, for every untrusted file) parses in a forked child with
     ``limits.max_memory_mb`` of extra address space and ``limits.timeout_s`` of wall time.
     ``channel_map`` ({label or "CHn": {"muscle", "side"} or (muscle, side)}) overrides the
-    automatic EMG channel selection.
+    automatic EMG channel selection. A missing file raises ``FileNotFoundError``.
     """
     limits = limits or ReadLimits()
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(path)
+    if channel_map:
+        channel_map = {
+            str(k): (dict(v) if isinstance(v, dict) else list(v)) for k, v in channel_map.items()
+        }
     if isolated:
         return _read_isolated(path, limits, channel_map)
-    return _read_in_process(path, limits, channel_map)
+    return read_in_process(path, limits, channel_map)

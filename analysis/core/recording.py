@@ -177,7 +177,7 @@ def build_recording(
         values = raw.analog[k]
         factor = voltage[k]
         if factor not in (None, 1.0):
-            values = values * np.float32(factor)
+            values *= np.float32(factor)  # in place: the buffer may be shared memory
             unit = "V"
         if lab in needed and not np.isfinite(values).all():
             bad = int(np.count_nonzero(~np.isfinite(values)))

@@ -1,0 +1,394 @@
+"""Batch analysis: one validated :class:`Recording` in, one JSON-ready result document out.
+
+Per EMG channel: band-pass, RMS envelope, noise floor, thresholds, contractions with
+amplitude/spectral metrics and target flags, the game's own contractions, a summary and
+fatigue trends; then the session score (:mod:`.scoring`). Amplitudes are volts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import dsp
+from .channels import resolve_label
+from .config import AnalysisConfig, ReadLimits, ScoringConfig
+from .reader import read_recording
+from .recording import Channel, Recording
+from .scoring import score_session
+
+MVC_SOURCES = ("calibration", "entered")
+UNITS = {
+    "amplitude": "V (volts); peak/mean/threshold/noise/mvc/rms/mav/envelope values",
+    "area": "V*s",
+    "time": "s",
+    "frequency": "Hz",
+    "pct_mvc": "% of the channel's MVC",
+    "score": "0-100",
+}
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def clean(value: Any) -> Any:
+    """Plain JSON types; NaN/inf become None (the document never carries NaN)."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [clean(v) for v in value.tolist()]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def _mvc_entry(value) -> tuple[float, str]:
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise ValueError(f"an MVC must be a value or (value, source), got {value!r}")
+        volts, source = value
+    else:
+        volts, source = value, "entered"
+    if source not in MVC_SOURCES:
+        raise ValueError(f"MVC source must be one of {', '.join(MVC_SOURCES)} (got {source!r})")
+    try:
+        volts = float(volts)
+    except (TypeError, ValueError):
+        raise ValueError(f"MVC value must be a number of volts (got {volts!r})") from None
+    if not (math.isfinite(volts) and volts > 0):
+        raise ValueError(f"MVC value must be > 0 volts (got {volts!r})")
+    return volts, source
+
+
+def resolve_mvc(mvc: dict | None, channels: list[Channel]) -> dict[str, tuple[float, str]]:
+    """``mvc`` keys (label, ``CHn``, or "<side> <muscle>") -> {label: (volts, source)}.
+
+    Keys that name nothing in this file are ignored (a patient's calibrations cover muscles
+    a given recording may not have); a label beats a muscle key.
+    """
+    if not mvc:
+        return {}
+    labels = [c.label for c in channels]
+    out: dict[str, tuple[float, str]] = {}
+    by_muscle: dict[str, tuple[float, str]] = {}
+    for key, value in mvc.items():
+        entry = _mvc_entry(value)
+        label = resolve_label(str(key), labels)
+        if label is not None:
+            out[label] = entry
+        else:
+            by_muscle[" ".join(str(key).lower().split())] = entry
+    for c in channels:
+        if c.label not in out and c.muscle_key and c.muscle_key.lower() in by_muscle:
+            out[c.label] = by_muscle[c.muscle_key.lower()]
+    return out
+
+
+def _runs_in_seconds(values: np.ndarray, rate_hz: float) -> list[dict]:
+    starts, ends = dsp.runs_of(np.asarray(values) != 0)
+    return [
+        {"start_s": s / rate_hz, "end_s": e / rate_hz, "duration_s": (e - s) / rate_hz}
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float | None:
+    ok = np.isfinite(y)
+    if ok.sum() < 3 or np.ptp(x[ok]) == 0:
+        return None
+    return float(np.polyfit(x[ok], y[ok], 1)[0])
+
+
+def _pct_per_min(t_min: np.ndarray, y: np.ndarray) -> float | None:
+    """Regression slope over time as % per minute of the fitted value at the first one."""
+    ok = np.isfinite(y)
+    if ok.sum() < 3 or np.ptp(t_min[ok]) == 0:
+        return None
+    slope, intercept = np.polyfit(t_min[ok], y[ok], 1)
+    first = slope * t_min[ok][0] + intercept
+    return float(100.0 * slope / first) if first > 0 else None
+
+
+def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> dict:
+    """Band-pass, envelopes and noise floor of one channel (shared by MVC and analysis)."""
+    bp = dsp.bandpass(values, rate_hz, cfg)
+    n = bp.size
+    csq = dsp.cumsum_squares(bp)
+    env = dsp.moving_rms_from_cumsum(csq, n, dsp.window_samples(cfg.envelope_window_s, rate_hz))
+    short = dsp.moving_rms_from_cumsum(csq, n, dsp.window_samples(cfg.onset_window_s, rate_hz))
+    noise = dsp.noise_floor(csq, n, rate_hz, cfg)
+    return {"bp": bp, "csq": csq, "env": env, "short": short, "noise": noise}
+
+
+def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> float:
+    """MVC (volts): highest mean RMS envelope over any ``mvc_window_s`` window."""
+    step = max(1, int(rate_hz // 100))
+    return dsp.moving_mean_max(env, dsp.window_samples(cfg.mvc_window_s, rate_hz), step=step)
+
+
+def analyse_channel(
+    rec: Recording,
+    ch: Channel,
+    *,
+    cfg: AnalysisConfig,
+    scoring: ScoringConfig,
+    mvc: tuple[float, str] | None,
+    include_envelope: bool,
+) -> dict:
+    rate = rec.rate_hz
+    p = process_channel(ch.values, rate, cfg)
+    bp, env, noise = p["bp"], p["env"], p["noise"]
+    if mvc is None:
+        mvc_value, mvc_source = mvc_from_envelope(env, rate, cfg), "estimated"
+    else:
+        mvc_value, mvc_source = mvc
+    th = dsp.thresholds(noise, mvc_value if mvc_source != "estimated" else None, cfg)
+    onsets, ends, too_long = dsp.detect(env, p["short"], th, rate, cfg)
+    peaks, means, sums = dsp.segment_stats(env, onsets, ends)
+    mnf, mdf, fi = dsp.welch_segments(bp, onsets, ends, rate, cfg)
+    pct = 100.0 / mvc_value if mvc_value > 0 else math.nan
+    durations = (ends - onsets) / rate
+    meets_int = peaks * pct >= scoring.target_pct_mvc
+    meets_dur = durations >= scoring.target_duration_s
+    columns = {
+        "start_s": onsets / rate,
+        "end_s": ends / rate,
+        "duration_s": durations,
+        "peak": peaks,
+        "mean": means,
+        "peak_pct_mvc": peaks * pct,
+        "mean_pct_mvc": means * pct,
+        "area": sums / rate,
+        "mnf_hz": mnf,
+        "mdf_hz": mdf,
+        "fi_nsm5": fi,
+        "meets_intensity": meets_int,
+        "meets_duration": meets_dur,
+        "good": meets_int & meets_dur,
+    }
+    as_lists = {k: v.tolist() for k, v in columns.items()}
+    rows = zip(*as_lists.values(), strict=True)
+    contractions = [dict(zip(as_lists, row, strict=True)) for row in rows]
+    game = []
+    if ch.activated_label:
+        game = _runs_in_seconds(rec.channel(ch.activated_label).values, rate)
+    csq = p["csq"]
+    in_sum = float(np.sum(csq[ends] - csq[onsets])) if onsets.size else 0.0
+    in_n = int(np.sum(ends - onsets))
+    if in_n:
+        rms = math.sqrt(in_sum / in_n)
+        mask = np.zeros(bp.size + 1, dtype=np.int64)
+        np.add.at(mask, onsets, 1)
+        np.add.at(mask, ends, -1)
+        inside = np.cumsum(mask[:-1]) > 0
+        mav = float(np.abs(bp[inside]).mean())
+    else:
+        rms = mav = None
+    mid_min = (onsets + ends) / 2.0 / rate / 60.0
+    index = np.arange(onsets.size, dtype=float)
+    sat = rec.saturation.get(ch.label) or {"pct": 0.0}
+    warnings = []
+    if too_long:
+        warnings.append(
+            f"{too_long} activation(s) longer than {cfg.max_duration_s:g} s ignored "
+            "(sustained artefact or baseline shift?)"
+        )
+    summary = {
+        "count": int(onsets.size),
+        "good": int(np.sum(meets_int & meets_dur)),
+        "intensity_ok": int(meets_int.sum()),
+        "duration_ok": int(meets_dur.sum()),
+        "time_under_tension_s": float(durations.sum()),
+        "rms": rms,
+        "mav": mav,
+        "mnf_slope_hz_per_contraction": _slope(index, mnf),
+        "mdf_slope_hz_per_contraction": _slope(index, mdf),
+        "mnf_slope_pct_per_min": _pct_per_min(mid_min, mnf),
+        "mdf_slope_pct_per_min": _pct_per_min(mid_min, mdf),
+        "fi_nsm5_ratio": (fi[-1] / fi[0]) if fi.size >= 2 and fi[0] > 0 else None,
+        "saturation_pct": sat["pct"],
+        "snr_db": 20.0 * math.log10(rms / noise) if rms and noise > 0 else None,
+        "game_count": len(game) if ch.activated_label else None,
+    }
+    out = {
+        "label": ch.label,
+        "muscle": ch.muscle,
+        "side": ch.side,
+        "mvc": mvc_value,
+        "mvc_source": mvc_source,
+        "threshold": th.on,
+        "threshold_off": th.off,
+        "noise": noise,
+        "contractions": contractions,
+        "game_contractions": game,
+        "summary": summary,
+        "warnings": warnings,
+    }
+    if include_envelope:
+        step = max(1, round(rate / cfg.envelope_display_hz))
+        out["envelope"] = {
+            "rate_hz": rate / step,
+            "values": np.round(env[step // 2 :: step], 9).tolist(),
+        }
+    return out
+
+
+def analyse_recording(
+    recording: Recording,
+    *,
+    config: AnalysisConfig | None = None,
+    scoring: ScoringConfig | None = None,
+    mvc: dict | None = None,
+    rpe: float | None = None,
+    bfr_pct_aop: float | None = None,
+    include_envelope: bool = True,
+) -> dict:
+    """Analyse and score a recording; returns the JSON-ready result document (volts).
+
+    Raises ``ValueError`` for settings that do not fit (bad MVC, RPE, BFR, config).
+    """
+    cfg = config or AnalysisConfig()
+    scoring = scoring or ScoringConfig()
+    dsp.sos_for(recording.rate_hz, cfg)  # an impossible band raises ValueError first
+    mvcs = resolve_mvc(mvc, recording.channels)
+    channels = [
+        analyse_channel(
+            recording,
+            ch,
+            cfg=cfg,
+            scoring=scoring,
+            mvc=mvcs.get(ch.label),
+            include_envelope=include_envelope,
+        )
+        for ch in recording.emg_channels
+    ]
+    score = score_session(
+        channels=channels,
+        metadata=recording.metadata,
+        scoring=scoring,
+        rpe=rpe,
+        bfr_pct_aop=bfr_pct_aop,
+    )
+    warnings = list(recording.warnings)
+    for ch in channels:
+        warnings.extend(f"{ch['label']}: {w}" for w in ch.pop("warnings"))
+        if ch["mvc_source"] == "estimated":
+            warnings.append(
+                f"{ch['label']}: MVC estimated from this recording (no calibration or entered "
+                "value): % MVC figures are relative to the strongest contraction here"
+            )
+    envelopes = [ch.pop("envelope", None) for ch in channels]
+    doc = {
+        "version": _version(),
+        "units": UNITS,
+        "recording": {
+            "rate_hz": recording.rate_hz,
+            "duration_s": recording.duration_s,
+            "n_samples": recording.n_samples,
+            "started_at": recording.started_at.isoformat() if recording.started_at else None,
+            "metadata": recording.metadata,
+            "warnings": warnings,
+            "saturation": recording.saturation,
+        },
+        "channels": channels,
+        "score": score,
+        "parameters": {"analysis": cfg.to_dict(), "scoring": scoring.to_dict()},
+    }
+    doc = clean(doc)
+    for ch, envelope in zip(doc["channels"], envelopes, strict=True):
+        if envelope is not None:  # finite by construction; skips walking thousands of floats
+            ch["envelope"] = envelope
+    return doc
+
+
+def analyse_file(
+    path,
+    *,
+    limits: ReadLimits | None = None,
+    isolated: bool = True,
+    config: AnalysisConfig | None = None,
+    scoring: ScoringConfig | None = None,
+    mvc: dict | None = None,
+    rpe: float | None = None,
+    bfr_pct_aop: float | None = None,
+    channel_map=None,
+    include_envelope: bool = True,
+) -> dict:
+    """Read (isolated by default) + analyse + score; raises :class:`InvalidRecording`."""
+    rec = read_recording(path, limits=limits, isolated=isolated, channel_map=channel_map)
+    return analyse_recording(
+        rec,
+        config=config,
+        scoring=scoring,
+        mvc=mvc,
+        rpe=rpe,
+        bfr_pct_aop=bfr_pct_aop,
+        include_envelope=include_envelope,
+    )
+
+
+def calibrate_mvc(
+    recording: Recording,
+    *,
+    config: AnalysisConfig | None = None,
+    channel_map=None,
+    channel: str | None = None,
+):
+    """MVC per EMG channel from a calibration recording: ``{label: {value, muscle, side, method}}``.
+
+    Method: band-pass and RMS envelope exactly as in the analysis, then the highest mean
+    envelope over any ``mvc_window_s`` (1 s) window, i.e. the strongest *sustained* effort,
+    not a single spike. ``channel_map`` relabels muscles; with ``channel`` (a label or
+    ``CHn``) only that channel's value in volts is returned (a float).
+    """
+    cfg = config or AnalysisConfig()
+    channels = recording.emg_channels
+    if channel_map:
+        from .channels import _normalise_map
+
+        mapping = _normalise_map(channel_map, recording.labels)
+        channels = [
+            Channel(
+                label=c.label,
+                unit=c.unit,
+                values=c.values,
+                is_emg=True,
+                muscle=mapping[c.label][0],
+                side=mapping[c.label][1],
+            )
+            for c in recording.channels
+            if c.label in mapping
+        ]
+    if channel is not None:
+        label = resolve_label(str(channel), [c.label for c in channels])
+        if label is None:
+            raise ValueError(f"no EMG channel {channel!r} in this recording")
+        channels = [c for c in channels if c.label == label]
+    method = (
+        f"highest {cfg.mvc_window_s:g} s mean of the {cfg.envelope_window_s * 1000:g} ms RMS "
+        f"envelope after a {cfg.bandpass_low_hz:g}-{cfg.bandpass_high_hz:g} Hz band-pass"
+    )
+    out = {}
+    for c in channels:
+        env = process_channel(c.values, recording.rate_hz, cfg)["env"]
+        out[c.label] = {
+            "value": mvc_from_envelope(env, recording.rate_hz, cfg),
+            "muscle": c.muscle,
+            "side": c.side,
+            "method": method,
+        }
+    if channel is not None:
+        return next(iter(out.values()))["value"]
+    return out
