@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 
 from clinic.models import Clinic, User
@@ -67,6 +69,14 @@ class PatientForm(forms.ModelForm):
             self.fields["therapists"].help_text = "Therapists of the patient's clinic."
         else:
             del self.fields["therapists"]
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        if born and born > date.today():  # noqa: DTZ011 - a calendar date
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if born and born.year < 1900:
+            raise forms.ValidationError("Please check the year of birth.")
+        return born
 
     def _clinic_id(self):
         if "clinic" in self.fields:

@@ -145,3 +145,10 @@ def test_once_totp_is_active_login_asks_for_the_code(client, alice):
     done = client.post(reverse("mfa_authenticate"), {"code": current_code(secret)})
     assert done.status_code == 302
     assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_the_two_factor_pages_use_the_site_layout(client, alice):
+    login(client, "alice@north.test")
+    body = client.get(reverse("mfa_index")).content.decode()
+    assert 'class="skip-link"' in body
+    assert "Authenticator App" in body

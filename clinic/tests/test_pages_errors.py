@@ -33,3 +33,13 @@ def test_the_429_page_uses_the_layout():
     html = engines["django"].get_template("429.html").render({})
     assert "Too many attempts" in html
     assert 'class="skip-link"' in html
+
+
+def test_an_expired_form_answers_the_friendly_csrf_page(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(reverse("patients:create"), {"code": "X"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()

@@ -68,6 +68,8 @@ def test_a_taken_mrn_is_a_field_error(client, alice, alices_patient):
         {"planned_sessions": "99999"},
         {"sex": "Q"},
         {"first_name": ""},
+        {"date_of_birth": "2999-01-01"},
+        {"date_of_birth": "1066-10-14"},
     ],
 )
 def test_bad_input_re_renders_with_field_errors(client, alice, bad):

@@ -1,0 +1,65 @@
+"""Dashboard: my patients, recent sessions, recordings needing attention; scoped and cheap."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.tests.pages_support import make_recording, names_in
+from conftest import make_patient
+from sessions.models import Recording
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_therapist_sees_her_patients_and_sessions_only(
+    client, alice, alices_patient, bobs_patient, session_of
+):
+    mine = session_of(alices_patient)
+    theirs = session_of(bobs_patient)
+    client.force_login(alice)
+    response = client.get(reverse("dashboard"))
+    body = response.content.decode()
+    assert [card.code for card in response.context["patients"]] == ["P001"]
+    assert reverse("sessions:detail", args=[mine.pk]) in body
+    assert reverse("sessions:detail", args=[theirs.pk]) not in body
+    assert names_in(body) == {"Agatha", "Aldersley"}
+
+
+def test_failed_and_stuck_recordings_need_attention_fresh_ones_do_not(
+    client, alice, alices_patient, session_of
+):
+    session = session_of(alices_patient)
+    failed = make_recording(session, name="failed.c3d", status="failed")
+    stuck = make_recording(session, name="stuck.c3d", status="processing")
+    Recording.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    make_recording(session, name="fresh.c3d", status="pending")
+    make_recording(session, name="fine.c3d", status="done")
+    client.force_login(alice)
+    rows = client.get(reverse("dashboard")).context["attention"]
+    assert {row["recording"].original_name for row in rows} == {"failed.c3d", "stuck.c3d"}
+    assert failed.pk in {row["recording"].pk for row in rows}
+
+
+def test_a_researcher_sees_codes_only(client, rita, alices_patient, bobs_patient, session_of):
+    session = session_of(alices_patient)
+    make_recording(session, name="failed.c3d", status="failed")
+    client.force_login(rita)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "P001" in body
+    assert "P002" in body
+    assert names_in(body) == set()
+
+
+def test_the_dashboard_query_count_does_not_grow(
+    client, carol, bob, north, session_of, django_assert_max_num_queries
+):
+    for i in range(20):
+        patient = make_patient(north, f"Q{i:03d}", "Pat", f"Number{i}", bob)
+        make_recording(session_of(patient), name=f"r{i}.c3d", status="failed")
+    client.force_login(carol)
+    client.get(reverse("dashboard"))
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("dashboard"))
+    assert len(response.context["recent_sessions"]) == 10
