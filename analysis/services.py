@@ -165,25 +165,49 @@ def analysis_inputs(recording: Recording) -> dict:
     }
 
 
-def core_channel_map(channel_map: dict, labels) -> dict:
+GHOSTLY_CHANNEL_MAP = {"CH1": "left quadriceps", "CH2": "right quadriceps"}
+
+
+def core_channel_map(channel_map: dict | None) -> dict | None:
     """Our "<side> <muscle>" strings as the core's ``{label: {"muscle", "side"}}``.
 
-    Only keys that name a channel of this file are kept: a clinic's map written for the game
-    (CH1, CH2) must not make a Vicon or BTS file fail, whose channels are named by the file.
+    None for the game's default mapping, which the core applies by itself to game files while
+    still choosing the channels of other systems' files (Vicon, BTS) from their labels.
     """
-    from analysis.core.channels import resolve_label
-
-    labels = list(labels)
+    normalised = {
+        str(k).strip().upper(): str(v).strip().lower() for k, v in (channel_map or {}).items()
+    }
+    if not normalised or normalised == GHOSTLY_CHANNEL_MAP:
+        return None
     out = {}
     for key, target in (channel_map or {}).items():
-        if resolve_label(str(key), labels) is None:
-            continue
         words = str(target).strip().split(maxsplit=1)
         if len(words) == 2 and words[0].lower() in ("left", "right"):
             out[str(key)] = {"muscle": words[1].lower(), "side": words[0].lower()}
         elif words:
             out[str(key)] = {"muscle": str(target).strip().lower(), "side": None}
-    return out
+    return out or None
+
+
+def recording_read(path, *, channel_map: dict | None, limits=None):
+    """Read in the core's isolated child with the clinic's channel mapping when it fits.
+
+    A mapping written for the game's CH1/CH2 does not fit a Vicon or BTS file: that file is
+    then read with the core's automatic channel choice, and a warning says so.
+    """
+    core = _core()
+    limits = limits or read_limits()
+    mapping = core_channel_map(channel_map)
+    try:
+        return core.read_recording(path, limits=limits, isolated=True, channel_map=mapping)
+    except core.InvalidRecording as exc:
+        if mapping is None or "channel mapping" not in str(exc):
+            raise
+    raw = core.read_recording(path, limits=limits, isolated=True, channel_map=None)
+    raw.warnings.append(
+        "the clinic's channel mapping does not fit this file: channels chosen from their labels"
+    )
+    return raw
 
 
 def inputs_as_json(inputs: dict) -> dict:
@@ -366,15 +390,13 @@ def recording_analyse(*, recording: Recording, token: str) -> RecordingAnalysis 
     core = _core()
     t0 = time.perf_counter()
     inputs = analysis_inputs(recording)
-    kwargs = {k: v for k, v in inputs.items() if not k.startswith("_")}
+    kwargs = {k: v for k, v in inputs.items() if not k.startswith("_") and k != "channel_map"}
     try:
         with local_copy(recording.file) as path:
             t_read = time.perf_counter()
-            raw = core.read_recording(path, limits=read_limits(), isolated=True)
+            raw = recording_read(path, channel_map=inputs["channel_map"])
             read_ms = (time.perf_counter() - t_read) * 1000
             status_notify(recording=recording, stage="read")
-            kwargs["channel_map"] = core_channel_map(kwargs["channel_map"], raw.labels)
-            inputs["channel_map"] = kwargs["channel_map"]
             t_analyse = time.perf_counter()
             document = core.analyse_recording(raw, include_envelope=True, **kwargs)
             analyse_ms = (time.perf_counter() - t_analyse) * 1000
