@@ -49,7 +49,9 @@ class PatientForm(forms.ModelForm):
             "date_of_birth": DateInput(),
             "treatment_start": DateInput(),
             "therapists": forms.CheckboxSelectMultiple,
+            "notes": forms.Textarea(attrs={"rows": 4}),
         }
+        labels = {"is_active": "In treatment", "therapists": "Assigned therapists"}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -50,7 +51,7 @@ def patient_detail(request, pk):
     patient = _patient_or_404(request, pk, "patients.view_patient")
     if patient.is_voided and not request.user.has_perm("patients.void_patient"):
         # Voided records stay readable only to those who may void (they review the trail).
-        return render(request, "404.html", status=404)
+        raise Http404("Not found.")
     return render(
         request,
         "patients/detail.html",

@@ -23,6 +23,7 @@ class TherapySessionForm(forms.ModelForm):
             "started_at": DateTimeInput(),
             "rpe": forms.NumberInput(attrs={"min": 0, "max": 10, "step": 1}),
             "bfr_pressure_pct_aop": forms.NumberInput(attrs={"min": 0, "max": 150, "step": "0.1"}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
         }
         labels = {"started_at": "Date and time"}
 
