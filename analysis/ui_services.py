@@ -45,18 +45,18 @@ def mvc_calibration_enter(*, patient, muscle: str, side: str, value_v: float, us
     return calibration
 
 
-def _calibrated_value(raw, *, muscle_key, channel, channel_map, name) -> tuple[str, float]:
+def _calibrated_value(raw, *, muscle_key, channel, name) -> tuple[str, float]:
     """(channel label, MVC in volts) from the core's ``calibrate_mvc`` for the chosen muscle.
 
-    With ``channel`` named, that channel is measured; otherwise the channel the clinic's map
-    assigns to the muscle.
+    With ``channel`` named, that channel is measured; otherwise the channel that the clinic's
+    map (applied when the file was read) assigns to the muscle.
     """
     from analysis import core
 
     try:
         if channel:
             return channel, float(core.calibrate_mvc(raw, channel=channel))
-        values = core.calibrate_mvc(raw, channel_map=channel_map)
+        values = core.calibrate_mvc(raw)
     except (core.InvalidRecording, ValueError) as exc:
         raise ValidationError(f"{name}: {exc}") from exc
     for label, entry in values.items():
@@ -81,7 +81,7 @@ def mvc_calibration_measure(*, patient, muscle: str, side: str, uploaded_file, u
     from django.conf import settings
 
     from analysis import core
-    from analysis.services import effective_protocol, read_limits
+    from analysis.services import effective_protocol, read_limits, recording_read
     from patients.models import MvcCalibration
     from sessions.uploads import file_sha256, upload_check
 
@@ -97,15 +97,15 @@ def mvc_calibration_measure(*, patient, muscle: str, side: str, uploaded_file, u
             handle.write(chunk)
         handle.flush()
         try:
-            raw = core.read_recording(handle.name, limits=limits, isolated=True)
+            raw = recording_read(
+                handle.name,
+                channel_map=dict(effective_protocol(patient).channel_map),
+                limits=limits,
+            )
         except core.InvalidRecording as exc:
             raise ValidationError(f"{name}: {exc}") from exc
     label, value_v = _calibrated_value(
-        raw,
-        muscle_key=muscle_key,
-        channel=channel.strip(),
-        channel_map=dict(effective_protocol(patient).channel_map),
-        name=name,
+        raw, muscle_key=muscle_key, channel=channel.strip(), name=name
     )
     if not value_v > 0:  # also NaN: a flat or silent channel has no MVC
         raise ValidationError(f"{name}: no contraction was found on {label}.")
