@@ -13,12 +13,20 @@ from conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
+def forget_rate_limits():
+    """Delete allauth's attempt counters only: the same Redis database holds the task queue."""
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=cache.make_key("allauth:rl:*")))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     # allauth counts attempts in the cache (Redis): each test starts with none.
-    cache.clear()
+    forget_rate_limits()
     yield
-    cache.clear()
+    forget_rate_limits()
 
 
 def current_code(secret):
