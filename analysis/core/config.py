@@ -114,7 +114,8 @@ class AnalysisConfig(_ConfigMixin):
     Runs separated by less than ``merge_gap_s`` are merged (a weak contraction that
     dips briefly is not fragmented), runs shorter than ``min_duration_s`` or longer
     than ``max_duration_s`` are dropped. Onsets/offsets are refined on a short
-    ``onset_window_s`` RMS envelope within one envelope window of the coarse edge.
+    ``onset_window_s`` RMS envelope within one envelope window of the coarse edge, at
+    ``max(off, edge_fraction x the contraction's peak)`` (see ``dsp.detect``).
 
     Spectral: Welch PSD (Hann, 50 % overlap, segments of ``welch_segment_s`` rounded
     to a power of two) on the band-passed contraction segment only.
@@ -132,6 +133,7 @@ class AnalysisConfig(_ConfigMixin):
     nyquist_fraction: float = 0.95
     envelope_window_s: float = 0.100
     onset_window_s: float = 0.025
+    edge_fraction: float = 0.1
     noise_block_s: float = 0.25
     noise_percentile: float = 10.0
     on_noise_factor: float = 4.0
@@ -171,6 +173,8 @@ class AnalysisConfig(_ConfigMixin):
             raise ValueError("filter_order must be between 1 and 8")
         if self.off_noise_factor > self.on_noise_factor:
             raise ValueError("off_noise_factor must not exceed on_noise_factor (hysteresis)")
+        if not (0 <= self.edge_fraction < 1):
+            raise ValueError("edge_fraction must be in [0, 1)")
         if not (0 <= self.noise_percentile <= 100):
             raise ValueError("noise_percentile must be in [0, 100]")
         if self.merge_gap_s < 0:

@@ -141,6 +141,20 @@ def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+def refine_onset(short_env: np.ndarray, anchor: int, level: float, lo: int, hi: int) -> int:
+    """Where the short envelope crosses ``level`` around ``anchor`` (the first ON sample).
+
+    Above the level at the anchor: walk back to where it last rose; below: walk forward to
+    where it first rises (the long, centred envelope reaches ON early on a steep onset).
+    """
+    hi = min(hi, short_env.size)
+    if short_env[anchor] > level:
+        below = np.flatnonzero(short_env[lo : anchor + 1] <= level)
+        return lo + int(below[-1]) + 1 if below.size else lo
+    above = np.flatnonzero(short_env[anchor:hi] > level)
+    return anchor + int(above[0]) if above.size else anchor
+
+
 def detect(
     env: np.ndarray,
     short_env: np.ndarray,
@@ -151,10 +165,14 @@ def detect(
     """Contractions as (onsets, ends) sample indices, plus how many were too long.
 
     1. runs of ``env > off``; 2. runs closer than ``merge_gap_s`` merged; 3. kept if the
-    envelope reaches ``on`` inside; 4. onset moved back to where the short envelope last
-    rose above ``off`` before the first ON crossing, end to where it first falls to ``off``
-    after the last ON crossing (within one long window); 5. kept if
-    ``min_duration_s <= duration <= max_duration_s``.
+    envelope reaches ``on`` inside; 4. edges refined on the short envelope
+    (:func:`refine_onset`): the onset where it crosses ``max(off, edge_fraction x early
+    peak)`` around the first ON sample (early peak = the envelope's maximum over the first
+    ``min_duration_s`` after it, which a live detector also knows by then), the end where
+    it first falls below ``max(off, edge_fraction x peak)`` after the last ON sample. A
+    level relative to the contraction keeps onsets honest on very clean signals, where a
+    noise-relative level is crossed by the filters' leakage tens of milliseconds early;
+    5. kept if ``min_duration_s <= duration <= max_duration_s``.
     """
     n = env.size
     starts, ends = runs_of(env > th.off)
@@ -176,16 +194,21 @@ def detect(
     first_on = on_idx[a]
     last_on = on_idx[b - 1]
     w = window_samples(cfg.envelope_window_s, rate_hz)
-    below = np.flatnonzero(short_env <= th.off)
-    if below.size:
-        k = np.searchsorted(below, first_on, side="right") - 1
-        onset = np.where(k >= 0, below[np.maximum(k, 0)] + 1, 0)
-        k2 = np.searchsorted(below, last_on, side="left")
-        end = np.where(k2 < below.size, below[np.minimum(k2, below.size - 1)], n)
-    else:
-        onset, end = starts.copy(), ends.copy()
-    onset = np.clip(onset, np.maximum(starts - w, 0), first_on)
-    end = np.clip(end, last_on + 1, np.minimum(ends + w, n))
+    m = window_samples(cfg.min_duration_s, rate_hz)
+    frac = cfg.edge_fraction
+    onset = np.empty_like(starts)
+    end = np.empty_like(ends)
+    for i in range(starts.size):  # a loop over contractions (tens), not samples
+        f, l_on = int(first_on[i]), int(last_on[i])
+        early_peak = env[f : min(f + m, n)].max()
+        level = max(th.off, frac * early_peak)
+        onset[i] = refine_onset(short_env, f, level, max(int(starts[i]) - w, 0), f + w + m)
+        peak = env[int(starts[i]) : int(ends[i])].max()
+        level = max(th.off, frac * peak)
+        hi = min(int(ends[i]) + w, n)
+        below = np.flatnonzero(short_env[l_on:hi] <= level)
+        end[i] = l_on + below[0] if below.size else hi
+    end = np.maximum(end, onset + 1)
     if onset.size > 1:
         end[:-1] = np.minimum(end[:-1], onset[1:])
     dur = (end - onset) / rate_hz
@@ -210,6 +233,25 @@ def segment_stats(env: np.ndarray, onsets: np.ndarray, ends: np.ndarray):
     return peaks, sums / (ends - onsets), sums
 
 
+@lru_cache(maxsize=32)
+def _filter_power_cached(rate_hz, low, high, order, nyq_fraction, nper):
+    sos = bandpass_sos(rate_hz, low, high, order, nyq_fraction)
+    freqs = np.fft.rfftfreq(nper, 1.0 / rate_hz)
+    _, h = signal.sosfreqz(sos, worN=freqs, fs=rate_hz)
+    return np.maximum(np.abs(h) ** 4, 1e-12)
+
+
+def _filter_power(rate_hz: float, cfg: AnalysisConfig, nper: int) -> np.ndarray:
+    return _filter_power_cached(
+        float(rate_hz),
+        float(cfg.bandpass_low_hz),
+        float(cfg.bandpass_high_hz),
+        int(cfg.filter_order),
+        float(cfg.nyquist_fraction),
+        int(nper),
+    )
+
+
 def welch_segments(
     bp: np.ndarray, onsets: np.ndarray, ends: np.ndarray, rate_hz: float, cfg: AnalysisConfig
 ):
@@ -224,7 +266,7 @@ def welch_segments(
     if k == 0:
         return nan, nan, nan
     shortest = int(np.min(ends - onsets))
-    nper = 1 << int(np.floor(np.log2(max(window_samples(cfg.welch_segment_s, rate_hz), 8))))
+    nper = 1 << round(np.log2(max(window_samples(cfg.welch_segment_s, rate_hz), 8)))
     nper = max(8, min(nper, 1 << int(np.floor(np.log2(max(shortest, 8))))))
     step = nper // 2
     counts = np.maximum((ends - onsets - nper) // step + 1, 0)
@@ -245,11 +287,20 @@ def welch_segments(
         freqs <= min(cfg.bandpass_high_hz, cfg.nyquist_fraction * nyq)
     )
     f = freqs[band]
-    p = psd[:, band]
+    # undo the band-pass's own shaping (|H|^2 twice: forward and backward), so the spectral
+    # indices describe the EMG rather than the filter's skirts near 20 Hz
+    p = psd[:, band] / _filter_power(rate_hz, cfg, nper)[band]
     power = p.sum(axis=1)
     mnf = (p * f).sum(axis=1) / power
     cum = np.cumsum(p, axis=1)
-    mdf = f[np.argmax(cum >= 0.5 * power[:, None], axis=1)]
+    half = 0.5 * power
+    j = np.argmax(cum >= half[:, None], axis=1)
+    rows = np.arange(j.size)
+    prev = np.where(j > 0, cum[rows, np.maximum(j - 1, 0)], 0.0)
+    step_p = cum[rows, j] - prev
+    frac = np.where(step_p > 0, (half - prev) / np.where(step_p > 0, step_p, 1.0), 0.0)
+    df = f[1] - f[0] if f.size > 1 else 0.0
+    mdf = f[j] - df + frac * df  # linear within the bin, not its upper edge
     fi = (p * f**-1.0).sum(axis=1) / (p * f**5.0).sum(axis=1)
     out_mnf, out_mdf, out_fi = nan.copy(), nan.copy(), nan.copy()
     has = counts > 0

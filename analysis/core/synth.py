@@ -1,0 +1,274 @@
+"""Seeded synthetic EMG sessions with known answers, for tests, demo data and benchmarks.
+
+Model (per channel): band-limited Gaussian noise (a 2nd-order Butterworth band-pass of
+white noise, ``carrier_band_hz``) amplitude-modulated by a trapezoid with raised-cosine
+ramps per contraction (level = % of the channel's MVC RMS amplitude), plus a white noise
+floor, optional 50 Hz hum, baseline drift with a DC offset, and amplifier clipping.
+Spectral fatigue shifts the carrier band down linearly across contractions (band x
+``1 - fatigue * k / (n - 1)``); the ground-truth MNF/MDF of each contraction come from
+the carrier filter's exact frequency response over the analysis band, not from any
+estimator. ``CHn activated`` channels mimic the game: 5-25 Hz band-pass, rectified,
+100-sample moving average, exactly 0 below the game's threshold.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import signal
+
+from .c3d_io import write_recording
+from .recording import Channel, Recording, saturation_runs
+
+GAME_METADATA = {
+    "game_name": "Ghostly",
+    "game_level": 1,
+    "game_duration_s": None,
+    "therapist_id": "---",
+    "group_id": "N/A",
+    "player": "Synthetic",
+    "game_score": None,
+}
+ANALYSIS_BAND_HZ = (20.0, 450.0)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Named parameter sets used by the tests and the benchmark."""
+
+    name: str
+    kwargs: dict
+
+
+SCENARIOS = (
+    Scenario("clean", {}),
+    Scenario("hum_50hz", {"hum_uv": 40.0}),
+    Scenario("drift_dc", {"drift_uv": 400.0, "dc_offset_uv": 2000.0}),
+    Scenario("low_snr_30uv", {"noise_uv": 30.0}),
+    Scenario("weak_30pct", {"levels_pct": (30.0, 30.0)}),
+    Scenario("clipping", {"clip_uv": 500.0}),
+)
+
+
+def _carrier_sos(rate_hz: float, band: tuple[float, float], scale: float):
+    nyq = rate_hz / 2.0
+    lo, hi = band[0] * scale, min(band[1] * scale, 0.95 * nyq)
+    return signal.butter(2, [lo, hi], btype="bandpass", fs=rate_hz, output="sos")
+
+
+def _spectral_truth(sos, rate_hz: float) -> tuple[float, float]:
+    """MNF and MDF (Hz) of the carrier's exact PSD over the analysis band."""
+    hi = min(ANALYSIS_BAND_HZ[1], 0.95 * rate_hz / 2.0)
+    f = np.linspace(ANALYSIS_BAND_HZ[0], hi, 4096)
+    _, h = signal.sosfreqz(sos, worN=f, fs=rate_hz)
+    p = np.abs(h) ** 2
+    cum = np.cumsum(p)
+    return float((f * p).sum() / p.sum()), float(f[np.searchsorted(cum, cum[-1] / 2)])
+
+
+def _game_envelope(x: np.ndarray, rate_hz: float, threshold_v: float) -> np.ndarray:
+    sos = signal.butter(2, [5.0, 25.0], btype="bandpass", fs=rate_hz, output="sos")
+    rect = np.abs(signal.sosfilt(sos, x))
+    c = np.concatenate(([0.0], np.cumsum(rect)))
+    avg = np.empty_like(rect)
+    avg[100:] = (c[101:] - c[1:-100]) / 100.0
+    avg[:100] = c[1:101] / np.arange(1, 101)
+    return np.where(avg >= threshold_v, avg, 0.0)
+
+
+def _schedule(rng, n: int, duration_s: float, durations_s, lead_s: float, min_rest_s: float):
+    slot = (duration_s - lead_s - 1.0) / n
+    lo, hi = durations_s
+    if slot < hi + min_rest_s:
+        raise ValueError(
+            f"{n} contractions of up to {hi:g} s with {min_rest_s:g} s rest do not fit "
+            f"in {duration_s:g} s"
+        )
+    dur = rng.uniform(lo, hi, n)
+    onset = lead_s + np.arange(n) * slot + rng.uniform(0, 1, n) * (slot - dur - min_rest_s)
+    return onset, dur
+
+
+def generate_session(
+    seed: int,
+    *,
+    duration_s: float = 300.0,
+    rate_hz: float = 2000.0,
+    channels: int = 2,
+    contractions: int = 12,
+    levels_pct: tuple[float, float] = (60.0, 100.0),
+    durations_s: tuple[float, float] = (1.5, 4.0),
+    mvc_uv: float = 500.0,
+    noise_uv: float = 5.0,
+    hum_uv: float = 0.0,
+    hum_hz: float = 50.0,
+    drift_uv: float = 0.0,
+    dc_offset_uv: float = 0.0,
+    clip_uv: float | None = None,
+    fatigue: float = 0.3,
+    carrier_band_hz: tuple[float, float] = (40.0, 160.0),
+    ramp_s: float = 0.05,
+    lead_s: float = 3.0,
+    min_rest_s: float = 1.5,
+    game_threshold_pct: float = 20.0,
+    started_at: datetime | None = None,
+    **aliases: Any,
+) -> tuple[Recording, dict]:
+    """A synthetic GHOSTLY-style session and its ground truth (amplitudes in volts).
+
+    ``aliases`` accepts the issue's short names: ``noise`` (= noise_uv), ``hum`` (uV),
+    ``drift`` (uV), ``clipping`` (uV clip level). Channel k is ``CHk Raw`` (left/right
+    quadriceps alternating) with ``CHk activated`` beside it.
+    """
+    names = {"noise": "noise_uv", "hum": "hum_uv", "drift": "drift_uv", "clipping": "clip_uv"}
+    unknown = set(aliases) - set(names)
+    if unknown:
+        raise TypeError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+    local = {
+        "noise_uv": noise_uv,
+        "hum_uv": hum_uv,
+        "drift_uv": drift_uv,
+        "clip_uv": clip_uv,
+    }
+    for short, value in aliases.items():
+        local[names[short]] = value if value is not None else local[names[short]]
+    noise_uv, hum_uv, drift_uv, clip_uv = (
+        local["noise_uv"],
+        local["hum_uv"],
+        local["drift_uv"],
+        local["clip_uv"],
+    )
+    rng = np.random.default_rng(seed)
+    n = round(duration_s * rate_hz)
+    t = np.arange(n) / rate_hz
+    out_channels: list[Channel] = []
+    truth_channels: dict[str, Any] = {}
+    for k in range(1, channels + 1):
+        label = f"CH{k} Raw"
+        onset, dur = _schedule(rng, contractions, duration_s, durations_s, lead_s, min_rest_s)
+        levels = rng.uniform(levels_pct[0], levels_pct[1], contractions)
+        x = np.zeros(n)
+        rows = []
+        for i in range(contractions):
+            scale = 1.0 - fatigue * (i / max(contractions - 1, 1))
+            sos = _carrier_sos(rate_hz, carrier_band_hz, scale)
+            s0 = round(onset[i] * rate_hz)
+            s1 = min(round((onset[i] + dur[i]) * rate_hz), n)
+            m = s1 - s0
+            warm = 256
+            carrier = signal.sosfilt(sos, rng.standard_normal(m + warm))[warm:]
+            carrier /= np.sqrt(np.mean(carrier**2))
+            ramp = max(2, round(ramp_s * rate_hz))
+            shape = np.ones(m)
+            edge = 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
+            shape[:ramp] = edge
+            shape[-ramp:] = edge[::-1]
+            amp = levels[i] / 100.0 * mvc_uv * 1e-6
+            x[s0:s1] += amp * shape * carrier
+            mnf, mdf = _spectral_truth(sos, rate_hz)
+            rows.append(
+                {
+                    "start_s": s0 / rate_hz,
+                    "end_s": s1 / rate_hz,
+                    "duration_s": m / rate_hz,
+                    "level_pct_mvc": float(levels[i]),
+                    "rms_v": amp,
+                    "mnf_hz": mnf,
+                    "mdf_hz": mdf,
+                }
+            )
+        x += rng.standard_normal(n) * noise_uv * 1e-6
+        if hum_uv:
+            x += hum_uv * 1e-6 * np.sin(2 * np.pi * hum_hz * t + rng.uniform(0, 2 * np.pi))
+        if drift_uv or dc_offset_uv:
+            slow = np.sin(2 * np.pi * 0.05 * t + rng.uniform(0, 2 * np.pi)) + 0.5 * np.sin(
+                2 * np.pi * 0.13 * t
+            )
+            x += (dc_offset_uv + drift_uv * slow) * 1e-6
+        if clip_uv is not None:
+            x = np.clip(x, -clip_uv * 1e-6, clip_uv * 1e-6)
+        threshold = game_threshold_pct / 100.0 * mvc_uv * 1e-6 * 0.8  # envelope ~0.8 x RMS
+        act = _game_envelope(x - np.mean(x), rate_hz, threshold)
+        muscle_side = ("quadriceps", "left" if k % 2 else "right")
+        out_channels.append(
+            Channel(label, "V", x.astype(np.float32), True, *muscle_side, f"CH{k} activated")
+        )
+        out_channels.append(Channel(f"CH{k} activated", "V", act.astype(np.float32)))
+        idx = np.arange(contractions, dtype=float)
+        truth_channels[label] = {
+            "muscle": muscle_side[0],
+            "side": muscle_side[1],
+            "mvc_v": mvc_uv * 1e-6,
+            "contractions": rows,
+            "mnf_slope_hz_per_contraction": float(
+                np.polyfit(idx, [r["mnf_hz"] for r in rows], 1)[0]
+            )
+            if contractions >= 2
+            else None,
+            "mdf_slope_hz_per_contraction": float(
+                np.polyfit(idx, [r["mdf_hz"] for r in rows], 1)[0]
+            )
+            if contractions >= 2
+            else None,
+        }
+    # raw channels first, then the game's envelopes, like the game writes them
+    ordered = [c for c in out_channels if c.is_emg] + [c for c in out_channels if not c.is_emg]
+    metadata = dict(GAME_METADATA, game_duration_s=float(int(duration_s)))
+    started = started_at or datetime(2024, 1, 15, 10, 30)  # noqa: DTZ001 - game wall time
+    rec = Recording(
+        channels=ordered,
+        rate_hz=float(rate_hz),
+        n_samples=n,
+        duration_s=n / rate_hz,
+        started_at=started,
+        metadata=metadata,
+        warnings=[],
+        saturation={c.label: saturation_runs(c.values) for c in ordered if c.is_emg},
+        source=f"synthetic seed {seed}",
+    )
+    truth = {
+        "seed": seed,
+        "rate_hz": float(rate_hz),
+        "duration_s": n / rate_hz,
+        "parameters": {
+            "contractions": contractions,
+            "levels_pct": list(levels_pct),
+            "durations_s": list(durations_s),
+            "mvc_uv": mvc_uv,
+            "noise_uv": noise_uv,
+            "hum_uv": hum_uv,
+            "hum_hz": hum_hz,
+            "drift_uv": drift_uv,
+            "dc_offset_uv": dc_offset_uv,
+            "clip_uv": clip_uv,
+            "fatigue": fatigue,
+            "carrier_band_hz": list(carrier_band_hz),
+        },
+        "channels": truth_channels,
+    }
+    return rec, truth
+
+
+def write_session(path, recording: Recording, truth: dict | None = None) -> Path:
+    """Write the recording as a GHOSTLY-format C3D and its truth as ``<name>.truth.json``."""
+    path = Path(path)
+    write_recording(
+        path,
+        rate_hz=recording.rate_hz,
+        channels={c.label: c.values for c in recording.channels},
+        metadata=recording.metadata,
+        started_at=recording.started_at,
+    )
+    if truth is not None:
+        path.with_suffix(".truth.json").write_text(json.dumps(truth, indent=1))
+    return path
+
+
+def ghostly_name(started_at: datetime) -> str:
+    """``Ghostly_Emg_YYYYMMDD_HH-MM-SS-mmmm.c3d`` as the game names its files."""
+    return started_at.strftime("Ghostly_Emg_%Y%m%d_%H-%M-%S-") + "0000.c3d"
