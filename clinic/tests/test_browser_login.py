@@ -14,6 +14,8 @@ def test_a_therapist_finds_her_patient_and_not_a_colleagues(
     live_server, transactional_db, page, alice, alices_patient, bobs_patient
 ):
     page.set_default_timeout(15_000)
+    console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and console_errors.append(msg.text))
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
@@ -35,3 +37,15 @@ def test_a_therapist_finds_her_patient_and_not_a_colleagues(
     assert response.status == 404
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert "Brockhurst" not in page.content()
+    # The strict CSP (no inline script or style) must not have blocked anything on the way.
+    assert [e for e in console_errors if "Content Security Policy" in e] == []
+
+
+def test_the_skip_link_is_the_first_stop_of_the_keyboard(live_server, transactional_db, page):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))

@@ -57,3 +57,10 @@ def test_the_stylesheet_is_served_from_static(client):
     css = open(path, encoding="utf-8").read()
     assert "@media print" in css
     assert ":focus-visible" in css
+
+
+def test_pages_are_served_under_the_strict_content_security_policy(client, alice):
+    client.force_login(alice)
+    policy = client.get(reverse("patients:list"))["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
