@@ -49,3 +49,6 @@ def test_an_unknown_or_foreign_id_is_404(client, alice, bobs_patient):
     assert client.get(reverse("patients:detail", args=[bobs_patient.pk])).status_code == 404
     assert client.get("/patients/999999/").status_code == 404
     assert client.get("/patients/abc/").status_code == 404
+    assert client.get("/patients/99999999999999999999999/").status_code == 404  # beyond bigint
+    assert client.get("/sessions/99999999999999999999999/").status_code == 404
+    assert client.get("/sessions/recordings/99999999999999999999999/download/").status_code == 404
