@@ -707,6 +707,9 @@ def session_reanalyse(*, session: TherapySession, user=None) -> list[int]:
 # ---------------------------------------------------------------------------------------------
 
 
+STATELESS_PREFIX = "myoclinic-stateless-"
+
+
 def analysis_stateless(*, uploaded_file, timeout_s: float | None = None) -> dict:
     """Analyse an uploaded file and return the core's document, storing nothing.
 
@@ -719,7 +722,7 @@ def analysis_stateless(*, uploaded_file, timeout_s: float | None = None) -> dict
     upload_check(uploaded_file=uploaded_file)
     core = _core()
     limits = read_limits(timeout_s=timeout_s or settings.STATELESS_ANALYSIS_TIMEOUT_S)
-    with tempfile.NamedTemporaryFile(suffix=".c3d") as handle:
+    with tempfile.NamedTemporaryFile(prefix=STATELESS_PREFIX, suffix=".c3d") as handle:
         uploaded_file.seek(0)
         for chunk in uploaded_file.chunks():
             handle.write(chunk)
