@@ -164,6 +164,15 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     # A marker that a reload would wipe out.
     page.evaluate("window.__noReload = 'still here'")
 
+    # A file that is not C3D is refused at once, with the reason, and never becomes a row.
+    page.set_input_files(
+        "[data-upload-form] input[type=file]",
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not EMG\n" * 200}],
+    )
+    refused = page.wait_for_selector("[data-upload-list] .upload-refused", timeout=15000)
+    assert "notes.txt is not a C3D recording" in refused.inner_text()
+    assert page.locator("[data-recording-id]").count() == 0
+
     page.set_input_files("[data-upload-form] input[type=file]", str(path))
 
     row = page.wait_for_selector("[data-recording-id]", timeout=15000)
@@ -182,5 +191,7 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     assert page.locator('[data-recording-id] [data-metric="game_count"]').count() == 2
     assert "Done" in page.locator("[data-status-badge]").first.inner_text()
     assert page.locator("[data-upload-list] .upload-ok").count() == 1
-    assert errors == [], errors
+    # The refusal answered 400 by design; nothing else failed.
+    expected = {f"400 {daphne}/sessions/{session.pk}/upload/"}
+    assert [e for e in errors if e not in expected] == [], errors
     assert os.path.basename(path) in page.content()
