@@ -138,10 +138,14 @@ def recording_upload(
             raise
         raise UploadRefused(_duplicate_message(name, duplicate)) from exc
 
-    from analysis.services import recording_enqueue
+    from analysis.services import recording_enqueue, status_notify
 
-    recording_id = recording.pk
-    transaction.on_commit(lambda: recording_enqueue(recording_id=recording_id), robust=True)
+    def announce_and_enqueue():
+        # Open pages of the session hear of the new file first, then the worker's stages.
+        status_notify(recording=recording)
+        recording_enqueue(recording_id=recording.pk)
+
+    transaction.on_commit(announce_and_enqueue, robust=True)
     return recording
 
 
