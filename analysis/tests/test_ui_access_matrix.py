@@ -33,6 +33,7 @@ def patient_pages(world):
 def session_pages(world):
     return [
         reverse("analysis:session_upload", args=[world["session"].pk]),
+        reverse("analysis:session_score", args=[world["session"].pk]),
         reverse("analysis:recording_results", args=[world["recording"].pk]),
         reverse("analysis:recording_results", args=[world["recording"].pk]) + "?fragment=1",
         reverse("analysis:recording_row", args=[world["recording"].pk]) + "?results=1",
