@@ -114,3 +114,13 @@ def test_changes_need_scope_then_permission(client, world, persona, status):
     ]
     for url, data in posts:
         assert client.post(url, data).status_code == status, (persona, url)
+
+
+def test_a_voided_patient_is_hidden_except_from_those_who_may_void(client, world):
+    # As on the staff pages: voided records stay readable to managers, who review the trail.
+    world["alices_patient"].void(by=world["carol"], reason="duplicate record")
+    urls = patient_pages(world) + session_pages(world)
+    client.force_login(world["alice"])
+    assert {client.get(url).status_code for url in urls} == {404}
+    client.force_login(world["carol"])
+    assert {client.get(url).status_code for url in urls} == {200}
