@@ -115,7 +115,7 @@ def generate_session(
     ramp_s: float = 0.05,
     lead_s: float = 3.0,
     min_rest_s: float = 1.5,
-    game_threshold_pct: float = 20.0,
+    game_threshold_pct: float = 10.0,
     started_at: datetime | None = None,
     **aliases: Any,
 ) -> tuple[Recording, dict]:

@@ -1,0 +1,416 @@
+"""Live analysis: blocks of samples in, envelope frames and contraction events out.
+
+Causal versions of the batch steps (:mod:`.dsp`): the same Butterworth band-pass run
+forward only (state carried between blocks, initialised at the first sample's level so a
+DC offset does not ring), trailing moving-RMS windows whose values are re-aligned to the
+centre of their window, a running noise floor (the same percentile of block RMS values,
+over everything seen so far; no detection before ``stream_warmup_s``), and the same
+hysteresis state machine with gap merging, min/max duration and edge refinement. On the
+same signal it finds the batch path's contractions (same count; onsets within a few
+tens of milliseconds: the causal filter's group delay is compensated, not removed).
+
+Events: ``{"type": "envelope", "t", "values": {label: volts}}`` at ``envelope_display_hz``;
+``{"type": "contraction_start", "label", "t", "onset_s"}`` once a contraction has reached
+ON and lasted ``min_duration_s``; ``{"type": "contraction_end", "label", "t", "start_s",
+"end_s", "duration_s", "peak", "mean", "peak_pct_mvc", "meets_intensity",
+"meets_duration", "good", "discarded"}``. Times are seconds from the first sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import signal
+
+from . import dsp
+from .analysis import resolve_mvc
+from .channels import select_emg
+from .config import AnalysisConfig, ScoringConfig
+from .recording import Channel
+
+HISTORY_S = 12.0
+
+
+class _ChannelState:
+    """Filter state, envelope history and the detector of one EMG channel."""
+
+    def __init__(self, label: str, rate: float, cfg: AnalysisConfig, mvc) -> None:
+        self.label = label
+        self.rate = rate
+        self.cfg = cfg
+        self.mvc = mvc  # (volts, source) or None
+        self.sos = dsp.sos_for(rate, cfg)
+        self.zi = None
+        self.wl = dsp.window_samples(cfg.envelope_window_s, rate)
+        self.ws = dsp.window_samples(cfg.onset_window_s, rate)
+        # a trailing window ending at sample g is the batch's centred window at g - d
+        self.dl = self.wl - self.wl // 2 - 1
+        self.ds = self.ws - self.ws // 2 - 1
+        self.delay = _group_delay_samples(self.sos, rate)
+        self.tail = np.zeros(0)  # last wl - 1 squared samples
+        self.seen = 0  # samples fed
+        self.block = dsp.window_samples(cfg.noise_block_s, rate)
+        self.block_acc = 0.0
+        self.block_n = 0
+        self.block_rms: list[float] = []
+        # history in centred-index space: L[i] for i in [h0, h0 + len(L)), same for S
+        self.h0 = 0
+        self.L = np.zeros(0)
+        self.S = np.zeros(0)
+        self.s_h0 = 0
+        self.i = 0  # next centred index the detector looks at
+        self.state = "idle"
+        self.run: dict | None = None
+        self.m = dsp.window_samples(cfg.min_duration_s, rate)
+        self.w = self.wl
+        self.gap_ok = dsp.window_samples(cfg.merge_gap_s, rate)
+        self.warmup = dsp.window_samples(cfg.stream_warmup_s, rate)
+
+    # ------------------------------------------------------------------ signal path
+    def push(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        if x.size == 0:
+            return
+        if self.zi is None:
+            self.zi = signal.sosfilt_zi(self.sos) * x[0]
+        bp, self.zi = signal.sosfilt(self.sos, x, zi=self.zi)
+        sq = bp * bp
+        self._noise(sq)
+        ext = np.concatenate((self.tail, sq))
+        c = np.concatenate(([0.0], np.cumsum(ext)))
+        n_new = sq.size
+        ends = np.arange(ext.size - n_new + 1, ext.size + 1)  # cumsum index after each new
+        glob = self.seen + np.arange(n_new)  # global index of each new sample
+        for width, shift, name in ((self.wl, self.dl, "L"), (self.ws, self.ds, "S")):
+            count = np.minimum(glob + 1, width)
+            lo = np.maximum(ends - count, 0)
+            env = np.sqrt(np.maximum((c[ends] - c[lo]) / count, 0.0))
+            self._append(name, env, self.seen - shift)
+        self.tail = ext[-(self.wl - 1) :] if self.wl > 1 else np.zeros(0)
+        self.seen += n_new
+
+    def _append(self, name: str, env: np.ndarray, first_centre: int) -> None:
+        # centred indices below 0 (the first half-window) are dropped
+        if first_centre < 0:
+            env = env[-first_centre:]
+            first_centre = 0
+        keep = int(HISTORY_S * self.rate)
+        if name == "L":
+            if self.L.size == 0:
+                self.h0 = first_centre
+            self.L = np.concatenate((self.L, env))
+            if self.L.size > keep:
+                cut = self.L.size - keep
+                self.L, self.h0 = self.L[cut:], self.h0 + cut
+        else:
+            if self.S.size == 0:
+                self.s_h0 = first_centre
+            self.S = np.concatenate((self.S, env))
+            if self.S.size > keep:
+                cut = self.S.size - keep
+                self.S, self.s_h0 = self.S[cut:], self.s_h0 + cut
+
+    def _noise(self, sq: np.ndarray) -> None:
+        k = 0
+        while k < sq.size:
+            take = min(self.block - self.block_n, sq.size - k)
+            self.block_acc += float(sq[k : k + take].sum())
+            self.block_n += take
+            k += take
+            if self.block_n == self.block:
+                self.block_rms.append(math.sqrt(self.block_acc / self.block))
+                self.block_acc, self.block_n = 0.0, 0
+
+    def thresholds(self) -> dsp.Thresholds | None:
+        if not self.block_rms:
+            return None
+        noise = float(np.percentile(self.block_rms, self.cfg.noise_percentile))
+        known = self.mvc[0] if self.mvc is not None else None
+        return dsp.thresholds(noise, known, self.cfg)
+
+    @property
+    def l_end(self) -> int:
+        return self.h0 + self.L.size
+
+    @property
+    def s_end(self) -> int:
+        return self.s_h0 + self.S.size
+
+    def Lat(self, a: int, b: int) -> np.ndarray:  # noqa: N802 - the envelope's symbol
+        a, b = max(a, self.h0), min(b, self.l_end)
+        return self.L[a - self.h0 : b - self.h0] if b > a else np.zeros(0)
+
+    def Sat(self, a: int, b: int) -> np.ndarray:  # noqa: N802
+        a, b = max(a, self.s_h0), min(b, self.s_end)
+        return self.S[a - self.s_h0 : b - self.s_h0] if b > a else np.zeros(0)
+
+    def time(self, centred_index: float) -> float:
+        return (centred_index - self.delay) / self.rate
+
+    # ------------------------------------------------------------------ detector
+    def detect(self, finishing: bool = False) -> list[dict]:
+        events: list[dict] = []
+        th = self.thresholds()
+        if th is None or self.seen < self.warmup:
+            return events
+        self.i = max(self.i, self.h0, self.warmup // 2)
+        end = self.l_end
+        while self.i < end:
+            seg = self.Lat(self.i, end)
+            if self.state == "idle":
+                above = np.flatnonzero(seg > th.off)
+                if not above.size:
+                    self.i = end
+                    break
+                start = self.i + int(above[0])
+                self.run = {
+                    "start": start,
+                    "first_on": None,
+                    "last_on": None,
+                    "peak": 0.0,
+                    "sum": 0.0,
+                    "n": 0,
+                    "started": False,
+                    "onset": None,
+                }
+                self.state, self.i = "run", start
+            elif self.state == "run":
+                below = np.flatnonzero(seg <= th.off)
+                stop = self.i + int(below[0]) if below.size else end
+                self._absorb(self.i, stop, th)
+                self.i = stop
+                events += self._maybe_start(th)
+                if below.size:
+                    self.run["end"] = stop
+                    self.state = "gap"
+            else:  # gap: below OFF since run["end"]
+                limit = self.run["end"] + self.gap_ok
+                seg = self.Lat(self.i, min(end, limit))
+                above = np.flatnonzero(seg > th.off)
+                if above.size:
+                    self.state, self.i = "run", self.i + int(above[0])
+                    continue
+                if min(end, limit) < limit:
+                    self.i = end
+                    break
+                events += self._close(th)
+                self.i = limit
+        if finishing and self.run is not None:
+            if self.state == "run":
+                self.run["end"] = end
+            events += self._maybe_start(th, force=True)
+            events += self._close(th)
+        return events
+
+    def _absorb(self, a: int, b: int, th: dsp.Thresholds) -> None:
+        seg = self.Lat(a, b)
+        if not seg.size:
+            return
+        r = self.run
+        r["peak"] = max(r["peak"], float(seg.max()))
+        r["sum"] += float(seg.sum())
+        r["n"] += seg.size
+        on = np.flatnonzero(seg >= th.on)
+        if on.size:
+            if r["first_on"] is None:
+                r["first_on"] = a + int(on[0])
+            r["last_on"] = a + int(on[-1])
+
+    def _maybe_start(self, th: dsp.Thresholds, *, force: bool = False) -> list[dict]:
+        r = self.run
+        if r is None or r["started"] or r["first_on"] is None:
+            return []
+        f = r["first_on"]
+        if not force and self.l_end < f + self.m:
+            return []
+        hi = f + self.w + self.m
+        early = self.Lat(f, f + self.m)
+        level = max(th.off, self.cfg.edge_fraction * float(early.max() if early.size else 0.0))
+        if not force and self.s_end < hi:
+            # below the level at the anchor, the crossing lies ahead: wait until it has arrived
+            ahead = self.Sat(f, self.s_end)
+            if ahead.size and ahead[0] <= level and not (ahead > level).any():
+                return []
+        lo = max(r["start"] - self.w, self.s_h0)
+        onset = self._refine_onset(f, level, lo, hi)
+        r["onset"], r["started"] = onset, True
+        return [
+            {
+                "type": "contraction_start",
+                "label": self.label,
+                "t": self.time(onset),
+                "onset_s": self.time(onset),
+            }
+        ]
+
+    def _refine_onset(self, anchor: int, level: float, lo: int, hi: int) -> int:
+        s = self.Sat(lo, hi)
+        if not s.size:
+            return anchor
+        base = max(lo, self.s_h0)
+        return base + dsp.refine_onset(s, min(anchor - base, s.size - 1), level, 0, s.size)
+
+    def _close(self, th: dsp.Thresholds) -> list[dict]:
+        r, self.run, self.state = self.run, None, "idle"
+        if r is None or r["first_on"] is None:
+            return []
+        events = []
+        if not r["started"]:
+            events += self._start_late(r, th)
+        level = max(th.off, self.cfg.edge_fraction * r["peak"])
+        last_on = r["last_on"]
+        hi = r["end"] + self.w
+        s = self.Sat(last_on, hi)
+        below = np.flatnonzero(s <= level)
+        end = last_on + int(below[0]) if below.size else min(hi, self.s_end)
+        onset = r["onset"]
+        end = max(end, onset + 1)
+        duration = (end - onset) / self.rate
+        discarded = not (self.cfg.min_duration_s <= duration <= self.cfg.max_duration_s)
+        mean = r["sum"] / r["n"] if r["n"] else 0.0
+        ev = {
+            "type": "contraction_end",
+            "label": self.label,
+            "t": self.time(end),
+            "start_s": self.time(onset),
+            "end_s": self.time(end),
+            "duration_s": duration,
+            "peak": r["peak"],
+            "mean": mean,
+            "peak_pct_mvc": None,
+            "meets_intensity": None,
+            "meets_duration": None,
+            "good": None,
+            "discarded": discarded,
+        }
+        if self.mvc is not None and self.mvc[0] > 0:
+            ev["peak_pct_mvc"] = 100.0 * r["peak"] / self.mvc[0]
+        events.append(ev)
+        return events
+
+    def _start_late(self, r: dict, th: dsp.Thresholds) -> list[dict]:
+        self.run = r
+        try:
+            return self._maybe_start(th, force=True)
+        finally:
+            self.run = None
+
+
+def _group_delay_samples(sos, rate: float) -> float:
+    """The causal band-pass's group delay (samples) at the band's geometric centre."""
+    b, a = signal.sos2tf(sos)
+    nyq = rate / 2.0
+    centre = math.sqrt(20.0 * min(450.0, 0.95 * nyq))
+    _, gd = signal.group_delay((b, a), w=[centre], fs=rate)
+    return float(gd[0])
+
+
+class StreamingAnalyser:
+    """Feed blocks (e.g. 50 ms) of a live recording; get envelope frames and contraction
+    events computed with causal filters. See the module docstring for the events.
+
+    ``labels`` name the columns of the blocks; EMG channels are chosen as in the batch
+    path (``channel_map`` overrides). ``mvc`` is as for ``analyse_recording``; a known MVC
+    raises the thresholds to ``on_pct_mvc``/``off_pct_mvc`` and adds % MVC to events.
+    """
+
+    def __init__(
+        self,
+        rate_hz: float,
+        labels,
+        *,
+        config: AnalysisConfig | None = None,
+        mvc: dict | None = None,
+        channel_map=None,
+        scoring: ScoringConfig | None = None,
+    ) -> None:
+        rate_hz = float(rate_hz)
+        if not (math.isfinite(rate_hz) and rate_hz > 0):
+            raise ValueError(f"rate_hz must be finite and > 0 (got {rate_hz!r})")
+        self.cfg = config or AnalysisConfig()
+        self.scoring = scoring or ScoringConfig()
+        self.rate = rate_hz
+        self.labels = [str(x).strip() for x in labels]
+        emg = select_emg(self.labels, channel_map)
+        if not emg:
+            raise ValueError("no EMG channel among " + ", ".join(self.labels))
+        dsp.sos_for(rate_hz, self.cfg)
+        chans = [Channel(e.label, "V", np.zeros(0), True, e.muscle, e.side) for e in emg]
+        mvcs = resolve_mvc(mvc, chans)
+        self.columns = {e.label: self.labels.index(e.label) for e in emg}
+        self.states = {
+            e.label: _ChannelState(e.label, rate_hz, self.cfg, mvcs.get(e.label)) for e in emg
+        }
+        self.samples = 0
+        self.frame_step = max(1, round(rate_hz / self.cfg.envelope_display_hz))
+        self.next_frame = self.frame_step
+        self.finished = False
+
+    def feed(self, block) -> list[dict]:
+        """Process one block: ndarray (n_samples, n_channels) or {label: 1-D array}."""
+        if self.finished:
+            raise ValueError("the analyser has finished; start a new one")
+        cols = self._columns(block)
+        n = len(next(iter(cols.values())))
+        for label, state in self.states.items():
+            state.push(cols[label])
+        self.samples += n
+        events = self._frames()
+        for state in self.states.values():
+            events += state.detect()
+        return self._flagged(events)
+
+    def finish(self) -> list[dict]:
+        """Close any open contraction at the end of the stream."""
+        if self.finished:
+            return []
+        self.finished = True
+        events = []
+        for state in self.states.values():
+            events += state.detect(finishing=True)
+        return self._flagged(events)
+
+    def _columns(self, block) -> dict[str, np.ndarray]:
+        if isinstance(block, Mapping):
+            missing = [lab for lab in self.states if lab not in block]
+            if missing:
+                raise ValueError(f"block lacks channel(s): {', '.join(missing)}")
+            cols = {lab: np.asarray(block[lab], dtype=np.float64).ravel() for lab in self.states}
+        else:
+            arr = np.asarray(block, dtype=np.float64)
+            if arr.ndim != 2 or arr.shape[1] != len(self.labels):
+                raise ValueError(f"block must be (n_samples, {len(self.labels)}) (got {arr.shape})")
+            cols = {lab: arr[:, k] for lab, k in self.columns.items()}
+        sizes = {v.size for v in cols.values()}
+        if len(sizes) != 1:
+            raise ValueError("all channels of a block must have the same length")
+        for lab, v in cols.items():
+            if not np.isfinite(v).all():
+                raise ValueError(f"block has non-finite samples on {lab}")
+        return cols
+
+    def _frames(self) -> list[dict]:
+        events = []
+        while self.next_frame <= self.samples:
+            g = self.next_frame - 1
+            values = {}
+            for label, st in self.states.items():
+                i = g - st.dl
+                seg = st.Lat(i, i + 1)
+                values[label] = float(seg[0]) if seg.size else 0.0
+            t = (g - next(iter(self.states.values())).dl) / self.rate
+            events.append({"type": "envelope", "t": t, "values": values})
+            self.next_frame += self.frame_step
+        return events
+
+    def _flagged(self, events: list[dict]) -> list[dict]:
+        for ev in events:
+            if ev["type"] == "contraction_end" and ev["peak_pct_mvc"] is not None:
+                ev["meets_intensity"] = ev["peak_pct_mvc"] >= self.scoring.target_pct_mvc
+            if ev["type"] == "contraction_end":
+                ev["meets_duration"] = ev["duration_s"] >= self.scoring.target_duration_s
+                if ev["meets_intensity"] is not None:
+                    ev["good"] = bool(ev["meets_intensity"] and ev["meets_duration"])
+        return events
