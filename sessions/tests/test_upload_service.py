@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from analysis.tests.support import role_groups  # noqa: F401 - autouse fixture
 from conftest import shared_c3d_dir
 from sessions.models import Recording
 from sessions.uploads import UploadRefused, c3d_header_problem, recording_upload
