@@ -15,6 +15,7 @@ child died (signal, memory cap).
 
 from __future__ import annotations
 
+import errno
 import json
 import mmap
 import os
@@ -67,13 +68,15 @@ def child_main(request: dict, result_fd: int, data_fd: int) -> None:
             head = header_of(rec)
         except InvalidRecording as exc:
             head = {"error": str(exc)}
-        except MemoryError:
-            head = {
-                "error": f"the file needs more than the reader's memory limit of "
-                f"{limits.max_memory_mb} MB (corrupt or hostile header)"
-            }
         except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
-            head = {"error": f"the file could not be parsed ({type(exc).__name__}: {exc})"[:300]}
+            if isinstance(exc, MemoryError) or getattr(exc, "errno", None) == errno.ENOMEM:
+                reason = (
+                    f"the file needs more than the reader's memory limit of "
+                    f"{limits.max_memory_mb} MB (corrupt or hostile header)"
+                )
+            else:
+                reason = f"the file could not be parsed ({type(exc).__name__}: {exc})"[:300]
+            head = {"error": reason}
         _write_all(result_fd, json.dumps(head).encode())
         os.close(result_fd)  # EOF now, not after the (slower) process teardown
     except BaseException:  # noqa: BLE001 - the child must never unwind into caller code

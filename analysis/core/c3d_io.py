@@ -16,6 +16,7 @@ INFO/SUBJECTS groups, float storage).
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import re
@@ -375,6 +376,8 @@ def read_raw(path: str | os.PathLike, *, limits: ReadLimits | None = None, alloc
                 flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
                 buf = mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ)
     except OSError as exc:
+        if exc.errno == errno.ENOMEM:  # the isolated reader's memory cap, not a bad file
+            raise MemoryError(str(exc)) from None
         raise InvalidRecording(f"cannot read file: {exc.strerror or exc}") from None
     return parse_c3d_bytes(buf, limits=limits, alloc=alloc)
 

@@ -197,7 +197,7 @@ def read_recording(path, *, limits=None, isolated=True, channel_map=None) -> Rec
     """
     limits = limits or ReadLimits()
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path) or os.path.isdir(path):
         raise FileNotFoundError(path)
     if channel_map:
         channel_map = {

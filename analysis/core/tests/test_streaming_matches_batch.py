@@ -1,0 +1,82 @@
+"""The live path finds the batch path's contractions: same count, onsets within 30 ms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.core import analyse_recording
+from analysis.core.streaming import StreamingAnalyser
+from analysis.core.synth import SCENARIOS, generate_session
+
+
+def _stream(rec, block_s=0.05):
+    block = round(block_s * rec.rate_hz)
+    data = np.stack([c.values for c in rec.channels], axis=1)
+    analyser = StreamingAnalyser(rec.rate_hz, rec.labels)
+    events = []
+    for k in range(0, data.shape[0], block):
+        events += analyser.feed(data[k : k + block])
+    return events + analyser.finish()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_streaming_finds_the_batch_contractions(scenario):
+    rec, _ = generate_session(31, duration_s=100.0, rate_hz=990.0, **scenario.kwargs)
+    batch = analyse_recording(rec, include_envelope=False)
+    events = _stream(rec)
+    for ch in batch["channels"]:
+        ends = [
+            e
+            for e in events
+            if e["type"] == "contraction_end" and e["label"] == ch["label"] and not e["discarded"]
+        ]
+        starts = [
+            e for e in events if e["type"] == "contraction_start" and e["label"] == ch["label"]
+        ]
+        assert len(ends) == len(ch["contractions"]) == len(starts) == 12
+        for live, ref in zip(ends, ch["contractions"], strict=True):
+            assert abs(live["start_s"] - ref["start_s"]) <= 0.030
+            assert abs(live["end_s"] - ref["end_s"]) <= 0.060
+
+
+def test_it_emits_envelope_frames_at_the_display_rate_and_accepts_dict_blocks():
+    rec, _ = generate_session(32, duration_s=30.0, rate_hz=1000.0, channels=1, contractions=3)
+    analyser = StreamingAnalyser(rec.rate_hz, ["CH1 Raw"])
+    values = rec.channel("CH1 Raw").values
+    frames = []
+    for k in range(0, values.size, 50):
+        frames += [
+            e for e in analyser.feed({"CH1 Raw": values[k : k + 50]}) if e["type"] == "envelope"
+        ]
+    assert len(frames) == pytest.approx(30 * 25, abs=2)
+    ts = [f["t"] for f in frames]
+    assert ts == sorted(ts)
+    assert max(f["values"]["CH1 Raw"] for f in frames) > 100e-6
+
+
+def test_events_come_out_while_the_stream_runs_not_only_at_the_end():
+    rec, _ = generate_session(33, duration_s=40.0, rate_hz=1000.0, channels=1, contractions=4)
+    analyser = StreamingAnalyser(rec.rate_hz, ["CH1 Raw"])
+    values = rec.channel("CH1 Raw").values
+    first_start_block = None
+    for i, k in enumerate(range(0, values.size, 50)):
+        events = analyser.feed(values[k : k + 50, None])
+        if first_start_block is None and any(e["type"] == "contraction_start" for e in events):
+            first_start_block = i
+            start_t = next(e["t"] for e in events if e["type"] == "contraction_start")
+    # announced within about min_duration + a window of the onset, not after the stream
+    assert first_start_block is not None
+    assert first_start_block * 0.05 - start_t < 0.6
+
+
+def test_bad_blocks_are_refused_clearly():
+    analyser = StreamingAnalyser(1000.0, ["CH1 Raw", "CH2 Raw"])
+    with pytest.raises(ValueError, match="must be"):
+        analyser.feed(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="non-finite"):
+        analyser.feed(np.full((10, 2), np.nan))
+    with pytest.raises(ValueError, match="lacks channel"):
+        analyser.feed({"CH1 Raw": np.zeros(10)})
+    with pytest.raises(ValueError, match="no EMG channel"):
+        StreamingAnalyser(1000.0, ["Fx1", "Fy1"])
