@@ -1,14 +1,11 @@
 """Browser fixtures for the page tests: the system Chromium, launched offline-friendly.
 
-Playwright's sync API runs an event loop in this thread, so Django's async-safety check would
-refuse the ORM calls the fixtures make; it is lifted here, for these tests only.
+Playwright's sync API runs an event loop in this thread while a page is open, so Django's
+async-safety check would refuse the ORM calls a test makes meanwhile; it is lifted for the
+lifetime of the page only.
 """
 
-import os
-
 import pytest
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -31,3 +28,24 @@ def browser_type_launch_args(browser_type_launch_args):
         "headless": True,
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture
+def page(monkeypatch, browser_type_launch_args):
+    """A fresh Chromium page per test, its Playwright (and event loop) stopped afterwards.
+
+    pytest-playwright's own `page` hangs off a session-wide Playwright whose event loop keeps
+    running in the main thread until the end of the run, which breaks every asyncio test
+    (websockets, channels) collected after the first browser test.
+    """
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**browser_type_launch_args)
+        context = browser.new_context()
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
