@@ -14,6 +14,7 @@ import kombu.exceptions
 import redis.exceptions
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -30,6 +31,16 @@ TRANSIENT_ERRORS = (
     redis.exceptions.TimeoutError,
     ConnectionError,
 )
+
+
+@worker_init.connect
+def preload_numeric_core(**kwargs):
+    """Import numpy/scipy once in the worker's main process, before the pool forks.
+
+    Otherwise every pool process pays about a second of imports on its first recording. The
+    web process never imports the core this way.
+    """
+    import analysis.core  # noqa: F401
 
 
 @shared_task(
