@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from analysis.demo import seed_recordings
 from clinic.models import Clinic, User
 from clinic.roles import CLINIC_MANAGER, RESEARCHER, THERAPIST
 from clinic.services import clinic_ensure, staff_ensure
@@ -257,7 +258,7 @@ def seed_sessions(demo: DemoData) -> None:
 # The order matters: each step uses what the previous ones put on DemoData. A new step (the
 # recording pipeline's `seed_recordings(demo)`, which attaches files to `demo.sessions`) is one
 # function appended here; it must find its rows by natural key so that reruns stay no-ops.
-STEPS = [seed_clinic, seed_staff, seed_patients, seed_sessions]
+STEPS = [seed_clinic, seed_staff, seed_patients, seed_sessions, seed_recordings]
 
 
 class Command(BaseCommand):
