@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from analysis.models import ChannelResult, Contraction, RecordingAnalysis
@@ -309,7 +309,7 @@ def recording_claim(*, recording_id: int, task_id: str, is_retry: bool = False) 
     long ago), or a ``processing`` row claimed by this same task id (the same message
     redelivered after its worker was killed). A different message for a row another worker is
     processing, or one already done/failed, gets None: a duplicate delivery does nothing. Each
-    claim counts an attempt except a retry of our own claim (a transient database error).
+    claim counts an attempt except a retry reclaiming its own row (a transient error).
     """
     now = timezone.now()
     token = f"{task_id}:{uuid.uuid4().hex[:12]}"
@@ -322,12 +322,18 @@ def recording_claim(*, recording_id: int, task_id: str, is_retry: bool = False) 
         )
         | ours
     )
+    # A retry reclaiming its own row (after a transient error) is the same attempt; anything
+    # else (a fresh row, a redelivery after a crash, a retry after the claim was released)
+    # counts one more.
+    attempts = F("attempts") + 1
+    if is_retry:
+        attempts = Case(When(ours, then=F("attempts")), default=F("attempts") + 1)
     claimed = (
         Recording.objects.filter(pk=recording_id)
         .filter(takeable)
         .update(
             status=Recording.Status.PROCESSING,
-            attempts=F("attempts") + (0 if is_retry else 1),
+            attempts=attempts,
             processing_started_at=now,
             claim_token=token,
             failure_reason="",

@@ -76,10 +76,10 @@ def process_recording(self, recording_id: int) -> str:
     try:
         analysis = services.recording_analyse(recording=recording, token=token)
     except SoftTimeLimitExceeded:
-        # Too slow this time: give the claim back; the next delivery counts another attempt,
+        # Too slow this time: give the claim back; the retry's claim counts another attempt,
         # and the cap ends it as failed if it never fits in the limit.
         services.recording_release(recording_id=recording_id, token=token)
-        raise self.retry(countdown=5, max_retries=settings.RECORDING_MAX_ATTEMPTS) from None
+        raise self.retry(countdown=5) from None
     except TRANSIENT_ERRORS:
         raise  # autoretry_for retries with backoff; the claim stays ours (same task id)
     except Exception as exc:

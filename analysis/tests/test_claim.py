@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from analysis.services import processing_stale_after, recording_claim
+from analysis.services import processing_stale_after, recording_claim, recording_release
 from analysis.tests.support import make_recording
 from sessions.models import Recording
 
@@ -36,6 +36,16 @@ def test_a_retry_of_its_own_claim_does_not_count_an_attempt(recording):
     recording_claim(recording_id=recording.pk, task_id="t1", is_retry=True)
     recording.refresh_from_db()
     assert recording.attempts == 1
+
+
+def test_a_retry_after_its_claim_was_released_counts_an_attempt(recording):
+    # A soft time limit gives the row back (pending); the retry must count, or a file that is
+    # always too slow would never reach the attempt cap.
+    token = recording_claim(recording_id=recording.pk, task_id="t1")
+    assert recording_release(recording_id=recording.pk, token=token)
+    assert recording_claim(recording_id=recording.pk, task_id="t1", is_retry=True)
+    recording.refresh_from_db()
+    assert recording.attempts == 2
 
 
 def test_a_stale_processing_claim_can_be_taken_by_another_message(recording):

@@ -86,3 +86,39 @@ def test_adherence_counts_this_patients_sessions_against_the_plan(
     assert adherence["ratio"] == 0.6
     late = patient_adherence(alices_patient, today=dt.date(2026, 6, 1))
     assert late["expected"] == 10  # capped at the programme's length
+
+
+def test_the_protocol_becomes_the_cores_scoring_config(alices_patient, carol):
+    ClinicSettings.objects.create(
+        clinic=alices_patient.clinic,
+        version=1,
+        contractions_per_round=10,
+        scoring_weights={"game": 0.0},
+        bfr_safe_low_pct_aop=40.0,
+        bfr_safe_high_pct_aop=60.0,
+        created_by=carol,
+    )
+    PatientProtocol.objects.create(patient=alices_patient, target_pct_mvc=60.0, hold_s=3.0)
+    scoring = effective_protocol(alices_patient).scoring_config()
+    assert (scoring.target_count, scoring.target_pct_mvc, scoring.target_duration_s) == (
+        10,
+        60.0,
+        3.0,
+    )
+    # The clinic changed one weight; the others keep the core's defaults.
+    assert scoring.weights == {"compliance": 0.5, "symmetry": 0.2, "effort": 0.2, "game": 0.0}
+    assert scoring.bfr_safe_band_pct_aop == (40.0, 60.0)
+
+
+def test_mvc_keys_match_what_the_core_understands(alices_patient):
+    from analysis import core
+    from analysis.core.synth import generate_session
+
+    MvcCalibration.objects.create(
+        patient=alices_patient, muscle="quadriceps", side="left", value_v=0.0004
+    )
+    recording, _ = generate_session(3, duration_s=90, rate_hz=990.0)
+    document = core.analyse_recording(recording, mvc=mvc_for(alices_patient))
+    by_label = {c["label"]: c for c in document["channels"]}
+    assert (by_label["CH1 Raw"]["mvc"], by_label["CH1 Raw"]["mvc_source"]) == (0.0004, "entered")
+    assert by_label["CH2 Raw"]["mvc_source"] == "estimated"
