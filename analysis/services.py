@@ -395,9 +395,9 @@ def recording_analyse(*, recording: Recording, token: str) -> RecordingAnalysis 
     """
     core = _core()
     t0 = time.perf_counter()
-    inputs = analysis_inputs(recording)
-    kwargs = {k: v for k, v in inputs.items() if not k.startswith("_") and k != "channel_map"}
     try:
+        inputs = analysis_inputs(recording)
+        kwargs = {k: v for k, v in inputs.items() if not k.startswith("_") and k != "channel_map"}
         with local_copy(recording.file) as path:
             t_read = time.perf_counter()
             raw = recording_read(path, channel_map=inputs["channel_map"])
