@@ -64,7 +64,9 @@ def child_main(request: dict, result_fd: int, data_fd: int) -> None:
             )
 
         try:
-            rec = read_in_process(request["path"], limits, request["channel_map"], alloc=alloc)
+            rec = read_in_process(
+                request["path"], limits, request["channel_map"], alloc=alloc, check_samples=False
+            )
             head = header_of(rec)
         except InvalidRecording as exc:
             head = {"error": str(exc)}

@@ -96,6 +96,13 @@ def resolve_mvc(mvc: dict | None, channels: list[Channel]) -> dict[str, tuple[fl
     return out
 
 
+def _finite_list(values: np.ndarray) -> list:
+    """``tolist()`` with NaN/inf as None (cheap: most columns are all finite)."""
+    if values.dtype == bool or np.isfinite(values).all():
+        return values.tolist()
+    return [v if math.isfinite(v) else None for v in values.tolist()]
+
+
 def _runs_in_seconds(values: np.ndarray, rate_hz: float) -> list[dict]:
     starts, ends = dsp.runs_of(np.asarray(values) != 0)
     return [
@@ -127,9 +134,8 @@ def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> 
     n = bp.size
     csq = dsp.cumsum_squares(bp)
     env = dsp.moving_rms_from_cumsum(csq, n, dsp.window_samples(cfg.envelope_window_s, rate_hz))
-    short = dsp.moving_rms_from_cumsum(csq, n, dsp.window_samples(cfg.onset_window_s, rate_hz))
     noise = dsp.noise_floor(csq, n, rate_hz, cfg)
-    return {"bp": bp, "csq": csq, "env": env, "short": short, "noise": noise}
+    return {"bp": bp, "csq": csq, "env": env, "noise": noise}
 
 
 def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> float:
@@ -155,7 +161,7 @@ def analyse_channel(
     else:
         mvc_value, mvc_source = mvc
     th = dsp.thresholds(noise, mvc_value if mvc_source != "estimated" else None, cfg)
-    onsets, ends, too_long = dsp.detect(env, p["short"], th, rate, cfg)
+    onsets, ends, too_long = dsp.detect(env, p["csq"], th, rate, cfg)
     peaks, means, sums = dsp.segment_stats(env, onsets, ends)
     mnf, mdf, fi = dsp.welch_segments(bp, onsets, ends, rate, cfg)
     pct = 100.0 / mvc_value if mvc_value > 0 else math.nan
@@ -178,7 +184,7 @@ def analyse_channel(
         "meets_duration": meets_dur,
         "good": meets_int & meets_dur,
     }
-    as_lists = {k: v.tolist() for k, v in columns.items()}
+    as_lists = {k: _finite_list(v) for k, v in columns.items()}
     rows = zip(*as_lists.values(), strict=True)
     contractions = [dict(zip(as_lists, row, strict=True)) for row in rows]
     game = []
@@ -189,11 +195,8 @@ def analyse_channel(
     in_n = int(np.sum(ends - onsets))
     if in_n:
         rms = math.sqrt(in_sum / in_n)
-        mask = np.zeros(bp.size + 1, dtype=np.int64)
-        np.add.at(mask, onsets, 1)
-        np.add.at(mask, ends, -1)
-        inside = np.cumsum(mask[:-1]) > 0
-        mav = float(np.abs(bp[inside]).mean())
+        abs_sum = sum(float(np.abs(bp[a:b]).sum()) for a, b in zip(onsets, ends, strict=True))
+        mav = abs_sum / in_n
     else:
         rms = mav = None
     mid_min = (onsets + ends) / 2.0 / rate / 60.0
@@ -289,7 +292,11 @@ def analyse_recording(
                 f"{ch['label']}: MVC estimated from this recording (no calibration or entered "
                 "value): % MVC figures are relative to the strongest contraction here"
             )
-    envelopes = [ch.pop("envelope", None) for ch in channels]
+    # long per-contraction lists are already plain and finite: only the rest is cleaned
+    bulky = [
+        {k: ch.pop(k) for k in ("contractions", "game_contractions", "envelope") if k in ch}
+        for ch in channels
+    ]
     doc = {
         "version": _version(),
         "units": UNITS,
@@ -307,9 +314,8 @@ def analyse_recording(
         "parameters": {"analysis": cfg.to_dict(), "scoring": scoring.to_dict()},
     }
     doc = clean(doc)
-    for ch, envelope in zip(doc["channels"], envelopes, strict=True):
-        if envelope is not None:  # finite by construction; skips walking thousands of floats
-            ch["envelope"] = envelope
+    for ch, parts in zip(doc["channels"], bulky, strict=True):
+        ch.update(parts)
     return doc
 
 

@@ -48,11 +48,28 @@ def sos_for(rate_hz: float, cfg: AnalysisConfig):
     )
 
 
+@lru_cache(maxsize=64)
+def _zi(sos_bytes: bytes, n_sections: int) -> np.ndarray:
+    sos = np.frombuffer(sos_bytes).reshape(n_sections, 6)
+    return signal.sosfilt_zi(sos)
+
+
 def bandpass(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> np.ndarray:
-    """Zero-phase band-pass (float64 out); DC offset and drift go with the low corner."""
+    """Zero-phase band-pass (float64 out); DC offset and drift go with the low corner.
+
+    Forward-backward ``sosfilt`` like ``scipy.signal.sosfiltfilt``, but without its odd
+    extension of the edges (half the time on long recordings): each pass starts from the
+    filter's steady state for the first sample (after removing the mean), so there is no
+    start-up transient to hide.
+    """
     x = np.asarray(x, dtype=np.float64)
     x = x - x.mean()  # a large DC offset would otherwise ring at the edges
-    return signal.sosfiltfilt(sos_for(rate_hz, cfg), x)
+    sos = sos_for(rate_hz, cfg)
+    zi = _zi(sos.tobytes(), sos.shape[0])
+    y, _ = signal.sosfilt(sos, x, zi=zi * x[0])
+    y = y[::-1]
+    y, _ = signal.sosfilt(sos, y, zi=zi * y[0])
+    return y[::-1]
 
 
 def window_samples(window_s: float, rate_hz: float) -> int:
@@ -78,6 +95,16 @@ def moving_rms_from_cumsum(csq: np.ndarray, n: int, width: int) -> np.ndarray:
         ms[n - half_hi + 1 :] = (csq[n] - csq[lo]) / (n - lo)
     np.maximum(ms, 0.0, out=ms)  # cumulative-sum rounding can go a hair below 0
     return np.sqrt(ms, out=ms)
+
+
+def rms_range(csq: np.ndarray, n: int, width: int, a: int, b: int) -> np.ndarray:
+    """The centred moving RMS of :func:`moving_rms_from_cumsum`, for indices [a, b) only."""
+    width = max(1, min(width, n))
+    half_lo = width // 2
+    idx = np.arange(max(a, 0), min(b, n))
+    lo = np.maximum(idx - half_lo, 0)
+    hi = np.minimum(idx - half_lo + width, n)
+    return np.sqrt(np.maximum((csq[hi] - csq[lo]) / (hi - lo), 0.0))
 
 
 def cumsum_squares(x: np.ndarray) -> np.ndarray:
@@ -157,7 +184,7 @@ def refine_onset(short_env: np.ndarray, anchor: int, level: float, lo: int, hi: 
 
 def detect(
     env: np.ndarray,
-    short_env: np.ndarray,
+    csq: np.ndarray,
     th: Thresholds,
     rate_hz: float,
     cfg: AnalysisConfig,
@@ -198,15 +225,19 @@ def detect(
     frac = cfg.edge_fraction
     onset = np.empty_like(starts)
     end = np.empty_like(ends)
+    ws = window_samples(cfg.onset_window_s, rate_hz)
     for i in range(starts.size):  # a loop over contractions (tens), not samples
         f, l_on = int(first_on[i]), int(last_on[i])
         early_peak = env[f : min(f + m, n)].max()
         level = max(th.off, frac * early_peak)
-        onset[i] = refine_onset(short_env, f, level, max(int(starts[i]) - w, 0), f + w + m)
+        # the short envelope is computed only around the edges, where it is needed
+        lo, hi = max(int(starts[i]) - w, 0), min(f + w + m, n)
+        short = rms_range(csq, n, ws, lo, hi)
+        onset[i] = lo + refine_onset(short, f - lo, level, 0, short.size)
         peak = env[int(starts[i]) : int(ends[i])].max()
         level = max(th.off, frac * peak)
         hi = min(int(ends[i]) + w, n)
-        below = np.flatnonzero(short_env[l_on:hi] <= level)
+        below = np.flatnonzero(rms_range(csq, n, ws, l_on, hi) <= level)
         end[i] = l_on + below[0] if below.size else hi
     end = np.maximum(end, onset + 1)
     if onset.size > 1:

@@ -30,12 +30,20 @@ from . import _isolate
 from .c3d_io import read_raw
 from .config import ReadLimits
 from .errors import InvalidRecording
-from .recording import Channel, Recording, build_recording
+from .recording import Channel, Recording, build_recording, check_values
 
 
-def read_in_process(path, limits: ReadLimits, channel_map, *, alloc=None) -> Recording:
+def read_in_process(
+    path, limits: ReadLimits, channel_map, *, alloc=None, check_samples: bool = True
+) -> Recording:
     raw = read_raw(path, limits=limits, alloc=alloc)
-    return build_recording(raw, limits=limits, channel_map=channel_map, filename=Path(path).name)
+    return build_recording(
+        raw,
+        limits=limits,
+        channel_map=channel_map,
+        filename=Path(path).name,
+        check_samples=check_samples,
+    )
 
 
 class _Zygote:
@@ -135,7 +143,9 @@ def _read_isolated(path, limits: ReadLimits, channel_map, *, use_helper: bool = 
         head = json.loads(b"".join(chunks))
         if "error" in head:
             raise InvalidRecording(head["error"])
-        return _decode(head, dfd)
+        rec = _decode(head, dfd)
+        check_values(rec)  # finite samples, clipping: cheap here, in warm memory
+        return rec
     finally:
         for fd in (rfd, wfd, dfd):
             if fd >= 0:
@@ -161,7 +171,8 @@ def _decode(head: dict, dfd: int) -> Recording:
     n_ch = len(head["channels"])
     size = n * n_ch * 4
     if size:
-        buf = mmap.mmap(dfd, size, prot=mmap.PROT_READ)
+        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+        buf = mmap.mmap(dfd, size, flags=flags, prot=mmap.PROT_READ)
         data = np.frombuffer(buf, dtype=np.float32).reshape(n_ch, n)
     else:
         data = np.zeros((n_ch, n), dtype=np.float32)

@@ -129,6 +129,7 @@ def build_recording(
     limits: ReadLimits | None = None,
     channel_map=None,
     filename: str | None = None,
+    check_samples: bool = True,
 ) -> Recording:
     """Validate the parsed file and build a :class:`Recording` (raises InvalidRecording)."""
     limits = limits or ReadLimits()
@@ -171,7 +172,6 @@ def build_recording(
             "already-processed envelopes)"
         )
     by_label = {e.label: e for e in emg}
-    needed = set(by_label) | {e.activated_label for e in emg if e.activated_label}
     channels = []
     for k, (lab, unit) in enumerate(zip(labels, units, strict=True)):
         values = raw.analog[k]
@@ -179,9 +179,6 @@ def build_recording(
         if factor not in (None, 1.0):
             values *= np.float32(factor)  # in place: the buffer may be shared memory
             unit = "V"
-        if lab in needed and not np.isfinite(values).all():
-            bad = int(np.count_nonzero(~np.isfinite(values)))
-            raise InvalidRecording(f"channel {lab} contains {bad} non-finite samples (NaN or inf)")
         e = by_label.get(lab)
         channels.append(
             Channel(
@@ -194,18 +191,7 @@ def build_recording(
                 activated_label=e.activated_label if e else None,
             )
         )
-    saturation = {}
-    for c in channels:
-        if c.is_emg:
-            sat = saturation_runs(c.values, min_run=3)
-            saturation[c.label] = sat
-            if sat["runs"]:
-                warnings.append(
-                    f"{c.label}: {sat['runs']} clipped run(s) at "
-                    + ", ".join(f"{v * 1e3:.2f} mV" for v in sat["levels_v"])
-                    + f" ({sat['pct']:.2f} % of samples)"
-                )
-    return Recording(
+    rec = Recording(
         channels=channels,
         rate_hz=rate,
         n_samples=int(n),
@@ -213,9 +199,38 @@ def build_recording(
         started_at=extract_started_at(raw.parameters, filename),
         metadata=extract_metadata(raw.parameters),
         warnings=warnings,
-        saturation=saturation,
+        saturation={},
         source=filename,
     )
+    if check_samples:
+        check_values(rec)
+    return rec
+
+
+def check_values(rec: Recording) -> None:
+    """Sample-level checks: finite EMG (and game envelope) samples, clipping runs.
+
+    Separate from the structural checks so the isolated reader can run them in the caller
+    (numbers are harmless; the parent's warm memory makes these passes several times
+    cheaper than in a freshly forked child).
+    """
+    needed = {c.label for c in rec.emg_channels}
+    needed |= {c.activated_label for c in rec.emg_channels if c.activated_label}
+    for c in rec.channels:
+        if c.label in needed and not np.isfinite(c.values).all():
+            bad = int(np.count_nonzero(~np.isfinite(c.values)))
+            raise InvalidRecording(
+                f"channel {c.label} contains {bad} non-finite samples (NaN or inf)"
+            )
+    for c in rec.emg_channels:
+        sat = saturation_runs(c.values, min_run=3)
+        rec.saturation[c.label] = sat
+        if sat["runs"]:
+            rec.warnings.append(
+                f"{c.label}: {sat['runs']} clipped run(s) at "
+                + ", ".join(f"{v * 1e3:.2f} mV" for v in sat["levels_v"])
+                + f" ({sat['pct']:.2f} % of samples)"
+            )
 
 
 def is_ghostly_raw(label: str) -> bool:
