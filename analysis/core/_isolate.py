@@ -16,6 +16,7 @@ child died (signal, memory cap).
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import mmap
 import os
@@ -115,6 +116,12 @@ def serve(sock: socket.socket) -> None:
     """Zygote loop: one request (JSON + result pipe + memfd) -> fork -> reply the child pid."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     from . import config, errors, reader  # noqa: F401 - imported once, before the forks
+
+    # Objects the garbage collector never walks are never written to in the children, so
+    # their pages stay shared instead of being copied on the first collection.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
 
     while True:
         try:
