@@ -39,6 +39,15 @@ def test_the_result_grades_contractions_and_draws_the_target_line(session):
     assert result["score"]["missing"] == ["effort", "game"]
 
 
+def test_the_result_reads_in_three_queries_however_many_contractions(
+    session, django_assert_num_queries
+):
+    recording = analysed(session, "r1.c3d")
+    with django_assert_num_queries(3):  # analysis, channels, contractions
+        result = recording_result(recording)
+        assert sum(len(c["contractions"]) for c in result["channels"]) == 24
+
+
 def test_a_recording_without_results_has_an_empty_result(session):
     result = recording_result(make_recording(session, "pending.c3d"))
     assert result["analysis"] is None
