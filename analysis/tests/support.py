@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 
 def make_recording(session, name="round1.c3d", data=None, **fields):
     """A Recording row with a small stored file (for tests that never run the core)."""
@@ -284,3 +286,85 @@ def purge_broker():
 
     with app.connection_for_write() as conn:
         app.control.purge(connection=conn)
+
+
+class TcpProxy:
+    """A TCP forwarder that can be cut and restored: a database outage without touching it.
+
+    Subprocesses connect to ``port``; ``stop()`` refuses new connections and drops open ones,
+    ``start()`` accepts again on the same port.
+    """
+
+    def __init__(self, upstream_host: str, upstream_port: int):
+        self.upstream = (upstream_host, int(upstream_port))
+        self.port = free_port()
+        self.listener = None
+        self.sockets = []
+        self.lock = threading.Lock()
+
+    def start(self):
+        import socket
+        import threading
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def _accept(self, listener):
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        import socket
+
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self):
+        import socket
+
+        if self.listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would not.
+            try:
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            for sock in self.sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                    sock.close()
+                except OSError:
+                    pass
+            self.sockets = []

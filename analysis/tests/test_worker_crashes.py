@@ -12,11 +12,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from analysis.models import RecordingAnalysis
 from analysis.services import gave_up_reason
-from analysis.tests.support import OwnRedis, WorkerProcess, purge_broker, wait_for, worker_env
+from analysis.tests.support import (
+    OwnRedis,
+    TcpProxy,
+    WorkerProcess,
+    purge_broker,
+    wait_for,
+    worker_env,
+)
 from conftest import shared_c3d_dir
 from sessions.models import Recording
 from sessions.uploads import recording_upload
@@ -162,3 +170,36 @@ def test_a_file_that_kills_its_worker_every_time_ends_failed_after_the_cap(
         assert not RecordingAnalysis.objects.filter(recording=recording).exists()
     finally:
         worker.stop()
+
+
+def test_a_database_outage_is_retried_with_backoff_until_it_ends(tmp_path, session, alice):
+    # The worker reaches PostgreSQL through a proxy that this test cuts and restores.
+    db = settings.DATABASES["default"]
+    proxy = TcpProxy(db["HOST"] or "127.0.0.1", db["PORT"] or 5432).start()
+    purge_broker()
+    worker = WorkerProcess(
+        worker_env(DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}"),
+        tmp_path / "worker.log",
+    ).start()
+    try:
+        proxy.stop()  # the worker's database goes away; the upload (this process) still works
+        path = shared_c3d_dir() / "ghostly" / "Ghostly_Emg_20231004_13-18-43-0464.c3d"
+        recording = recording_upload(
+            session=session,
+            uploaded_file=SimpleUploadedFile(path.name, path.read_bytes()),
+            user=alice,
+        )
+        wait_for(lambda: "Retry in" in worker.output(), timeout=30, what="a retry")
+        assert "OperationalError" in worker.output()
+        assert status_of(recording.pk) == ("pending", 0)
+        proxy.start()
+        wait_for(
+            lambda: status_of(recording.pk)[0] in ("done", "failed"),
+            timeout=60,
+            what="the retried task to finish",
+        )
+        recording.refresh_from_db()
+        assert status_of(recording.pk) == ("done", 1), recording.failure_reason
+    finally:
+        worker.stop()
+        proxy.stop()
