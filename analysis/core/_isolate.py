@@ -6,11 +6,14 @@ read starts one small helper interpreter per process (numpy and the parser only;
 once) and every file after that is parsed in a fresh fork of *that* helper: a forked
 reader per file, not a fresh interpreter per file.
 
-The parser writes the float32 samples straight into a memfd the caller created and mmaps
-(written once, never copied or pickled; the mapping is pre-faulted with MAP_POPULATE, since
-page faults in a fresh fork otherwise cost more than the parsing) and a small JSON header
-goes to a pipe; EOF on the pipe without a header means the
-child died (signal, memory cap).
+The child walks the untrusted structure (header, parameter section, every size and offset
+checked against the file; the step that makes other readers allocate gigabytes or loop)
+under the caps and sends back, as JSON on a pipe, the validated recording description
+plus the data layout. The caller then copies the samples itself with one bounded, strided
+numpy pass over its own read of the file (:func:`~.c3d_io.extract_analog`, which checks
+the layout against the bytes again): numbers are harmless, and in the caller's warm
+memory the copy costs a fraction of what it costs in a fresh fork, with nothing to ship.
+EOF on the pipe without a header means the child died (signal, memory cap).
 """
 
 from __future__ import annotations
@@ -18,14 +21,11 @@ from __future__ import annotations
 import errno
 import gc
 import json
-import mmap
 import os
 import resource
 import signal
 import socket
 import sys
-
-import numpy as np
 
 
 def vm_bytes() -> int:
@@ -42,33 +42,31 @@ def _write_all(fd: int, data) -> None:
         view = view[os.write(fd, view) :]
 
 
-def child_main(request: dict, result_fd: int, data_fd: int) -> None:
-    """Parse one file under the caps and report; never returns (``os._exit``)."""
+def child_main(request: dict, result_fd: int) -> None:
+    """Parse one file's structure under the caps and report; never returns (``os._exit``)."""
     code = 0
     try:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        from .c3d_io import read_raw
         from .config import ReadLimits
         from .errors import InvalidRecording
-        from .reader import read_in_process
+        from .recording import build_recording
 
         limits = ReadLimits.from_dict(request["limits"])
         cap = vm_bytes() + int(limits.max_memory_mb) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
-        def alloc(n_channels: int, n_samples: int) -> np.ndarray:
-            size = max(n_channels * n_samples * 4, 1)
-            os.ftruncate(data_fd, size)
-            flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-            buf = mmap.mmap(data_fd, size, flags=flags)
-            return np.frombuffer(buf, np.float32, n_channels * n_samples).reshape(
-                n_channels, n_samples
-            )
-
         try:
-            rec = read_in_process(
-                request["path"], limits, request["channel_map"], alloc=alloc, check_samples=False
+            raw = read_raw(request["path"], limits=limits, layout_only=True)
+            rec = build_recording(
+                raw,
+                limits=limits,
+                channel_map=request["channel_map"],
+                filename=os.path.basename(request["path"]),
             )
             head = header_of(rec)
+            head["layout"] = raw.layout
+            head["volts_factors"] = rec.volts_factors
         except InvalidRecording as exc:
             head = {"error": str(exc)}
         except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
@@ -115,7 +113,7 @@ def header_of(rec) -> dict:
 def serve(sock: socket.socket) -> None:
     """Zygote loop: one request (JSON + result pipe + memfd) -> fork -> reply the child pid."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    from . import config, errors, reader  # noqa: F401 - imported once, before the forks
+    from . import c3d_io, config, errors, recording  # noqa: F401 - imported before the forks
 
     # Objects the garbage collector never walks are never written to in the children, so
     # their pages stay shared instead of being copied on the first collection.
@@ -125,23 +123,22 @@ def serve(sock: socket.socket) -> None:
 
     while True:
         try:
-            msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 1)
         except OSError:
             return
         if not msg:
             return  # the caller went away
-        if len(fds) != 2:
+        if len(fds) != 1:
             for fd in fds:
                 os.close(fd)
             continue
-        result_fd, data_fd = fds
+        (result_fd,) = fds
         pid = os.fork()
         if pid == 0:
             sock.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            child_main(json.loads(msg), result_fd, data_fd)
+            child_main(json.loads(msg), result_fd)
         os.close(result_fd)
-        os.close(data_fd)
         sock.sendall(pid.to_bytes(4, "little"))
 
 

@@ -43,11 +43,20 @@ class RawC3D:
     labels: list[str]
     units: list[str]
     rate_hz: float
-    analog: np.ndarray  # (n_channels, n_samples) float32, scaled by ANALOG SCALE/OFFSET
+    analog: np.ndarray | None  # (n_channels, n_samples) float32, scaled; None: layout only
     parameters: dict[str, dict[str, Any]]
     processor: str
     header_rate_hz: float
     warnings: list[str] = field(default_factory=list)
+    layout: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.layout["n_analog"])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.layout["n_samples"])
 
 
 def _dec_to_ieee(raw: np.ndarray) -> np.ndarray:
@@ -173,13 +182,19 @@ def _first(params: dict, group: str, name: str, default=None):
     return value[0]
 
 
-def parse_c3d_bytes(
-    buf: bytes | memoryview, *, limits: ReadLimits | None = None, alloc=None
-) -> RawC3D:
-    """Parse a whole C3D file held in memory. Raises :class:`InvalidRecording`.
+def parse_c3d_bytes(buf: bytes | memoryview, *, limits: ReadLimits | None = None) -> RawC3D:
+    """Parse a whole C3D file held in memory. Raises :class:`InvalidRecording`."""
+    raw = parse_layout(buf, limits=limits)
+    raw.analog = extract_analog(buf, raw.layout)
+    return raw
 
-    ``alloc(n_channels, n_samples)`` may supply the float32 output array (the isolated
-    reader passes a shared-memory mapping, so the samples are written once, in place).
+
+def parse_layout(buf: bytes | memoryview, *, limits: ReadLimits | None = None) -> RawC3D:
+    """Everything but the samples: header, parameters, and where and how the samples lie.
+
+    This is the part that walks untrusted structure (the isolated child runs it); the
+    returned ``layout`` is plain JSON, checked against the file size, from which
+    :func:`extract_analog` copies the samples with one bounded, strided numpy pass.
     """
     limits = limits or ReadLimits()
     size = len(buf)
@@ -312,33 +327,32 @@ def parse_c3d_bytes(
             f"{limits.max_duration_s:.0f} s"
         )
 
-    raw = r.array(dstart, n_frames * frame_words, word, "the data section")
-    raw = raw.reshape(n_frames, frame_words)[:, n_points * 4 :]
     fmt = str(_first(params, "ANALOG", "FORMAT", "") or "").upper()
-    if not is_float and fmt.startswith("UNSIGNED"):
-        raw = raw.view(np.uint16)
-    # one strided pass from the frame-major file layout into channel-major float32
-    analog = alloc(n_analog, n_samples) if alloc else np.empty((n_analog, n_samples), np.float32)
-    np.copyto(
-        analog.reshape(n_analog, n_frames, spf),
-        raw.reshape(n_frames, spf, n_analog).transpose(2, 0, 1),
-        casting="unsafe",
-    )
 
-    def per_channel(name: str, default: float) -> np.ndarray:
+    def per_channel(name: str, default: float) -> list[float]:
         v = ana.get(name)
         out = np.full(n_analog, default, dtype=np.float64)
         if v is not None and len(v):
             k = min(len(v), n_analog)
             out[:k] = np.asarray(v[:k], dtype=np.float64)
-        return out
+        return out.tolist()
 
-    scale = per_channel("SCALE", 1.0)
-    offset = per_channel("OFFSET", 0.0)
-    gen = float(_first(params, "ANALOG", "GEN_SCALE", 1.0))
-    if np.any(scale != 1.0) or np.any(offset != 0.0) or gen != 1.0:
-        analog -= offset[:, None].astype(np.float32)
-        analog *= (scale[:, None] * gen).astype(np.float32)
+    layout = {
+        "file_size": size,
+        "processor": int(proc_code),
+        "data_offset": int(dstart),
+        "n_frames": int(n_frames),
+        "frame_words": int(frame_words),
+        "point_words": int(n_points * 4),
+        "word": int(word),
+        "unsigned": bool(not is_float and fmt.startswith("UNSIGNED")),
+        "samples_per_frame": int(spf),
+        "n_analog": int(n_analog),
+        "n_samples": int(n_samples),
+        "scale": per_channel("SCALE", 1.0),
+        "offset": per_channel("OFFSET", 0.0),
+        "gen_scale": float(_first(params, "ANALOG", "GEN_SCALE", 1.0)),
+    }
 
     labels = list(ana.get("LABELS", [])) + list(ana.get("LABELS2", []))
     labels = [lab.strip() for lab in labels[:n_analog]]
@@ -349,16 +363,54 @@ def parse_c3d_bytes(
         labels=labels,
         units=units,
         rate_hz=rate,
-        analog=analog,
+        analog=None,
         parameters=params,
         processor=processor,
         header_rate_hz=float(header_rate),
         warnings=warnings,
+        layout=layout,
     )
 
 
-def read_raw(path: str | os.PathLike, *, limits: ReadLimits | None = None, alloc=None) -> RawC3D:
-    """Read and parse a file from disk (size-checked before reading)."""
+def extract_analog(buf: bytes | memoryview, layout: dict[str, Any]) -> np.ndarray:
+    """The samples as channel-major float32, scaled by ANALOG:SCALE/OFFSET/GEN_SCALE.
+
+    Re-checks the layout against this buffer (the caller may have read the file again).
+    """
+    n_frames, frame_words, word = layout["n_frames"], layout["frame_words"], layout["word"]
+    n_analog, spf = layout["n_analog"], layout["samples_per_frame"]
+    if len(buf) != layout["file_size"]:
+        raise InvalidRecording("the file changed while it was being read")
+    r = _Reader(buf, layout["processor"])
+    raw = r.array(layout["data_offset"], n_frames * frame_words, word, "the data section")
+    raw = raw.reshape(n_frames, frame_words)[:, layout["point_words"] :]
+    if layout["unsigned"]:
+        raw = raw.view(np.uint16)
+    # one strided pass from the frame-major file layout into channel-major float32
+    analog = np.empty((n_analog, n_frames * spf), np.float32)
+    np.copyto(
+        analog.reshape(n_analog, n_frames, spf),
+        raw.reshape(n_frames, spf, n_analog).transpose(2, 0, 1),
+        casting="unsafe",
+    )
+    scale = np.asarray(layout["scale"], dtype=np.float64)
+    offset = np.asarray(layout["offset"], dtype=np.float64)
+    gen = float(layout["gen_scale"])
+    if np.any(scale != 1.0) or np.any(offset != 0.0) or gen != 1.0:
+        analog -= offset[:, None].astype(np.float32)
+        analog *= (scale[:, None] * gen).astype(np.float32)
+    return analog
+
+
+def read_raw(
+    path: str | os.PathLike, *, limits: ReadLimits | None = None, layout_only: bool = False
+) -> RawC3D:
+    """Read and parse a file from disk (size-checked before reading).
+
+    ``layout_only`` maps the file instead of reading it and stops before the samples: the
+    isolated child then touches only the header and parameter blocks (plus the data blocks
+    when it must recover the frames of a header that was never finalised).
+    """
     limits = limits or ReadLimits()
     path = Path(path)
     try:
@@ -370,16 +422,17 @@ def read_raw(path: str | os.PathLike, *, limits: ReadLimits | None = None, alloc
                 )
             if size == 0:
                 raise InvalidRecording("file is empty (0 bytes)")
-            if alloc is None:
-                buf = fh.read()  # a warm process reuses its heap: faster than a mapping
-            else:  # a fresh fork: one pre-faulted mapping beats thousands of page faults
-                flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
-                buf = mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ)
+            if layout_only:
+                buf = mmap.mmap(fh.fileno(), size, prot=mmap.PROT_READ)
+            else:
+                buf = fh.read()
     except OSError as exc:
         if exc.errno == errno.ENOMEM:  # the isolated reader's memory cap, not a bad file
             raise MemoryError(str(exc)) from None
         raise InvalidRecording(f"cannot read file: {exc.strerror or exc}") from None
-    return parse_c3d_bytes(buf, limits=limits, alloc=alloc)
+    if layout_only:
+        return parse_layout(buf, limits=limits)
+    return parse_c3d_bytes(buf, limits=limits)
 
 
 # ---------------------------------------------------------------- metadata

@@ -1,11 +1,12 @@
 """``read_recording``: parse an untrusted C3D in a forked, memory- and time-capped child.
 
-The child caps its address space (``RLIMIT_AS``: its size plus ``ReadLimits.max_memory_mb``),
-parses and validates, puts the float32 samples in a memfd the caller mmaps (one buffer, no
-pickling) and a JSON header on a pipe. The caller waits with a deadline and SIGKILLs a child
-that overruns it. Out of memory, out of time or killed by a signal, the file becomes an
-:class:`InvalidRecording`; the calling process never sees the crash. Children are forked
-from a small helper process (:mod:`._isolate`) so that isolation costs ~2 ms, not the
+The child (:mod:`._isolate`) caps its address space (``RLIMIT_AS``: its size plus
+``ReadLimits.max_memory_mb``), walks the file's structure and validates it, and returns the
+recording's description and data layout as JSON on a pipe; the caller waits with a
+deadline and SIGKILLs a child that overruns it, then copies the samples from its own read
+of the file within the validated layout. Out of memory, out of time or killed by a signal,
+the file becomes an :class:`InvalidRecording`; the calling process never sees the crash.
+Children are forked from a small helper process so that isolation costs ~2 ms, not the
 5-10 ms of forking a process with scipy or Django loaded; if the helper cannot start, the
 caller forks directly.
 """
@@ -13,7 +14,6 @@ caller forks directly.
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import select
 import signal
@@ -24,26 +24,16 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from . import _isolate
-from .c3d_io import read_raw
+from .c3d_io import extract_analog, read_raw
 from .config import ReadLimits
 from .errors import InvalidRecording
-from .recording import Channel, Recording, build_recording, check_values
+from .recording import Channel, Recording, attach_samples, build_recording, check_values
 
 
-def read_in_process(
-    path, limits: ReadLimits, channel_map, *, alloc=None, check_samples: bool = True
-) -> Recording:
-    raw = read_raw(path, limits=limits, alloc=alloc)
-    return build_recording(
-        raw,
-        limits=limits,
-        channel_map=channel_map,
-        filename=Path(path).name,
-        check_samples=check_samples,
-    )
+def read_in_process(path, limits: ReadLimits, channel_map) -> Recording:
+    raw = read_raw(path, limits=limits)
+    return build_recording(raw, limits=limits, channel_map=channel_map, filename=Path(path).name)
 
 
 class _Zygote:
@@ -114,15 +104,14 @@ def _read_isolated(path, limits: ReadLimits, channel_map, *, use_helper: bool = 
     request = {"path": os.path.abspath(path), "limits": limits.to_dict()}
     request["channel_map"] = channel_map
     rfd, wfd = os.pipe()
-    dfd = os.memfd_create("c3d-samples", os.MFD_CLOEXEC)
     try:
         try:
             if not use_helper:
                 raise OSError("helper disabled")
-            pid = _ZYGOTE.spawn(json.dumps(request).encode(), [wfd, dfd])
+            pid = _ZYGOTE.spawn(json.dumps(request).encode(), [wfd])
             helper = True
         except OSError:
-            pid, helper = _fork_direct(request, [wfd, dfd]), False
+            pid, helper = _fork_direct(request, [wfd]), False
         os.close(wfd)
         wfd = -1
         chunks, timed_out = _read_until_eof(rfd, time.monotonic() + float(limits.timeout_s))
@@ -143,13 +132,19 @@ def _read_isolated(path, limits: ReadLimits, channel_map, *, use_helper: bool = 
         head = json.loads(b"".join(chunks))
         if "error" in head:
             raise InvalidRecording(head["error"])
-        rec = _decode(head, dfd)
-        check_values(rec)  # finite samples, clipping: cheap here, in warm memory
-        return rec
     finally:
-        for fd in (rfd, wfd, dfd):
+        for fd in (rfd, wfd):
             if fd >= 0:
                 os.close(fd)
+    rec = _decode(head)
+    try:
+        with open(path, "rb") as fh:
+            buf = fh.read(head["layout"]["file_size"] + 1)
+    except OSError as exc:
+        raise InvalidRecording(f"cannot read file: {exc.strerror or exc}") from None
+    attach_samples(rec, extract_analog(buf, head["layout"]), head["volts_factors"])
+    check_values(rec)  # finite samples, clipping
+    return rec
 
 
 def _read_until_eof(fd: int, deadline: float) -> tuple[list[bytes], bool]:
@@ -166,22 +161,13 @@ def _read_until_eof(fd: int, deadline: float) -> tuple[list[bytes], bool]:
             chunks.append(chunk)
 
 
-def _decode(head: dict, dfd: int) -> Recording:
-    n = int(head["n_samples"])
-    n_ch = len(head["channels"])
-    size = n * n_ch * 4
-    if size:
-        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-        buf = mmap.mmap(dfd, size, flags=flags, prot=mmap.PROT_READ)
-        data = np.frombuffer(buf, dtype=np.float32).reshape(n_ch, n)
-    else:
-        data = np.zeros((n_ch, n), dtype=np.float32)
-    channels = [Channel(values=data[k], **c) for k, c in enumerate(head["channels"])]
+def _decode(head: dict) -> Recording:
+    channels = [Channel(values=None, **c) for c in head["channels"]]
     started = head["started_at"]
     return Recording(
         channels=channels,
         rate_hz=float(head["rate_hz"]),
-        n_samples=n,
+        n_samples=int(head["n_samples"]),
         duration_s=float(head["duration_s"]),
         started_at=datetime.fromisoformat(started) if started else None,
         metadata=head["metadata"],

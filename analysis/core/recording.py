@@ -56,6 +56,7 @@ class Recording:
     warnings: list[str] = field(default_factory=list)
     saturation: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
+    volts_factors: list = field(default_factory=list, repr=False)
 
     @property
     def labels(self) -> list[str]:
@@ -138,7 +139,7 @@ def build_recording(
     rate = float(raw.rate_hz)
     if not np.isfinite(rate) or rate <= 0:
         raise InvalidRecording(f"analog rate is {rate:g} Hz: duration cannot be computed")
-    n_ch, n = raw.analog.shape
+    n_ch, n = raw.n_channels, raw.n_samples
     if n_ch == 0:
         raise InvalidRecording("the file contains no analog channels (no EMG)")
     if n_ch > limits.max_channels:
@@ -174,18 +175,13 @@ def build_recording(
         )
     by_label = {e.label: e for e in emg}
     channels = []
-    for k, (lab, unit) in enumerate(zip(labels, units, strict=True)):
-        values = raw.analog[k]
-        factor = voltage[k]
-        if factor not in (None, 1.0):
-            values *= np.float32(factor)  # in place: the buffer may be shared memory
-            unit = "V"
+    for lab, unit, factor in zip(labels, units, voltage, strict=True):
         e = by_label.get(lab)
         channels.append(
             Channel(
                 label=lab,
-                unit=unit or "V",
-                values=values,
+                unit="V" if factor is not None else unit,
+                values=None,
                 is_emg=e is not None,
                 muscle=e.muscle if e else None,
                 side=e.side if e else None,
@@ -203,9 +199,22 @@ def build_recording(
         saturation={},
         source=filename,
     )
-    if check_samples:
-        check_values(rec)
+    rec.volts_factors = voltage
+    if raw.analog is not None:
+        attach_samples(rec, raw.analog, voltage)
+        if check_samples:
+            check_values(rec)
     return rec
+
+
+def attach_samples(rec: Recording, analog: np.ndarray, factors: list) -> None:
+    """Give each channel its row of ``analog``, converted to volts (in place)."""
+    if analog.shape != (len(rec.channels), rec.n_samples):
+        raise InvalidRecording("the file changed while it was being read")
+    for c, row, factor in zip(rec.channels, analog, factors, strict=True):
+        if factor not in (None, 1.0):
+            row *= np.float32(factor)
+        c.values = row
 
 
 def check_values(rec: Recording) -> None:

@@ -1,0 +1,186 @@
+"""Speed and accuracy of the numeric core (analysis.core), side by side with NeuroKit2.
+
+One run on this machine, pinned to one core (and one BLAS/OpenMP thread):
+
+1. the whole path (read + analyse + score, envelope included) on the 175 s game recording,
+   with the isolating child process (production) and without it;
+2. the same on a 5-minute, 2-channel, 2 kHz synthetic session written as a C3D file;
+3. per synthetic scenario (clean, 50 Hz hum, drift + DC, low SNR, weak, clipping): our
+   detection F1 and onset error against the generator's ground truth, and NeuroKit2's
+   ``emg_process`` on the same signals (its time and its F1 by the same matching rule:
+   one-to-one at >= 50 % overlap).
+
+    .venv/bin/python bench/core_bench.py [--repeat 40] [--json out.json]
+
+Targets (issue): <= 15 ms median for the game file, <= 40 ms for the synthetic session,
+F1 at least NeuroKit2's in every scenario.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from analysis import core  # noqa: E402
+from analysis.core.evaluation import match_contractions  # noqa: E402
+from analysis.core.synth import SCENARIOS, generate_session, write_session  # noqa: E402
+
+GAME_FILE = REPO.parent / "shared/data/c3d/ghostly/Ghostly_Emg_20230321_17-50-17-0881.c3d"
+
+
+def timed(fn, repeat: int) -> dict:
+    fn()  # warm: imports, caches, the reader's helper process
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {
+        "median_ms": statistics.median(times),
+        "p90_ms": times[int(0.9 * (len(times) - 1))],
+        "min_ms": times[0],
+    }
+
+
+def path_rows(name: str, path: Path, repeat: int) -> list[dict]:
+    rec = core.read_recording(path)
+    rows = [
+        ("whole path, isolated", lambda: core.analyse_file(path)),
+        ("whole path, in-process", lambda: core.analyse_file(path, isolated=False)),
+        ("read, isolated", lambda: core.read_recording(path)),
+        ("read, in-process", lambda: core.read_recording(path, isolated=False)),
+        ("analyse + score", lambda: core.analyse_recording(rec)),
+    ]
+    return [{"input": name, "step": step, **timed(fn, repeat)} for step, fn in rows]
+
+
+def neurokit_contractions(x: np.ndarray, rate: float) -> tuple[list[dict], float]:
+    import neurokit2 as nk
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        signals, _ = nk.emg_process(x, sampling_rate=int(round(rate)))
+    elapsed = (time.perf_counter() - t0) * 1000
+    active = signals["EMG_Activity"].to_numpy() > 0
+    edges = np.diff(np.concatenate(([0], active.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    found = [
+        {"start_s": s / rate, "end_s": e / rate, "duration_s": (e - s) / rate}
+        for s, e in zip(starts, ends, strict=True)
+    ]
+    return found, elapsed
+
+
+def scenario_rows(seed: int) -> list[dict]:
+    rows = []
+    for scenario in SCENARIOS:
+        rec, truth = generate_session(seed, duration_s=300.0, rate_hz=2000.0, **scenario.kwargs)
+        t0 = time.perf_counter()
+        doc = core.analyse_recording(rec, include_envelope=False)
+        ours_ms = (time.perf_counter() - t0) * 1000
+        ours, theirs, nk_ms = [], [], 0.0
+        for ch in doc["channels"]:
+            expected = truth["channels"][ch["label"]]["contractions"]
+            ours.append(match_contractions(expected, ch["contractions"]))
+            found, elapsed = neurokit_contractions(
+                rec.channel(ch["label"]).values.astype(np.float64), rec.rate_hz
+            )
+            nk_ms += elapsed
+            theirs.append(match_contractions(expected, found))
+
+        def mean(scores, key):
+            values = [s[key] for s in scores if s[key] is not None]
+            return float(np.mean(values)) if values else None
+
+        rows.append(
+            {
+                "scenario": scenario.name,
+                "ours_f1": mean(ours, "f1"),
+                "ours_onset_ms": 1000 * mean(ours, "mean_onset_error_s"),
+                "ours_ms": ours_ms,
+                "nk_f1": mean(theirs, "f1"),
+                "nk_onset_ms": (
+                    1000 * mean(theirs, "mean_onset_error_s")
+                    if mean(theirs, "mean_onset_error_s") is not None
+                    else None
+                ),
+                "nk_ms": nk_ms,
+            }
+        )
+    return rows
+
+
+def fmt(value, spec=".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--no-neurokit", action="store_true", help="skip the comparison")
+    args = parser.parse_args(argv)
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    print(
+        f"analysis.core {core.__version__}; pinned to CPU {cpu}; {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    timing = []
+    if GAME_FILE.exists():
+        timing += path_rows("game file 175 s (990 Hz, 4 ch)", GAME_FILE, args.repeat)
+    else:
+        print(f"(skipping the game file: {GAME_FILE} is missing)")
+    with tempfile.TemporaryDirectory() as tmp:
+        rec, _ = generate_session(args.seed, duration_s=300.0, rate_hz=2000.0, channels=2)
+        path = write_session(Path(tmp) / "synthetic.c3d", rec)
+        timing += path_rows("synthetic 5 min (2 kHz, 2+2 ch)", path, args.repeat)
+    print()
+    print("| input | step | median ms | p90 ms | min ms |")
+    print("|---|---|---:|---:|---:|")
+    for r in timing:
+        print(
+            f"| {r['input']} | {r['step']} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | "
+            f"{r['min_ms']:.1f} |"
+        )
+    scenarios = []
+    if not args.no_neurokit:
+        scenarios = scenario_rows(args.seed)
+        print()
+        print(
+            "| scenario | ours F1 | ours onset err ms | ours ms | NeuroKit2 F1 | "
+            "NeuroKit2 onset err ms | NeuroKit2 ms |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for r in scenarios:
+            print(
+                f"| {r['scenario']} | {r['ours_f1']:.3f} | {fmt(r['ours_onset_ms'])} | "
+                f"{r['ours_ms']:.1f} | {fmt(r['nk_f1'], '.3f')} | {fmt(r['nk_onset_ms'])} | "
+                f"{r['nk_ms']:.1f} |"
+            )
+    if args.json:
+        args.json.write_text(json.dumps({"timing": timing, "scenarios": scenarios}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
