@@ -16,6 +16,18 @@ from clinic.roles import CLINIC_MANAGER, RESEARCHER, THERAPIST
 
 REPO_ROOT = Path(__file__).resolve().parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# The system Chromium (Debian package), started so that it never reaches for the network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test fixture password
 
 

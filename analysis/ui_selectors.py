@@ -30,7 +30,7 @@ SCORE_LABELS = {
 }
 
 
-def _finite(value):
+def finite_or_none(value):
     """A finite float, or None: the core reports what it cannot compute as None or NaN."""
     if value is None or isinstance(value, bool):
         return None
@@ -68,13 +68,13 @@ class ChannelView:
 def _contraction_row(index, *, start_s, end_s, duration_s, peak_pct, mean_pct, mnf, mdf, ints, dur):
     return SimpleNamespace(
         number=index + 1,
-        start_s=_finite(start_s) or 0.0,
-        end_s=_finite(end_s) or 0.0,
-        duration_s=_finite(duration_s),
-        peak_pct_mvc=_finite(peak_pct),
-        mean_pct_mvc=_finite(mean_pct),
-        mnf_hz=_finite(mnf),
-        mdf_hz=_finite(mdf),
+        start_s=finite_or_none(start_s) or 0.0,
+        end_s=finite_or_none(end_s) or 0.0,
+        duration_s=finite_or_none(duration_s),
+        peak_pct_mvc=finite_or_none(peak_pct),
+        mean_pct_mvc=finite_or_none(mean_pct),
+        mnf_hz=finite_or_none(mnf),
+        mdf_hz=finite_or_none(mdf),
         meets_intensity=ints,
         meets_duration=dur,
         grade=band_kind(meets_intensity=bool(ints), meets_duration=bool(dur)),
@@ -85,7 +85,7 @@ def _chart(view: ChannelView, envelope) -> str:
     """The envelope chart of one channel, or "" when the result has no envelope."""
     if not envelope or not envelope.get("values"):
         return ""
-    rate = _finite(envelope.get("rate_hz"))
+    rate = finite_or_none(envelope.get("rate_hz"))
     if not rate or rate <= 0:
         return ""
     lines = []
@@ -177,11 +177,11 @@ def results_from_document(document: dict) -> dict:
     score = document.get("score") or {}
     compliance = score.get("compliance") or {}
     scoring = (document.get("parameters") or {}).get("scoring") or {}
-    target_pct = _finite(scoring.get("target_pct_mvc"))
+    target_pct = finite_or_none(scoring.get("target_pct_mvc"))
     channels = []
     for ch in document.get("channels") or []:
         summary = ch.get("summary") or {}
-        mvc_v = _finite(ch.get("mvc"))
+        mvc_v = finite_or_none(ch.get("mvc"))
         side_muscle = f"{ch.get('side') or ''} {ch.get('muscle') or ''}".strip()
         metrics = {
             "count": summary.get("count"),
@@ -200,9 +200,9 @@ def results_from_document(document: dict) -> dict:
             muscle_key=side_muscle,
             mvc_v=mvc_v,
             mvc_source=str(ch.get("mvc_source") or ""),
-            threshold_v=_finite(ch.get("threshold")),
+            threshold_v=finite_or_none(ch.get("threshold")),
             target_v=_target_v(mvc_v, target_pct),
-            metrics={k: _finite(v) for k, v in metrics.items()},
+            metrics={k: finite_or_none(v) for k, v in metrics.items()},
             game_count=summary.get("game_count"),
             contractions=[
                 _contraction_row(
@@ -222,8 +222,8 @@ def results_from_document(document: dict) -> dict:
         )
         view.chart = _chart(view, ch.get("envelope"))
         channels.append(view)
-    score_values = {name: _finite(score.get(name)) for name in SCORE_LABELS}
-    score_values["compliance"] = _finite(compliance.get("mean"))
+    score_values = {name: finite_or_none(score.get(name)) for name in SCORE_LABELS}
+    score_values["compliance"] = finite_or_none(compliance.get("mean"))
     score_values["missing"] = list(score.get("missing") or [])
     score_values["bfr_gated"] = bool((score.get("bfr") or {}).get("gated"))
     metadata = rec.get("metadata") or {}
@@ -233,9 +233,9 @@ def results_from_document(document: dict) -> dict:
         "warnings": list(rec.get("warnings") or []),
         "metadata": metadata,
         "score": _score_rows(score_values),
-        "duration_s": _finite(rec.get("duration_s")),
-        "rate_hz": _finite(rec.get("rate_hz")),
-        "game_score": _finite(metadata.get("game_score")),
+        "duration_s": finite_or_none(rec.get("duration_s")),
+        "rate_hz": finite_or_none(rec.get("rate_hz")),
+        "game_score": finite_or_none(metadata.get("game_score")),
         "stored": False,
     }
 
@@ -244,7 +244,7 @@ def _score_rows(score: dict) -> dict:
     """Score components as (label, value) rows plus what was missing and the BFR gate."""
     return {
         "rows": [
-            {"name": name, "label": label, "value": _finite(score.get(name))}
+            {"name": name, "label": label, "value": finite_or_none(score.get(name))}
             for name, label in SCORE_LABELS.items()
         ],
         "missing": list(score.get("missing") or []),

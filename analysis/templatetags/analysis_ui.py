@@ -7,8 +7,6 @@ compute their own context, so the pages that include them need only a one-line h
 
 from __future__ import annotations
 
-import math
-
 from django import template
 
 from analysis import forms, ui_selectors
@@ -18,20 +16,10 @@ register = template.Library()
 DASH = "–"
 
 
-def _number(value):
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 @register.filter
 def num(value, digits=1):
     """A number with ``digits`` decimals, or a dash for None/NaN (never "nan")."""
-    number = _number(value)
+    number = ui_selectors.finite_or_none(value)
     if number is None:
         return DASH
     return f"{number:.{int(digits)}f}"
@@ -40,14 +28,14 @@ def num(value, digits=1):
 @register.filter
 def uv(value, digits=1):
     """Volts shown in microvolts."""
-    number = _number(value)
+    number = ui_selectors.finite_or_none(value)
     return DASH if number is None else f"{number * 1e6:.{int(digits)}f}"
 
 
 @register.filter
 def pct(value, digits=0):
     """A 0-1 fraction as a percentage."""
-    number = _number(value)
+    number = ui_selectors.finite_or_none(value)
     return DASH if number is None else f"{number * 100:.{int(digits)}f}"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from analysis.tests.support import WorkerProcess, free_port, purge_broker, worker_env
-from conftest import shared_c3d_dir
+from conftest import CHROMIUM, CHROMIUM_ARGS, shared_c3d_dir
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,16 +29,6 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[2]
 GHOSTLY = "ghostly/Ghostly_Emg_20230321_17-23-09-0409.c3d"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -111,9 +101,7 @@ def browser_page(monkeypatch):
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1366, "height": 900})
         try:
             yield context

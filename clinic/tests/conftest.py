@@ -7,16 +7,7 @@ lifetime of the page only.
 
 import pytest
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +15,7 @@ def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright's launch arguments, pointed at /usr/bin/chromium (never a download)."""
     return {
         **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
+        "executable_path": CHROMIUM,
         "headless": True,
         "args": CHROMIUM_ARGS,
     }
