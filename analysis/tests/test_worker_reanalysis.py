@@ -100,3 +100,31 @@ def test_import_waits_and_prints_each_files_results(worker, alices_patient):
     assert rows["Kistler.c3d"]["results"] is None
     assert rows["Empty.c3d"]["status"] == "refused"
     assert rows["Empty.c3d"]["recording"] is None
+
+
+def test_the_reanalyse_command_waits_for_the_new_results(worker, session_of, alices_patient):
+    session = session_of(alices_patient)
+    path = shared_c3d_dir() / "ghostly" / GHOSTLY_NAME
+    recording = recording_upload(
+        session=session, uploaded_file=SimpleUploadedFile(path.name, path.read_bytes())
+    )
+    wait(recording)
+    out = StringIO()
+    call_command(
+        "reanalyse",
+        "--session",
+        str(session.pk),
+        "--wait",
+        "--timeout",
+        "30",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    assert out.getvalue().splitlines() == [
+        "queued 1 recording(s) from 1 session(s)",
+        "1 done",
+    ]
+    assert RecordingAnalysis.objects.filter(recording=recording).count() == 2
+    assert (
+        RecordingAnalysis.objects.get(recording=recording, is_current=True).trigger == "reanalysis"
+    )
