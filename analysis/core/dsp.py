@@ -168,6 +168,31 @@ def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+def rms_at(csq: np.ndarray, n: int, width: int, idx: np.ndarray) -> np.ndarray:
+    """The centred moving RMS of :func:`moving_rms_from_cumsum` at the indices ``idx``."""
+    width = max(1, min(width, n))
+    lo = np.maximum(idx - width // 2, 0)
+    hi = np.minimum(idx - width // 2 + width, n)
+    return np.sqrt(np.maximum((csq[hi] - csq[lo]) / (hi - lo), 0.0))
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray):
+    """All indices of the non-empty ranges [lo_i, hi_i) concatenated, each one's range
+    number, and where each range starts in the concatenation (for ``reduceat``)."""
+    lengths = hi - lo
+    offs = np.cumsum(lengths) - lengths
+    owner = np.repeat(np.arange(lo.size), lengths)
+    idx = np.arange(int(lengths.sum())) - offs[owner] + lo[owner]
+    return idx, owner, offs
+
+
+def seg_max(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Maximum of ``values`` over each non-empty [lo_i, hi_i) (any order, may overlap)."""
+    pairs = np.empty(lo.size * 2, dtype=np.int64)
+    pairs[0::2], pairs[1::2] = lo, hi
+    return np.maximum.reduceat(np.append(values, values[-1]), pairs)[0::2]
+
+
 def refine_onset(short_env: np.ndarray, anchor: int, level: float, lo: int, hi: int) -> int:
     """Where the short envelope crosses ``level`` around ``anchor`` (the first ON sample).
 
@@ -223,22 +248,30 @@ def detect(
     w = window_samples(cfg.envelope_window_s, rate_hz)
     m = window_samples(cfg.min_duration_s, rate_hz)
     frac = cfg.edge_fraction
-    onset = np.empty_like(starts)
-    end = np.empty_like(ends)
     ws = window_samples(cfg.onset_window_s, rate_hz)
-    for i in range(starts.size):  # a loop over contractions (tens), not samples
-        f, l_on = int(first_on[i]), int(last_on[i])
-        early_peak = env[f : min(f + m, n)].max()
-        level = max(th.off, frac * early_peak)
-        # the short envelope is computed only around the edges, where it is needed
-        lo, hi = max(int(starts[i]) - w, 0), min(f + w + m, n)
-        short = rms_range(csq, n, ws, lo, hi)
-        onset[i] = lo + refine_onset(short, f - lo, level, 0, short.size)
-        peak = env[int(starts[i]) : int(ends[i])].max()
-        level = max(th.off, frac * peak)
-        hi = min(int(ends[i]) + w, n)
-        below = np.flatnonzero(rms_range(csq, n, ws, l_on, hi) <= level)
-        end[i] = l_on + below[0] if below.size else hi
+    big = np.iinfo(np.int64).max
+    # onset: around the first ON sample, at a level relative to the early peak
+    level = np.maximum(th.off, frac * seg_max(env, first_on, np.minimum(first_on + m, n)))
+    lo, hi = np.maximum(starts - w, 0), np.minimum(first_on + w + m, n)
+    idx, owner, offs = _ranges(lo, hi)
+    below = rms_at(csq, n, ws, idx) <= level[owner]
+    anchor = first_on[owner]
+    last_below = np.maximum.reduceat(np.where(below & (idx <= anchor), idx, -1), offs)
+    first_above = np.minimum.reduceat(np.where(~below & (idx >= anchor), idx, big), offs)
+    above_at_anchor = rms_at(csq, n, ws, first_on) > level
+    onset = np.where(
+        above_at_anchor,
+        np.where(last_below >= 0, last_below + 1, lo),
+        np.where(first_above < big, first_above, first_on),
+    )
+    # end: after the last ON sample, at a level relative to the contraction's peak
+    level = np.maximum(th.off, frac * seg_max(env, starts, ends))
+    hi = np.minimum(ends + w, n)
+    idx, owner, offs = _ranges(last_on, hi)
+    first_below = np.minimum.reduceat(
+        np.where(rms_at(csq, n, ws, idx) <= level[owner], idx, big), offs
+    )
+    end = np.where(first_below < big, first_below, hi)
     end = np.maximum(end, onset + 1)
     if onset.size > 1:
         end[:-1] = np.minimum(end[:-1], onset[1:])
