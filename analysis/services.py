@@ -555,10 +555,10 @@ def analysis_save(
             score_missing=list(score.get("missing") or []),
             bfr_gated=bool(bfr.get("gated")),
         )
-        contractions = []
+        rows = []
         for position, ch in enumerate(channels):
             summary = ch.get("summary") or {}
-            channel = ChannelResult.objects.create(
+            channel = ChannelResult(
                 analysis=analysis,
                 position=position,
                 label=str(ch.get("label") or f"channel {position + 1}")[:64],
@@ -587,6 +587,11 @@ def analysis_save(
                 compliance=_num(compliance.get(ch.get("label"))),
                 envelope=ch.get("envelope"),
             )
+            rows.append((channel, ch))
+        # One INSERT for the channels (their ids come back) and batches for the contractions.
+        ChannelResult.objects.bulk_create([channel for channel, _ in rows])
+        contractions = []
+        for channel, ch in rows:
             for source, items in (
                 (Contraction.Source.DETECTED, ch.get("contractions") or []),
                 (Contraction.Source.GAME, ch.get("game_contractions") or []),
@@ -594,7 +599,7 @@ def analysis_save(
                 contractions.extend(
                     _contraction(channel, source, index, item) for index, item in enumerate(items)
                 )
-        Contraction.objects.bulk_create(contractions, batch_size=500)
+        Contraction.objects.bulk_create(contractions, batch_size=1000)
         locked.status = Recording.Status.DONE
         locked.failure_reason = ""
         locked.processed_at = timezone.now()
