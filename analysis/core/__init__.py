@@ -16,6 +16,7 @@ from .config import AnalysisConfig, ReadLimits, ScoringConfig  # noqa: E402
 from .errors import InvalidRecording  # noqa: E402
 from .reader import read_recording  # noqa: E402
 from .recording import Channel, Recording  # noqa: E402
+from .streaming import StreamingAnalyser  # noqa: E402
 
 __all__ = [
     "AnalysisConfig",
@@ -24,6 +25,7 @@ __all__ = [
     "ReadLimits",
     "Recording",
     "ScoringConfig",
+    "StreamingAnalyser",
     "__version__",
     "analyse_file",
     "analyse_recording",

@@ -62,8 +62,8 @@ def bandpass(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> np.ndarray:
     filter's steady state for the first sample (after removing the mean), so there is no
     start-up transient to hide.
     """
-    x = np.asarray(x, dtype=np.float64)
-    x = x - x.mean()  # a large DC offset would otherwise ring at the edges
+    x = np.array(x, dtype=np.float64)  # a private float64 copy, changed in place below
+    x -= x.mean()  # a large DC offset would otherwise ring at the edges
     sos = sos_for(rate_hz, cfg)
     zi = _zi(sos.tobytes(), sos.shape[0])
     y, _ = signal.sosfilt(sos, x, zi=zi * x[0])
@@ -110,7 +110,8 @@ def rms_range(csq: np.ndarray, n: int, width: int, a: int, b: int) -> np.ndarray
 def cumsum_squares(x: np.ndarray) -> np.ndarray:
     csq = np.empty(x.size + 1)
     csq[0] = 0.0
-    np.cumsum(np.square(x), out=csq[1:])
+    np.square(x, out=csq[1:])
+    np.cumsum(csq[1:], out=csq[1:])
     return csq
 
 

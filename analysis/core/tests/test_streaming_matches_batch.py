@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.core import analyse_recording
-from analysis.core.streaming import StreamingAnalyser
+from analysis.core import StreamingAnalyser, analyse_recording
 from analysis.core.synth import SCENARIOS, generate_session
 
 
