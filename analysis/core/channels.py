@@ -177,8 +177,11 @@ def _normalise_map(channel_map: Mapping | None, labels: Iterable[str]) -> dict[s
 
 
 def resolve_label(key: str, labels: Iterable[str]) -> str | None:
-    """Match ``key`` to a label exactly, case-insensitively, or as GHOSTLY ``CHn``."""
-    labels = list(labels)
+    """Match ``key`` to a label exactly, case-insensitively, or as GHOSTLY ``CHn``.
+
+    ``labels`` may hold strings or :class:`~.recording.Channel` objects (their ``str``).
+    """
+    labels = [str(lab) for lab in labels]
     if key in labels:
         return key
     low = {lab.lower(): lab for lab in labels}

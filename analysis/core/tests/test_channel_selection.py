@@ -57,3 +57,12 @@ def test_an_explicit_map_overrides_the_guess(game_file):
 def test_a_map_naming_a_missing_channel_is_refused(game_file):
     with pytest.raises(InvalidRecording, match="unknown channel 'CH9'"):
         read_recording(game_file, channel_map={"CH9": ("quadriceps", "left")})
+
+
+def test_labels_resolve_from_channel_objects_too(game_file):
+    from analysis.core.channels import resolve_label
+
+    rec = read_recording(game_file)
+    assert resolve_label("ch2", rec.channels) == "CH2 Raw"
+    assert resolve_label("CH2 activated", rec.channels) == "CH2 activated"
+    assert resolve_label("CH7", rec.channels) is None
