@@ -133,15 +133,21 @@ def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> 
     bp = dsp.bandpass(values, rate_hz, cfg)
     n = bp.size
     csq = dsp.cumsum_squares(bp)
-    env = dsp.moving_rms_from_cumsum(csq, n, dsp.window_samples(cfg.envelope_window_s, rate_hz))
+    k = dsp.grid_step(rate_hz, cfg)
+    width = dsp.window_samples(cfg.envelope_window_s, rate_hz)
+    env = dsp.envelope_on_grid(csq, n, width, k)
     noise = dsp.noise_floor(csq, n, rate_hz, cfg)
-    return {"bp": bp, "csq": csq, "env": env, "noise": noise}
+    return {"bp": bp, "csq": csq, "env": env, "k": k, "noise": noise}
 
 
-def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> float:
-    """MVC (volts): highest mean RMS envelope over any ``mvc_window_s`` window."""
-    step = max(1, int(rate_hz // 100))
-    return dsp.moving_mean_max(env, dsp.window_samples(cfg.mvc_window_s, rate_hz), step=step)
+def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig, k: int = 1) -> float:
+    """MVC (volts): highest mean RMS envelope over any ``mvc_window_s`` window.
+
+    ``env`` holds every ``k``-th sample's envelope value.
+    """
+    step = max(1, int(rate_hz // 100) // k)
+    width = max(1, dsp.window_samples(cfg.mvc_window_s, rate_hz) // k)
+    return dsp.moving_mean_max(env, width, step=step)
 
 
 def analyse_channel(
@@ -155,14 +161,18 @@ def analyse_channel(
 ) -> dict:
     rate = rec.rate_hz
     p = process_channel(ch.values, rate, cfg)
-    bp, env, noise = p["bp"], p["env"], p["noise"]
+    bp, env, noise, k = p["bp"], p["env"], p["noise"], p["k"]
     if mvc is None:
-        mvc_value, mvc_source = mvc_from_envelope(env, rate, cfg), "estimated"
+        mvc_value, mvc_source = mvc_from_envelope(env, rate, cfg, k), "estimated"
     else:
         mvc_value, mvc_source = mvc
     th = dsp.thresholds(noise, mvc_value if mvc_source != "estimated" else None, cfg)
-    onsets, ends, too_long = dsp.detect(env, p["csq"], th, rate, cfg)
-    peaks, means, sums = dsp.segment_stats(env, onsets, ends)
+    onsets, ends, too_long = dsp.detect(env, p["csq"], th, rate, cfg, k)
+    # amplitudes from the envelope grid: [onset, end) in samples -> grid points inside it
+    g0 = np.minimum(-(-onsets // k), env.size - 1)
+    g1 = np.maximum(np.minimum(-(-ends // k), env.size), g0 + 1)
+    peaks, means, sums = dsp.segment_stats(env, g0, g1)
+    sums = means * (ends - onsets)  # envelope integral in sample units
     mnf, mdf, fi = dsp.welch_segments(bp, onsets, ends, rate, cfg)
     pct = 100.0 / mvc_value if mvc_value > 0 else math.nan
     durations = (ends - onsets) / rate
@@ -240,9 +250,9 @@ def analyse_channel(
         "warnings": warnings,
     }
     if include_envelope:
-        step = max(1, round(rate / cfg.envelope_display_hz))
+        step = max(1, round(rate / cfg.envelope_display_hz / k))
         out["envelope"] = {
-            "rate_hz": rate / step,
+            "rate_hz": rate / (step * k),
             "values": np.round(env[step // 2 :: step], 9).tolist(),
         }
     return out
@@ -388,9 +398,9 @@ def calibrate_mvc(
     )
     out = {}
     for c in channels:
-        env = process_channel(c.values, recording.rate_hz, cfg)["env"]
+        p = process_channel(c.values, recording.rate_hz, cfg)
         out[c.label] = {
-            "value": mvc_from_envelope(env, recording.rate_hz, cfg),
+            "value": mvc_from_envelope(p["env"], recording.rate_hz, cfg, p["k"]),
             "muscle": c.muscle,
             "side": c.side,
             "method": method,

@@ -107,6 +107,18 @@ def rms_range(csq: np.ndarray, n: int, width: int, a: int, b: int) -> np.ndarray
     return np.sqrt(np.maximum((csq[hi] - csq[lo]) / (hi - lo), 0.0))
 
 
+def grid_step(rate_hz: float, cfg: AnalysisConfig) -> int:
+    """Samples between envelope evaluations in the batch path (>= 1)."""
+    return max(1, int(rate_hz // cfg.detection_grid_hz))
+
+
+def envelope_on_grid(csq: np.ndarray, n: int, width: int, k: int) -> np.ndarray:
+    """The centred moving RMS at samples 0, k, 2k, ... (every sample when k == 1)."""
+    if k == 1:
+        return moving_rms_from_cumsum(csq, n, width)
+    return rms_at(csq, n, width, np.arange(0, n, k))
+
+
 def cumsum_squares(x: np.ndarray) -> np.ndarray:
     csq = np.empty(x.size + 1)
     csq[0] = 0.0
@@ -214,6 +226,7 @@ def detect(
     th: Thresholds,
     rate_hz: float,
     cfg: AnalysisConfig,
+    k: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Contractions as (onsets, ends) sample indices, plus how many were too long.
 
@@ -227,17 +240,18 @@ def detect(
     noise-relative level is crossed by the filters' leakage tens of milliseconds early;
     5. kept if ``min_duration_s <= duration <= max_duration_s``.
     """
-    n = env.size
+    n = csq.size - 1  # samples; ``env`` holds every k-th of them
     starts, ends = runs_of(env > th.off)
     if starts.size == 0:
         return starts, ends, 0
+    starts, ends = starts * k, np.minimum(ends * k, n)
     gap_ok = window_samples(cfg.merge_gap_s, rate_hz)
     if starts.size > 1:
         new_group = np.concatenate(([True], (starts[1:] - ends[:-1]) >= gap_ok))
         first = np.flatnonzero(new_group)
         last = np.concatenate((first[1:] - 1, [starts.size - 1]))
         starts, ends = starts[first], ends[last]
-    on_idx = np.flatnonzero(env >= th.on)
+    on_idx = np.flatnonzero(env >= th.on) * k
     a = np.searchsorted(on_idx, starts)
     b = np.searchsorted(on_idx, ends)
     keep = b > a
@@ -252,7 +266,9 @@ def detect(
     ws = window_samples(cfg.onset_window_s, rate_hz)
     big = np.iinfo(np.int64).max
     # onset: around the first ON sample, at a level relative to the early peak
-    level = np.maximum(th.off, frac * seg_max(env, first_on, np.minimum(first_on + m, n)))
+    level = np.maximum(
+        th.off, frac * seg_max(env, first_on // k, -(-np.minimum(first_on + m, n) // k))
+    )
     lo, hi = np.maximum(starts - w, 0), np.minimum(first_on + w + m, n)
     idx, owner, offs = _ranges(lo, hi)
     below = rms_at(csq, n, ws, idx) <= level[owner]
@@ -266,7 +282,7 @@ def detect(
         np.where(first_above < big, first_above, first_on),
     )
     # end: after the last ON sample, at a level relative to the contraction's peak
-    level = np.maximum(th.off, frac * seg_max(env, starts, ends))
+    level = np.maximum(th.off, frac * seg_max(env, starts // k, -(-ends // k)))
     hi = np.minimum(ends + w, n)
     idx, owner, offs = _ranges(last_on, hi)
     first_below = np.minimum.reduceat(
