@@ -430,9 +430,17 @@ def read_raw(
         if exc.errno == errno.ENOMEM:  # the isolated reader's memory cap, not a bad file
             raise MemoryError(str(exc)) from None
         raise InvalidRecording(f"cannot read file: {exc.strerror or exc}") from None
-    if layout_only:
-        return parse_layout(buf, limits=limits)
-    return parse_c3d_bytes(buf, limits=limits)
+    try:
+        if layout_only:
+            return parse_layout(buf, limits=limits)
+        return parse_c3d_bytes(buf, limits=limits)
+    except InvalidRecording:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError, ZeroDivisionError) as exc:
+        # a structure no check anticipated: still a refusal with a reason, never a crash
+        raise InvalidRecording(
+            f"the file is corrupt and could not be parsed ({type(exc).__name__}: {exc})"[:300]
+        ) from None
 
 
 # ---------------------------------------------------------------- metadata

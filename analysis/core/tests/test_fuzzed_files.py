@@ -77,3 +77,19 @@ def test_mutated_real_files_give_results_or_clean_refusals(c3d_dir, tmp_path):
     assert outcomes["refused"] > 10
     assert outcomes["analysed"] > 10
     assert grown_mb < 200, grown_mb
+
+
+def test_the_in_process_parser_refuses_mutants_cleanly_too(c3d_dir, tmp_path):
+    # the bounded parser itself, without the child: only InvalidRecording may escape
+    rng = np.random.default_rng(7)
+    source = c3d_dir / "other" / "1123x01EMG.c3d"
+    reasons = []
+    for _name, blob in _mutants(source.read_bytes(), rng):
+        path = tmp_path / "mutant.c3d"
+        path.write_bytes(blob)
+        try:
+            read_recording(path, limits=LIMITS, isolated=False)
+        except InvalidRecording as exc:
+            reasons.append(str(exc))
+    assert len(reasons) > 5
+    assert all(reason and "\n" not in reason for reason in reasons)
