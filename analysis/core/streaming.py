@@ -1,13 +1,16 @@
 """Live analysis: blocks of samples in, envelope frames and contraction events out.
 
 Causal versions of the batch steps (:mod:`.dsp`): the same Butterworth band-pass run
-forward only (state carried between blocks, initialised at the first sample's level so a
-DC offset does not ring), trailing moving-RMS windows whose values are re-aligned to the
-centre of their window, a running noise floor (the same percentile of block RMS values,
-over everything seen so far; no detection before ``stream_warmup_s``), and the same
+twice forward (the magnitude response of the batch's forward-backward pass; state carried
+between blocks, initialised at the first sample's level so a DC offset does not ring),
+trailing moving-RMS windows whose values are re-aligned to the centre of their window, a
+noise floor that is either given (``noise=``) or the same percentile of block RMS values
+over everything seen so far (then no detection before ``stream_warmup_s``), and the same
 hysteresis state machine with gap merging, min/max duration and edge refinement. On the
-same signal it finds the batch path's contractions (same count; onsets within a few
-tens of milliseconds: the causal filter's group delay is compensated, not removed).
+synthetic scenarios it finds the batch path's contractions (same count; onsets within
+~10 ms: the causal filters' group delay is compensated, not removed). On real recordings,
+whose EMG hovers near the thresholds, a running noise estimate early in a session can
+differ from the batch path's whole-recording one: pass the known baseline when there is one.
 
 Events: ``{"type": "envelope", "t", "values": {label: volts}}`` at ``envelope_display_hz``;
 ``{"type": "contraction_start", "label", "t", "onset_s"}`` once a contraction has reached
@@ -36,12 +39,18 @@ HISTORY_S = 12.0
 class _ChannelState:
     """Filter state, envelope history and the detector of one EMG channel."""
 
-    def __init__(self, label: str, rate: float, cfg: AnalysisConfig, mvc) -> None:
+    def __init__(
+        self, label: str, rate: float, cfg: AnalysisConfig, mvc, noise: float | None = None
+    ) -> None:
         self.label = label
+        self.fixed_noise = noise
         self.rate = rate
         self.cfg = cfg
         self.mvc = mvc  # (volts, source) or None
-        self.sos = dsp.sos_for(rate, cfg)
+        # the band-pass twice forward: the same magnitude response (|H|^2) as the batch
+        # path's forward-backward pass, so envelopes and thresholds agree; only the phase
+        # differs, and its group delay is compensated in the event times
+        self.sos = np.vstack([dsp.sos_for(rate, cfg)] * 2)
         self.zi = None
         self.wl = dsp.window_samples(cfg.envelope_window_s, rate)
         self.ws = dsp.window_samples(cfg.onset_window_s, rate)
@@ -124,9 +133,12 @@ class _ChannelState:
                 self.block_acc, self.block_n = 0.0, 0
 
     def thresholds(self) -> dsp.Thresholds | None:
-        if not self.block_rms:
+        if self.fixed_noise is not None:
+            noise = self.fixed_noise
+        elif not self.block_rms:
             return None
-        noise = float(np.percentile(self.block_rms, self.cfg.noise_percentile))
+        else:
+            noise = float(np.percentile(self.block_rms, self.cfg.noise_percentile))
         known = self.mvc[0] if self.mvc is not None else None
         return dsp.thresholds(noise, known, self.cfg)
 
@@ -153,9 +165,10 @@ class _ChannelState:
     def detect(self, finishing: bool = False) -> list[dict]:
         events: list[dict] = []
         th = self.thresholds()
-        if th is None or self.seen < self.warmup:
+        warmup = 0 if self.fixed_noise is not None else self.warmup
+        if th is None or self.seen < warmup:
             return events
-        self.i = max(self.i, self.h0, self.warmup // 2)
+        self.i = max(self.i, self.h0, warmup // 2)
         end = self.l_end
         while self.i < end:
             seg = self.Lat(self.i, end)
@@ -314,6 +327,10 @@ class StreamingAnalyser:
     ``labels`` name the columns of the blocks; EMG channels are chosen as in the batch
     path (``channel_map`` overrides). ``mvc`` is as for ``analyse_recording``; a known MVC
     raises the thresholds to ``on_pct_mvc``/``off_pct_mvc`` and adds % MVC to events.
+    ``noise`` ({label: volts RMS}, e.g. the ``noise`` of a previous analysis or of a rest
+    period) fixes the baseline instead of learning it from the stream, which also removes
+    the warm-up; without it the running estimate can differ from the batch path's
+    whole-recording estimate early in a session, and so can the contractions found.
     """
 
     def __init__(
@@ -325,6 +342,7 @@ class StreamingAnalyser:
         mvc: dict | None = None,
         channel_map=None,
         scoring: ScoringConfig | None = None,
+        noise: dict | None = None,
     ) -> None:
         rate_hz = float(rate_hz)
         if not (math.isfinite(rate_hz) and rate_hz > 0):
@@ -340,8 +358,17 @@ class StreamingAnalyser:
         chans = [Channel(e.label, "V", np.zeros(0), True, e.muscle, e.side) for e in emg]
         mvcs = resolve_mvc(mvc, chans)
         self.columns = {e.label: self.labels.index(e.label) for e in emg}
+        noise = {str(k): float(v) for k, v in (noise or {}).items()}
+        for label, value in noise.items():
+            if label not in self.columns:
+                raise ValueError(f"noise given for unknown channel {label!r}")
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"noise for {label} must be > 0 volts (got {value!r})")
         self.states = {
-            e.label: _ChannelState(e.label, rate_hz, self.cfg, mvcs.get(e.label)) for e in emg
+            e.label: _ChannelState(
+                e.label, rate_hz, self.cfg, mvcs.get(e.label), noise.get(e.label)
+            )
+            for e in emg
         }
         self.samples = 0
         self.frame_step = max(1, round(rate_hz / self.cfg.envelope_display_hz))
