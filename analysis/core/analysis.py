@@ -130,6 +130,7 @@ def _pct_per_min(t_min: np.ndarray, y: np.ndarray) -> float | None:
 
 def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> dict:
     """Band-pass, envelopes and noise floor of one channel (shared by MVC and analysis)."""
+    values, dropouts = dsp.blank_dropouts(values, rate_hz, cfg)
     bp = dsp.bandpass(values, rate_hz, cfg)
     n = bp.size
     csq = dsp.cumsum_squares(bp)
@@ -137,7 +138,7 @@ def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> 
     width = dsp.window_samples(cfg.envelope_window_s, rate_hz)
     env = dsp.envelope_on_grid(csq, n, width, k)
     noise = dsp.noise_floor(csq, n, rate_hz, cfg)
-    return {"bp": bp, "csq": csq, "env": env, "k": k, "noise": noise}
+    return {"bp": bp, "csq": csq, "env": env, "k": k, "noise": noise, "dropouts": dropouts}
 
 
 def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig, k: int = 1) -> float:
@@ -213,6 +214,11 @@ def analyse_channel(
     index = np.arange(onsets.size, dtype=float)
     sat = rec.saturation.get(ch.label) or {"pct": 0.0}
     warnings = []
+    if p["dropouts"]:
+        warnings.append(
+            f"{p['dropouts']} sensor drop-out(s) (flat at the rail for >= "
+            f"{cfg.dropout_min_s * 1000:g} ms) set to the baseline before analysis"
+        )
     if too_long:
         warnings.append(
             f"{too_long} activation(s) longer than {cfg.max_duration_s:g} s ignored "

@@ -126,6 +126,10 @@ class AnalysisConfig(_ConfigMixin):
     ``*_pct_mvc`` thresholds apply only when the MVC is known (calibration or entered):
     an MVC estimated from the same recording would make the threshold circular.
 
+    Drop-outs: runs of identical samples lasting >= ``dropout_min_s`` (sensor drop-outs,
+    e.g. GHOSTLY's -5.5 mV) are set to the baseline before filtering, in batch and live,
+    so their steps are not mistaken for contractions (``dsp.blank_dropouts``).
+
     Display: the envelope in the result is sampled at ``envelope_display_hz``.
     """
 
@@ -149,6 +153,7 @@ class AnalysisConfig(_ConfigMixin):
     welch_segment_s: float = 0.25
     mvc_window_s: float = 1.0
     saturation_min_run: int = 3
+    dropout_min_s: float = 0.02
     envelope_display_hz: float = 25.0
     stream_warmup_s: float = 2.0
 
@@ -165,6 +170,7 @@ class AnalysisConfig(_ConfigMixin):
             "max_duration_s",
             "welch_segment_s",
             "mvc_window_s",
+            "dropout_min_s",
             "envelope_display_hz",
             "detection_grid_hz",
         ):

@@ -107,6 +107,40 @@ def rms_range(csq: np.ndarray, n: int, width: int, a: int, b: int) -> np.ndarray
     return np.sqrt(np.maximum((csq[hi] - csq[lo]) / (hi - lo), 0.0))
 
 
+def flat_runs(x: np.ndarray, min_run: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start/end of runs of >= ``min_run`` identical consecutive samples."""
+    if x.size < min_run or min_run < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    same = x[1:] == x[:-1]
+    starts, ends = runs_of(same)  # runs of equal neighbours: samples [s, e] inclusive
+    keep = (ends - starts + 1) >= min_run
+    return starts[keep], ends[keep] + 1
+
+
+def dropout_samples(rate_hz: float, cfg: AnalysisConfig) -> int:
+    return max(3, window_samples(cfg.dropout_min_s, rate_hz))
+
+
+def blank_dropouts(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig):
+    """Sensor drop-outs (flat for >= ``dropout_min_s``) set to the baseline.
+
+    A GHOSTLY drop-out sits at exactly -5.5 mV for ~0.3 s: band-passed, its two steps ring
+    like a strong contraction (and would inflate an estimated MVC). A living EMG signal
+    never repeats a value for 20 ms, so such runs are replaced by the channel's median
+    (rest). Amplifier saturation at the peaks of a real contraction lasts a few samples and
+    is left alone. Returns the (possibly copied) samples and the number of runs blanked.
+    """
+    x = np.asarray(x)
+    starts, ends = flat_runs(x, dropout_samples(rate_hz, cfg))
+    if not starts.size:
+        return x, 0
+    out = np.array(x, dtype=np.float64)
+    baseline = float(np.median(out))
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        out[a:b] = baseline
+    return out, int(starts.size)
+
+
 def grid_step(rate_hz: float, cfg: AnalysisConfig) -> int:
     """Samples between envelope evaluations in the batch path (>= 1)."""
     return max(1, int(rate_hz // cfg.detection_grid_hz))

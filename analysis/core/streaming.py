@@ -59,6 +59,11 @@ class _ChannelState:
         self.ds = self.ws - self.ws // 2 - 1
         self.delay = _group_delay_samples(self.sos, rate)
         self.tail = np.zeros(0)  # last wl - 1 squared samples
+        self.pending = np.zeros(0)  # raw samples held back (a possible drop-out's start)
+        self.dropout_value: float | None = None
+        self.n_dropout = dsp.dropout_samples(rate, cfg)
+        self.baseline = 0.0
+        self.dropouts = 0
         self.seen = 0  # samples fed
         self.block = dsp.window_samples(cfg.noise_block_s, rate)
         self.block_acc = 0.0
@@ -79,7 +84,9 @@ class _ChannelState:
 
     # ------------------------------------------------------------------ signal path
     def push(self, x: np.ndarray) -> None:
-        x = np.asarray(x, dtype=np.float64)
+        self.push_released(self._blank(np.asarray(x, dtype=np.float64)))
+
+    def push_released(self, x: np.ndarray) -> None:
         if x.size == 0:
             return
         if self.zi is None:
@@ -99,6 +106,44 @@ class _ChannelState:
             self._append(name, env, self.seen - shift)
         self.tail = ext[-(self.wl - 1) :] if self.wl > 1 else np.zeros(0)
         self.seen += n_new
+
+    def _blank(self, x: np.ndarray, *, final: bool = False) -> np.ndarray:
+        """Drop-outs blanked as in the batch path, holding back a possible run's start.
+
+        The trailing run of identical samples (shorter than a drop-out) waits for the next
+        block, so a run is blanked from its first sample; that costs at most
+        ``dropout_min_s`` of latency, and one sample on a living signal.
+        """
+        buf = np.concatenate((self.pending, x)) if self.pending.size else x
+        if buf.size == 0:
+            return buf
+        buf = buf.copy()
+        if self.dropout_value is not None:
+            lead = np.flatnonzero(buf != self.dropout_value)
+            n_lead = int(lead[0]) if lead.size else buf.size
+            buf[:n_lead] = self.baseline
+            if n_lead < buf.size:
+                self.dropout_value = None
+        starts, ends = dsp.flat_runs(buf, self.n_dropout)
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            if b == buf.size:
+                self.dropout_value = float(buf[a])
+            buf[a:b] = self.baseline
+            self.dropouts += 1
+        # hold back the trailing run of identical values unless it is already a drop-out
+        tail = 1
+        if self.dropout_value is None and not final:
+            diffs = np.flatnonzero(buf[1:] != buf[:-1])
+            tail = buf.size - (int(diffs[-1]) + 1) if diffs.size else buf.size
+            self.pending = buf[-tail:].copy()
+            release = buf[:-tail]
+        else:
+            self.pending = np.zeros(0)
+            release = buf
+        live = release[release != self.baseline] if self.dropouts else release
+        if live.size:
+            self.baseline = float(np.mean(live)) if self.seen else float(live[0])
+        return release
 
     def _append(self, name: str, env: np.ndarray, first_centre: int) -> None:
         # centred indices below 0 (the first half-window) are dropped
@@ -120,6 +165,13 @@ class _ChannelState:
             if self.S.size > keep:
                 cut = self.S.size - keep
                 self.S, self.s_h0 = self.S[cut:], self.s_h0 + cut
+
+    def push_final(self) -> None:
+        """Release the held-back samples at the end of the stream."""
+        rest = self._blank(np.zeros(0), final=True)
+        self.pending = np.zeros(0)
+        if rest.size:
+            self.push_released(rest)
 
     def _noise(self, sq: np.ndarray) -> None:
         k = 0
@@ -210,6 +262,9 @@ class _ChannelState:
                     break
                 events += self._close(th)
                 self.i = limit
+        if finishing and self.pending.size:
+            self.push_final()
+            return events + self.detect(finishing=True)
         if finishing and self.run is not None:
             if self.state == "run":
                 self.run["end"] = end
@@ -420,7 +475,9 @@ class StreamingAnalyser:
 
     def _frames(self) -> list[dict]:
         events = []
-        while self.next_frame <= self.samples:
+        # samples held back by a channel (a possible drop-out's start) wait for the next block
+        available = min(st.seen for st in self.states.values())
+        while self.next_frame <= available:
             g = self.next_frame - 1
             values = {}
             for label, st in self.states.items():

@@ -112,3 +112,19 @@ def test_on_real_game_files_with_a_known_noise_floor_live_follows_batch(c3d_dir)
             assert abs(len(live) - len(ref)) <= 1, (path.name, ch["label"])
             near = np.mean([np.min(np.abs(live - t)) <= 0.030 for t in ref])
             assert near >= 0.8, (path.name, ch["label"], near)
+
+
+def test_envelope_frames_never_show_gaps_and_drop_outs_are_blanked_live():
+    rec, _ = generate_session(34, duration_s=30.0, rate_hz=1000.0, channels=1, contractions=3)
+    values = rec.channel("CH1 Raw").values.copy()
+    values[2500:2800] = np.float32(-5.5e-3)  # a drop-out in the rest before the first hold
+    analyser = StreamingAnalyser(rec.rate_hz, ["CH1 Raw"])
+    events = []
+    for k in range(0, values.size, 37):  # odd block size: runs straddle blocks
+        events += analyser.feed(values[k : k + 37, None])
+    events += analyser.finish()
+    frames = [e["values"]["CH1 Raw"] for e in events if e["type"] == "envelope"]
+    assert min(frames[50:]) > 0  # no 0.0 placeholders once the envelope has started
+    ends = [e for e in events if e["type"] == "contraction_end" and not e["discarded"]]
+    assert len(ends) == 3
+    assert all(e["start_s"] > 3.0 for e in ends)

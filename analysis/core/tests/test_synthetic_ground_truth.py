@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from analysis.core import analyse_recording
@@ -48,3 +49,23 @@ def test_clipping_is_reported_as_saturation():
     for ch in doc["channels"]:
         assert ch["summary"]["saturation_pct"] > 0.1
     assert doc["recording"]["saturation"]["CH1 Raw"]["runs"] > 0
+
+
+def test_sensor_drop_outs_are_not_counted_as_contractions():
+    # GHOSTLY drop-outs: ~0.27 s flat at exactly -5.5 mV; their steps ring like contractions
+    rec, truth = generate_session(8, duration_s=120.0, rate_hz=990.0)
+    ch = rec.channels[0]
+    values = ch.values.copy()
+    expected = truth["channels"][ch.label]["contractions"]
+    rests = [
+        (a["end_s"] + b["start_s"]) / 2 for a, b in zip(expected[:4], expected[1:5], strict=True)
+    ]
+    for t in rests:
+        i = int(t * rec.rate_hz)
+        values[i : i + 270] = np.float32(-5.5e-3)
+    ch.values = values
+    doc = analyse_recording(rec, include_envelope=False)
+    found = doc["channels"][0]
+    assert match_contractions(expected, found["contractions"])["f1"] == 1.0
+    assert any("4 sensor drop-out(s)" in w for w in doc["recording"]["warnings"])
+    assert found["mvc"] < 1e-3  # the 5.5 mV steps do not become the estimated MVC
