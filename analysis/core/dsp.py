@@ -112,6 +112,8 @@ def flat_runs(x: np.ndarray, min_run: int) -> tuple[np.ndarray, np.ndarray]:
     if x.size < min_run or min_run < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     same = x[1:] == x[:-1]
+    if np.count_nonzero(same) < min_run - 1:  # the usual case: a living signal
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     starts, ends = runs_of(same)  # runs of equal neighbours: samples [s, e] inclusive
     keep = (ends - starts + 1) >= min_run
     return starts[keep], ends[keep] + 1
@@ -126,19 +128,25 @@ def blank_dropouts(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig):
 
     A GHOSTLY drop-out sits at exactly -5.5 mV for ~0.3 s: band-passed, its two steps ring
     like a strong contraction (and would inflate an estimated MVC). A living EMG signal
-    never repeats a value for 20 ms, so such runs are replaced by the channel's median
-    (rest). Amplifier saturation at the peaks of a real contraction lasts a few samples and
-    is left alone. Returns the (possibly copied) samples and the number of runs blanked.
+    never repeats a value for 20 ms, so such runs are replaced by the channel's mean
+    outside them (its baseline, as far as the band-pass is concerned). Amplifier
+    saturation at the peaks of a real contraction lasts a few samples and is left alone.
+    Returns the (possibly copied) samples and the number of runs blanked.
     """
+
     x = np.asarray(x)
     starts, ends = flat_runs(x, dropout_samples(rate_hz, cfg))
     if not starts.size:
         return x, 0
     out = np.array(x, dtype=np.float64)
-    baseline = float(np.median(out))
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+    spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    flat_sum = sum(float(out[a:b].sum()) for a, b in spans)
+    flat_n = sum(b - a for a, b in spans)
+    rest_n = out.size - flat_n
+    baseline = (float(out.sum()) - flat_sum) / rest_n if rest_n else 0.0  # mean outside
+    for a, b in spans:
         out[a:b] = baseline
-    return out, int(starts.size)
+    return out, len(spans)
 
 
 def grid_step(rate_hz: float, cfg: AnalysisConfig) -> int:
