@@ -1,11 +1,13 @@
-"""Every shared real recording is read, or refused with the reason a person would give."""
+"""Every shared real recording is analysed, or refused with the reason a person would give."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from analysis.core import InvalidRecording, read_recording
+from analysis.core import InvalidRecording, analyse_recording, read_recording
 from analysis.core.c3d_io import read_raw
 
 REFUSED = {
@@ -30,6 +32,9 @@ def test_every_shared_file_is_read_or_refused_with_its_reason(c3d_dir):
             rec = read_recording(path)
             assert rec.emg_channels, path.name
             assert rec.duration_s == pytest.approx(rec.n_samples / rec.rate_hz)
+            doc = analyse_recording(rec)
+            json.dumps(doc, allow_nan=False)
+            assert len(doc["channels"]) == len(rec.emg_channels)
 
 
 def test_it_reads_the_game_file_timing_metadata_and_clipping(game_file):
