@@ -39,6 +39,8 @@ BAND_LABELS = {
 LINE_COLOURS = {"threshold": "#b2182b", "target": "#542788", "reference": "#4d4d4d"}
 SERIES_COLOURS = ("#2166ac", "#b2182b", "#1b7837", "#e08214", "#542788", "#4d4d4d")
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+#: A white outline under line labels keeps them legible where they cross the signal.
+HALO = 'stroke="#ffffff" stroke-width="3" paint-order="stroke"'
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ def envelope_chart(
     height: int = 240,
 ) -> SafeString:
     """An envelope (volts, ``scale`` converts to ``unit``) over time with shaded contractions."""
-    left, right, top, bottom = 56, 12, 28, 34
+    # The legend gets its own row under the title, so a long muscle name never runs into it.
+    left, right, top, bottom = 56, 12, 44, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     scaled = [float(v) * scale if v is not None and math.isfinite(v) else 0.0 for v in values]
     duration = len(scaled) / rate_hz if rate_hz > 0 and scaled else 0.0
@@ -211,7 +214,8 @@ def envelope_chart(
             f'y1="{y}" y2="{y}" stroke="{colour}" stroke-width="1.2" stroke-dasharray="6 4"/>'
         )
         out.append(
-            f'<text x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end" fill="{colour}">'
+            f'<text x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end" fill="{colour}" '
+            f"{HALO}>"
             f"{escape(line.label)} {_label(line.value * scale)} {escape(unit)}</text>"
         )
     out.append(
@@ -224,14 +228,14 @@ def envelope_chart(
         f'<text x="12" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
         f'transform="rotate(-90 12 {top + plot_h / 2:.0f})">{escape(unit)}</text>'
     )
-    legend_x = left + 150
+    legend_x = float(left)
     for kind in BAND_COLOURS:
         colour, opacity = BAND_COLOURS[kind]
         out.append(
-            f'<rect x="{legend_x}" y="7" width="10" height="10" fill="{colour}" '
+            f'<rect x="{legend_x:.0f}" y="23" width="10" height="10" fill="{colour}" '
             f'fill-opacity="{min(opacity * 2.5, 1)}"/>'
         )
-        out.append(f'<text x="{legend_x + 14}" y="16">{escape(BAND_LABELS[kind])}</text>')
+        out.append(f'<text x="{legend_x + 14:.0f}" y="32">{escape(BAND_LABELS[kind])}</text>')
         legend_x += 14 + 6.2 * len(BAND_LABELS[kind]) + 12
     out.append("</svg>")
     return mark_safe("\n".join(out))  # noqa: S308 - every interpolated text is escaped above
@@ -306,8 +310,10 @@ def trend_chart(
             if all(abs(pos - p) > 42 for p, _ in seen_labels):
                 seen_labels.append((pos, label))
     for pos, label in seen_labels:
+        # Labels at the plot's edges are anchored inside it, so none is cut off.
+        anchor = "start" if pos < left + 20 else "end" if pos > left + plot_w - 20 else "middle"
         out.append(
-            f'<text x="{_fmt(pos)}" y="{top + plot_h + 16}" text-anchor="middle">'
+            f'<text x="{_fmt(pos)}" y="{top + plot_h + 16}" text-anchor="{anchor}">'
             f"{escape(label)}</text>"
         )
     if reference is not None:
@@ -318,7 +324,8 @@ def trend_chart(
             f'stroke-dasharray="6 4"/>'
         )
         out.append(
-            f'<text x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end" fill="{colour}">'
+            f'<text x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end" fill="{colour}" '
+            f"{HALO}>"
             f"{escape(reference.label)}</text>"
         )
     for index, s in enumerate(series):

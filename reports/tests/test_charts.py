@@ -51,7 +51,7 @@ def test_envelope_chart_decimation_keeps_the_peak():
     top_y = min(y for _, y in points)
     ticks = [float(t.text) for t in root.iter(f"{SVG}text") if (t.text or "").isdigit()]
     assert max(ticks) >= 900
-    plot_top, plot_h = 28, 240 - 28 - 34
+    plot_top, plot_h = 44, 240 - 44 - 34
     assert top_y == pytest.approx(plot_top + plot_h * (1 - 900 / max(ticks)), abs=0.1)
 
 
