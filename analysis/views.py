@@ -23,6 +23,7 @@ from analysis.templatetags.analysis_ui import can_download
 from clinic.access import (
     can_see_identity,
     get_visible_or_404,
+    hide_voided_from_non_voiders,
     patients_visible_to,
     recordings_visible_to,
     require_perm,
@@ -41,7 +42,7 @@ def _session_or_404(request, pk, perm):
         perm=perm,
         pk=pk,
     )
-    _hide_voided(request, session.patient, session)
+    hide_voided_from_non_voiders(request.user, patient=session.patient, session=session)
     return session
 
 
@@ -52,20 +53,8 @@ def _recording_or_404(request, pk):
         perm="therapy_sessions.view_recording",
         pk=pk,
     )
-    _hide_voided(request, recording.session.patient, None)
+    hide_voided_from_non_voiders(request.user, patient=recording.session.patient)
     return recording
-
-
-def _hide_voided(request, patient, session):
-    """Voided records stay readable only to those who may void them (as on the staff pages)."""
-    if patient.is_voided and not request.user.has_perm("patients.void_patient"):
-        raise Http404("Not found.")
-    if (
-        session is not None
-        and session.is_voided
-        and not request.user.has_perm("therapy_sessions.void_therapysession")
-    ):
-        raise Http404("Not found.")
 
 
 def _card(request, patient):
@@ -227,7 +216,7 @@ def _patient(request, pk, perm):
     patient = get_visible_or_404(
         patients_visible_to(request.user), user=request.user, perm=perm, pk=pk
     )
-    _hide_voided(request, patient, None)
+    hide_voided_from_non_voiders(request.user, patient=patient)
     return patient
 
 

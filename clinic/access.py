@@ -109,6 +109,22 @@ def get_visible_or_404(queryset, *, user, perm: str | None = None, **lookup):
     return obj
 
 
+def hide_voided_from_non_voiders(user, *, patient, session=None) -> None:
+    """Voided records stay readable only to those who may void them (they review the trail).
+
+    For everyone else a voided patient (and everything under it) or a voided session answers
+    404, like an object outside their scope.
+    """
+    if patient.is_voided and not user.has_perm("patients.void_patient"):
+        raise Http404("Not found.")
+    if (
+        session is not None
+        and session.is_voided
+        and not user.has_perm("therapy_sessions.void_therapysession")
+    ):
+        raise Http404("Not found.")
+
+
 def age_band(born: date | None, *, today: date | None = None) -> str:
     """Ten-year age band ("60-69") that researchers see instead of a birth date."""
     if born is None:

@@ -7,11 +7,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from clinic.access import can_see_identity, get_visible_or_404, require_perm
+from clinic.access import (
+    can_see_identity,
+    get_visible_or_404,
+    hide_voided_from_non_voiders,
+    require_perm,
+)
 from patients import selectors, services
 from patients.forms import PatientForm, VoidForm
 from patients.models import Patient
@@ -49,9 +53,7 @@ def patient_list(request):
 @login_required
 def patient_detail(request, pk):
     patient = _patient_or_404(request, pk, "patients.view_patient")
-    if patient.is_voided and not request.user.has_perm("patients.void_patient"):
-        # Voided records stay readable only to those who may void (they review the trail).
-        raise Http404("Not found.")
+    hide_voided_from_non_voiders(request.user, patient=patient)
     return render(
         request,
         "patients/detail.html",

@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic.access import can_see_identity, get_visible_or_404
+from clinic.access import can_see_identity, get_visible_or_404, hide_voided_from_non_voiders
 from patients.forms import VoidForm
 from patients.models import Patient
 from patients.selectors import patient_card
@@ -24,8 +24,7 @@ def _session_or_404(request, pk, perm=None):
     session = get_visible_or_404(
         selectors.sessions_queryset(request.user), user=request.user, perm=perm, pk=pk
     )
-    if session.patient.is_voided and not request.user.has_perm("patients.void_patient"):
-        raise Http404("Not found.")
+    hide_voided_from_non_voiders(request.user, patient=session.patient)
     return session
 
 
@@ -60,8 +59,7 @@ def session_create(request, pk):
 @login_required
 def session_detail(request, pk):
     session = _session_or_404(request, pk, "therapy_sessions.view_therapysession")
-    if session.is_voided and not request.user.has_perm("therapy_sessions.void_therapysession"):
-        raise Http404("Not found.")
+    hide_voided_from_non_voiders(request.user, patient=session.patient, session=session)
     return render(
         request,
         "sessions/detail.html",
@@ -130,8 +128,7 @@ def _recording_or_404(request, pk, perm):
     recording = get_visible_or_404(
         selectors.recordings_queryset(request.user), user=request.user, perm=perm, pk=pk
     )
-    if recording.session.patient.is_voided and not request.user.has_perm("patients.void_patient"):
-        raise Http404("Not found.")
+    hide_voided_from_non_voiders(request.user, patient=recording.session.patient)
     return recording
 
 
