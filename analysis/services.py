@@ -462,7 +462,7 @@ def _aware(value) -> datetime | None:
     return value.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
-def _num(value):
+def finite_or_none(value):
     """A finite float, or None (the core reports what it cannot compute as None/NaN)."""
     if value is None or isinstance(value, bool):
         return None
@@ -484,16 +484,16 @@ def json_safe(value):
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
         return value
     if isinstance(value, float):
-        return _num(value)
+        return finite_or_none(value)
     if hasattr(value, "tolist"):  # numpy scalar or array
         return json_safe(value.tolist())
     if isinstance(value, datetime):
         return value.isoformat()
-    return _num(value) if isinstance(value, int | float) else str(value)
+    return finite_or_none(value) if isinstance(value, int | float) else str(value)
 
 
 def _int(value):
-    number = _num(value)
+    number = finite_or_none(value)
     return None if number is None else round(number)
 
 
@@ -536,22 +536,22 @@ def analysis_save(
             core_version=str(document.get("version") or _core().__version__),
             parameters=parameters,
             document=slim,
-            read_ms=_num(timings.get("read_ms")),
-            analyse_ms=_num(timings.get("analyse_ms")),
-            total_ms=_num(timings.get("total_ms")),
-            duration_s=_num(rec_doc.get("duration_s")),
-            rate_hz=_num(rec_doc.get("rate_hz")),
+            read_ms=finite_or_none(timings.get("read_ms")),
+            analyse_ms=finite_or_none(timings.get("analyse_ms")),
+            total_ms=finite_or_none(timings.get("total_ms")),
+            duration_s=finite_or_none(rec_doc.get("duration_s")),
+            rate_hz=finite_or_none(rec_doc.get("rate_hz")),
             n_samples=_int(rec_doc.get("n_samples")),
             started_at=_aware(rec_doc.get("started_at")),
             metadata=metadata,
             warnings=list(rec_doc.get("warnings") or []),
-            game_score=_num(metadata.get("game_score")),
+            game_score=finite_or_none(metadata.get("game_score")),
             game_level=str(metadata.get("game_level") or "")[:40],
-            score_overall=_num(score.get("overall")),
-            score_compliance=_num(compliance.get("mean")),
-            score_symmetry=_num(score.get("symmetry")),
-            score_effort=_num(score.get("effort")),
-            score_game=_num(score.get("game")),
+            score_overall=finite_or_none(score.get("overall")),
+            score_compliance=finite_or_none(compliance.get("mean")),
+            score_symmetry=finite_or_none(score.get("symmetry")),
+            score_effort=finite_or_none(score.get("effort")),
+            score_game=finite_or_none(score.get("game")),
             score_missing=list(score.get("missing") or []),
             bfr_gated=bool(bfr.get("gated")),
         )
@@ -564,27 +564,31 @@ def analysis_save(
                 label=str(ch.get("label") or f"channel {position + 1}")[:64],
                 muscle=str(ch.get("muscle") or "")[:60],
                 side=str(ch.get("side") or "")[:5],
-                mvc_v=_num(ch.get("mvc")),
+                mvc_v=finite_or_none(ch.get("mvc")),
                 mvc_source=str(ch.get("mvc_source") or "")[:12],
-                threshold_v=_num(ch.get("threshold")),
-                threshold_off_v=_num(ch.get("threshold_off")),
-                noise_v=_num(ch.get("noise")),
+                threshold_v=finite_or_none(ch.get("threshold")),
+                threshold_off_v=finite_or_none(ch.get("threshold_off")),
+                noise_v=finite_or_none(ch.get("noise")),
                 count=_int(summary.get("count")) or 0,
                 good=_int(summary.get("good")) or 0,
                 intensity_ok=_int(summary.get("intensity_ok")) or 0,
                 duration_ok=_int(summary.get("duration_ok")) or 0,
-                time_under_tension_s=_num(summary.get("time_under_tension_s")),
-                rms_v=_num(summary.get("rms")),
-                mav_v=_num(summary.get("mav")),
-                mnf_slope_hz_per_contraction=_num(summary.get("mnf_slope_hz_per_contraction")),
-                mdf_slope_hz_per_contraction=_num(summary.get("mdf_slope_hz_per_contraction")),
-                mnf_slope_pct_per_min=_num(summary.get("mnf_slope_pct_per_min")),
-                mdf_slope_pct_per_min=_num(summary.get("mdf_slope_pct_per_min")),
-                fi_nsm5_ratio=_num(summary.get("fi_nsm5_ratio")),
-                saturation_pct=_num(summary.get("saturation_pct")),
-                snr_db=_num(summary.get("snr_db")),
+                time_under_tension_s=finite_or_none(summary.get("time_under_tension_s")),
+                rms_v=finite_or_none(summary.get("rms")),
+                mav_v=finite_or_none(summary.get("mav")),
+                mnf_slope_hz_per_contraction=finite_or_none(
+                    summary.get("mnf_slope_hz_per_contraction")
+                ),
+                mdf_slope_hz_per_contraction=finite_or_none(
+                    summary.get("mdf_slope_hz_per_contraction")
+                ),
+                mnf_slope_pct_per_min=finite_or_none(summary.get("mnf_slope_pct_per_min")),
+                mdf_slope_pct_per_min=finite_or_none(summary.get("mdf_slope_pct_per_min")),
+                fi_nsm5_ratio=finite_or_none(summary.get("fi_nsm5_ratio")),
+                saturation_pct=finite_or_none(summary.get("saturation_pct")),
+                snr_db=finite_or_none(summary.get("snr_db")),
                 game_count=_int(summary.get("game_count")),
-                compliance=_num(compliance.get(ch.get("label"))),
+                compliance=finite_or_none(compliance.get(ch.get("label"))),
                 envelope=ch.get("envelope"),
             )
             rows.append((channel, ch))
@@ -609,10 +613,10 @@ def analysis_save(
 
 
 def _contraction(channel, source, index, item: dict) -> Contraction:
-    start = _num(item.get("start_s")) or 0.0
-    end = _num(item.get("end_s"))
+    start = finite_or_none(item.get("start_s")) or 0.0
+    end = finite_or_none(item.get("end_s"))
     end = start if end is None else end
-    duration = _num(item.get("duration_s"))
+    duration = finite_or_none(item.get("duration_s"))
 
     def flag(key):
         value = item.get(key)
@@ -625,14 +629,14 @@ def _contraction(channel, source, index, item: dict) -> Contraction:
         start_s=start,
         end_s=end,
         duration_s=end - start if duration is None else duration,
-        peak_v=_num(item.get("peak")),
-        mean_v=_num(item.get("mean")),
-        peak_pct_mvc=_num(item.get("peak_pct_mvc")),
-        mean_pct_mvc=_num(item.get("mean_pct_mvc")),
-        area=_num(item.get("area")),
-        mnf_hz=_num(item.get("mnf_hz")),
-        mdf_hz=_num(item.get("mdf_hz")),
-        fi_nsm5=_num(item.get("fi_nsm5")),
+        peak_v=finite_or_none(item.get("peak")),
+        mean_v=finite_or_none(item.get("mean")),
+        peak_pct_mvc=finite_or_none(item.get("peak_pct_mvc")),
+        mean_pct_mvc=finite_or_none(item.get("mean_pct_mvc")),
+        area=finite_or_none(item.get("area")),
+        mnf_hz=finite_or_none(item.get("mnf_hz")),
+        mdf_hz=finite_or_none(item.get("mdf_hz")),
+        fi_nsm5=finite_or_none(item.get("fi_nsm5")),
         meets_intensity=flag("meets_intensity"),
         meets_duration=flag("meets_duration"),
         good=flag("good"),

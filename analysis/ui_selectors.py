@@ -8,12 +8,16 @@ SVG from ``reports.charts``. Access is the caller's job (``clinic.access``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from analysis import selectors
-from analysis.services import PROTOCOL_FIELDS, EffectiveProtocol, effective_protocol
+from analysis.services import (
+    PROTOCOL_FIELDS,
+    EffectiveProtocol,
+    effective_protocol,
+    finite_or_none,
+)
 from reports.charts import Band, HLine, Series, band_kind, envelope_chart, trend_chart
 
 MVC_SOURCE_LABELS = {
@@ -28,17 +32,6 @@ SCORE_LABELS = {
     "effort": "Effort",
     "game": "Game",
 }
-
-
-def finite_or_none(value):
-    """A finite float, or None: the core reports what it cannot compute as None or NaN."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 @dataclass

@@ -171,3 +171,24 @@ def patient_sessions(patient, *, user):
     if not user.has_perm("therapy_sessions.void_therapysession"):
         sessions = sessions.active()
     return sessions.order_by("-started_at")
+
+
+def patient_by_code(code: str, *, clinic_code: str | None = None, include_voided: bool = False):
+    """The one patient with this code (in that clinic when given), for command-line tools.
+
+    Codes are unique per clinic only, so a code shared by several clinics needs the clinic.
+    Raises ``Patient.DoesNotExist`` / ``Patient.MultipleObjectsReturned`` with a message a
+    command can print as is.
+    """
+    patients = Patient.objects.all() if include_voided else Patient.objects.active()
+    patients = patients.filter(code=code)
+    if clinic_code:
+        patients = patients.filter(clinic__code=clinic_code)
+    found = list(patients[:2])
+    if not found:
+        raise Patient.DoesNotExist(f"no patient with code {code}")
+    if len(found) > 1:
+        raise Patient.MultipleObjectsReturned(
+            f"several clinics have a patient {code}: add --clinic CODE"
+        )
+    return found[0]

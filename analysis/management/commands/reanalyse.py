@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from analysis.services import recordings_wait, session_reanalyse
 from patients.models import Patient
+from patients.selectors import patient_by_code
 from sessions.models import TherapySession
 
 
@@ -58,12 +59,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def patient(code, clinic_code):
-        patients = Patient.objects.filter(code=code)
-        if clinic_code:
-            patients = patients.filter(clinic__code=clinic_code)
-        found = list(patients[:2])
-        if not found:
-            raise CommandError(f"no patient with code {code}")
-        if len(found) > 1:
-            raise CommandError(f"several clinics have a patient {code}: add --clinic CODE")
-        return found[0]
+        try:
+            return patient_by_code(code, clinic_code=clinic_code, include_voided=True)
+        except (Patient.DoesNotExist, Patient.MultipleObjectsReturned) as exc:
+            raise CommandError(str(exc)) from None
