@@ -1,27 +1,21 @@
 """Fixtures for the numeric core's tests: the shared real recordings, no database.
 
-The folder rule mirrors the root conftest's ``shared_c3d_dir()`` (in CI a missing folder
-fails, never skips) without importing it, so these tests also run without Django.
+The folder rule is the root conftest's ``shared_c3d_dir()``: in CI a missing folder fails;
+only on a machine without ``../shared`` (outside CI) do the real-file tests skip.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-C3D_DIR = REPO_ROOT.parent / "shared" / "data" / "c3d"
+from conftest import shared_c3d_dir
 
 
 @pytest.fixture(scope="session")
 def c3d_dir() -> Path:
-    if not C3D_DIR.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{C3D_DIR} is missing: CI must run with ../shared beside the repository")
-        pytest.skip(f"{C3D_DIR} is not present on this machine")
-    return C3D_DIR
+    return shared_c3d_dir()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import ezc3d
 import numpy as np
 import pytest
 
@@ -65,7 +66,6 @@ def test_isolated_and_in_process_reads_agree(game_file):
 
 
 def test_it_matches_ezc3d_on_every_file_ezc3d_reads(c3d_dir):
-    ezc3d = pytest.importorskip("ezc3d")
     for path in sorted(c3d_dir.glob("*/*")):
         if path.name in ("Empty.c3d", "sgi_real.c3d", "Kistler.c3d", "Analysis.c3d"):
             continue
