@@ -6,10 +6,6 @@ contract is what this module exports; see docs/core.md for the method and the JS
 
 __version__ = "1.0.0"
 
-from ._alloc import tune_allocator  # noqa: E402
-
-tune_allocator()  # see _alloc: large temporaries reuse the heap instead of faulting in
-
 from .analysis import analyse_file, analyse_recording, calibrate_mvc  # noqa: E402
 from .c3d_io import write_recording  # noqa: E402
 from .config import AnalysisConfig, ReadLimits, ScoringConfig  # noqa: E402

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import dsp
+from ._alloc import tune_allocator
 from .channels import resolve_label
 from .config import AnalysisConfig, ReadLimits, ScoringConfig
 from .reader import read_recording
@@ -278,6 +279,8 @@ def analyse_recording(
 
     Raises ``ValueError`` for settings that do not fit (bad MVC, RPE, BFR, config).
     """
+    # Only processes that analyse (workers, the CLI) tune the allocator, not every importer.
+    tune_allocator()
     cfg = config or AnalysisConfig()
     scoring = scoring or ScoringConfig()
     dsp.sos_for(recording.rate_hz, cfg)  # an impossible band raises ValueError first
