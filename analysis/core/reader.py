@@ -1,14 +1,14 @@
-"""``read_recording``: parse an untrusted C3D in a forked, memory- and time-capped child.
+"""``read_recording``: parse an untrusted C3D in a memory- and time-capped child process.
 
-The child (:mod:`._isolate`) caps its address space (``RLIMIT_AS``: its size plus
-``ReadLimits.max_memory_mb``), walks the file's structure and validates it, and returns the
-recording's description and data layout as JSON on a pipe; the caller waits with a
-deadline and SIGKILLs a child that overruns it, then copies the samples from its own read
-of the file within the validated layout. Out of memory, out of time or killed by a signal,
-the file becomes an :class:`InvalidRecording`; the calling process never sees the crash.
-Children are forked from a small helper process so that isolation costs ~2 ms, not the
-5-10 ms of forking a process with scipy or Django loaded; if the helper cannot start, the
-caller forks directly.
+A reader child (:mod:`._isolate`) caps its address space for each file (``RLIMIT_AS``: its
+size plus ``ReadLimits.max_memory_mb``), walks the file's structure and validates it, and
+returns the recording's description and data layout as JSON on a socket; the caller waits
+with a deadline and SIGKILLs a reader that overruns it, then copies the samples from its
+own read of the file within the validated layout. Out of memory, out of time or killed by
+a signal, the file becomes an :class:`InvalidRecording`; the calling process never sees
+the crash. Readers are forked from a small helper process and reused while they stay
+healthy, so isolation costs a socket round trip (~0.3 ms a file) rather than a fork and a
+cold start; if the helper cannot start, the caller forks its readers directly.
 """
 
 from __future__ import annotations
@@ -37,13 +37,12 @@ def read_in_process(path, limits: ReadLimits, channel_map) -> Recording:
 
 
 class _Zygote:
-    """The per-process helper that forks the readers (restarted if it dies or we forked)."""
+    """The per-process helper that forks the readers (restarted if it dies)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.sock: socket.socket | None = None
         self.proc: subprocess.Popen | None = None
-        self.owner = 0
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -56,28 +55,33 @@ class _Zygote:
             )
         finally:
             theirs.close()
-        self.sock, self.owner = ours, os.getpid()
+        self.sock = ours
 
     def close(self) -> None:
         if self.sock is not None:
             self.sock.close()
-        if self.proc is not None and self.owner == os.getpid():
+        if self.proc is not None:
             try:
                 self.proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.sock = self.proc = None
 
-    def spawn(self, request: bytes, fds: list[int]) -> int:
-        """Ask the helper to fork a reader; returns its pid (raises OSError if unavailable)."""
+    def forget(self) -> None:
+        """In a forked child: the parent's helper is not ours to use (or to wait for)."""
+        self.lock = threading.Lock()
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.proc = None
+
+    def spawn(self, reader_fd: int) -> int:
+        """Ask the helper to fork a reader on ``reader_fd``; its pid (OSError if unavailable)."""
         with self.lock:
-            if self.sock is None or self.owner != os.getpid():
-                if self.owner != os.getpid():
-                    self.sock = self.proc = None  # inherited across fork: not ours to use
+            if self.sock is None:
                 self._start()
             for attempt in range(2):
                 try:
-                    socket.send_fds(self.sock, [request], fds)
+                    socket.send_fds(self.sock, [b"reader"], [reader_fd])
                     reply = self.sock.recv(4)
                     if len(reply) == 4:
                         return int.from_bytes(reply, "little")
@@ -90,52 +94,143 @@ class _Zygote:
         raise OSError("unreachable")
 
 
-_ZYGOTE = _Zygote()
+class _Overrun(Exception):
+    """The reader did not answer before the deadline."""
 
 
-def _fork_direct(request: dict, fds: list[int]) -> int:
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        _isolate.child_main(request, *fds)
-    return pid
+class _Reader:
+    """One reader child and the caller's end of its socket."""
+
+    def __init__(self, sock: socket.socket, pid: int, *, direct: bool) -> None:
+        self.sock, self.pid, self.direct, self.served = sock, pid, direct, 0
+
+    def idle_and_alive(self) -> bool:
+        # an idle reader sends nothing, so a readable socket means EOF: it has died
+        return not select.select([self.sock], [], [], 0)[0]
+
+    def ask(self, request: dict, deadline: float) -> dict | None:
+        """The reader's reply to ``request``; None if it died; _Overrun past the deadline."""
+        _isolate.send_message(self.sock, request)
+        header = self._recv(4, deadline)
+        if header is None:
+            return None
+        size = int.from_bytes(header, "little")
+        if size > _isolate.MAX_MESSAGE_BYTES:
+            return None
+        body = self._recv(size, deadline)
+        return None if body is None else json.loads(body)
+
+    def _recv(self, n: int, deadline: float) -> bytes | None:
+        parts, left = [], n
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.sock], [], [], wait)[0]:
+                raise _Overrun
+            chunk = self.sock.recv(left)
+            if not chunk:
+                return None
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
+
+    def close(self, *, kill: bool = False) -> None:
+        if kill:
+            _kill(self.pid)
+        self.sock.close()  # a live reader exits at EOF
+        if self.direct:
+            os.waitpid(self.pid, 0)
 
 
-def _read_isolated(path, limits: ReadLimits, channel_map, *, use_helper: bool = True):
-    request = {"path": os.path.abspath(path), "limits": limits.to_dict()}
-    request["channel_map"] = channel_map
-    rfd, wfd = os.pipe()
-    try:
+class _Readers:
+    """The calling process's reader children: reused while healthy, a new one when busy."""
+
+    MAX_IDLE = 2
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: list[_Reader] = []
+        self.zygote = _Zygote()
+
+    def acquire(self) -> _Reader:
+        with self.lock:
+            while self.idle:
+                reader = self.idle.pop()
+                if reader.idle_and_alive():
+                    return reader
+                reader.close(kill=True)
+        return self._spawn()
+
+    def release(self, reader: _Reader) -> None:
+        with self.lock:
+            if len(self.idle) < self.MAX_IDLE:
+                self.idle.append(reader)
+                return
+        reader.close()
+
+    def _spawn(self) -> _Reader:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            if not use_helper:
-                raise OSError("helper disabled")
-            pid = _ZYGOTE.spawn(json.dumps(request).encode(), [wfd])
-            helper = True
-        except OSError:
-            pid, helper = _fork_direct(request, [wfd]), False
-        os.close(wfd)
-        wfd = -1
-        chunks, timed_out = _read_until_eof(rfd, time.monotonic() + float(limits.timeout_s))
-        if timed_out:
-            _kill(pid)
-        if not helper:
-            os.waitpid(pid, 0)
-        if timed_out:
+            try:
+                return _Reader(ours, self.zygote.spawn(theirs.fileno()), direct=False)
+            except OSError:
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - child
+                    ours.close()
+                    _isolate.reader_main(theirs)
+                return _Reader(ours, pid, direct=True)
+        finally:
+            theirs.close()
+
+    def forget(self) -> None:
+        """After a fork, in the child: drop the parent's readers and helper without using them."""
+        self.lock = threading.Lock()
+        for reader in self.idle:
+            reader.sock.close()
+        self.idle = []
+        self.zygote.forget()
+
+
+_READERS = _Readers()
+os.register_at_fork(after_in_child=_READERS.forget)
+
+
+def _ask_a_reader(request: dict, limits: ReadLimits) -> dict:
+    for attempt in range(2):
+        reader = _READERS.acquire()
+        reused = reader.served > 0
+        try:
+            head = reader.ask(request, time.monotonic() + float(limits.timeout_s))
+        except _Overrun:
+            reader.close(kill=True)
             raise InvalidRecording(
                 f"reading the file took longer than the limit of {limits.timeout_s:g} s "
                 "(corrupt or hostile file)"
-            )
-        if not chunks:
+            ) from None
+        except OSError:
+            head = None  # it died before it could take the request
+        if head is None:
+            reader.close(kill=True)
+            if reused and not attempt:
+                continue  # it may have died while idle: ask a new one before blaming the file
             raise InvalidRecording(
                 "the reader crashed on this file (killed, or over its memory limit of "
                 f"{limits.max_memory_mb} MB); it is corrupt or not a valid C3D"
             )
-        head = json.loads(b"".join(chunks))
-        if "error" in head:
-            raise InvalidRecording(head["error"])
-    finally:
-        for fd in (rfd, wfd):
-            if fd >= 0:
-                os.close(fd)
+        reader.served += 1
+        if head.pop("retire", True):
+            reader.close()
+        else:
+            _READERS.release(reader)
+        return head
+    raise AssertionError("unreachable")
+
+
+def _read_isolated(path, limits: ReadLimits, channel_map) -> Recording:
+    request = {"path": os.path.abspath(path), "limits": limits.to_dict()}
+    request["channel_map"] = channel_map
+    head = _ask_a_reader(request, limits)
+    if "error" in head:
+        raise InvalidRecording(head["error"])
     rec = _decode(head)
     try:
         with open(path, "rb") as fh:
@@ -145,20 +240,6 @@ def _read_isolated(path, limits: ReadLimits, channel_map, *, use_helper: bool = 
     attach_samples(rec, extract_analog(buf, head["layout"]), head["volts_factors"])
     check_values(rec)  # finite samples, clipping
     return rec
-
-
-def _read_until_eof(fd: int, deadline: float) -> tuple[list[bytes], bool]:
-    chunks: list[bytes] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return chunks, True
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return chunks, False
-            chunks.append(chunk)
 
 
 def _decode(head: dict) -> Recording:

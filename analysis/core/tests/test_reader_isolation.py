@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
+import time
 
 import pytest
 
 from analysis.core import InvalidRecording, ReadLimits, read_recording
+from analysis.core import _isolate as isolate_module
+from analysis.core import reader as reader_module
 
 
 def test_a_file_over_the_memory_cap_is_refused_with_the_limit_named(game_file):
@@ -70,3 +74,78 @@ def test_a_forked_caller_gets_its_own_helper(game_file):
     os.close(r)
     os.waitpid(pid, 0)
     assert answer == b"1"
+
+
+def _idle_pids() -> list[int]:
+    return [r.pid for r in reader_module._READERS.idle]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_healthy_reader_is_reused_for_the_next_file(game_file):
+    read_recording(game_file)
+    (pid,) = _idle_pids()[-1:]
+    read_recording(game_file)
+    assert _idle_pids()[-1] == pid
+
+
+def test_a_reader_that_hit_its_memory_cap_is_retired(game_file):
+    read_recording(game_file)
+    before = set(_idle_pids())
+    with pytest.raises(InvalidRecording, match="memory limit"):
+        read_recording(game_file, limits=ReadLimits(max_memory_mb=1))
+    used = before - set(_idle_pids())
+    assert len(used) == 1
+    (pid,) = used
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(pid)
+    assert read_recording(game_file).n_samples == 173_370  # the cap was for that file only
+
+
+def test_a_reader_that_died_while_idle_is_not_blamed_on_the_next_file(game_file):
+    read_recording(game_file)
+    for pid in _idle_pids():
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.05)
+    assert read_recording(game_file).n_samples == 173_370
+
+
+def test_a_reader_that_overran_is_killed(tmp_path, game_file):
+    read_recording(game_file)
+    fifo = tmp_path / "hang.c3d"
+    os.mkfifo(fifo)
+    pids = set(_idle_pids())
+    with pytest.raises(InvalidRecording, match="longer than the limit"):
+        read_recording(fifo, limits=ReadLimits(timeout_s=0.3))
+    (killed,) = pids - set(_idle_pids())
+    time.sleep(0.05)
+    assert not _alive(killed)
+
+
+def test_without_the_helper_readers_are_forked_directly_and_retire_after_their_quota(
+    monkeypatch, game_file
+):
+    monkeypatch.setattr(reader_module._READERS, "idle", [])
+    monkeypatch.setattr(isolate_module, "READER_MAX_FILES", 2)
+
+    def no_helper(fd):
+        raise OSError("helper unavailable")
+
+    monkeypatch.setattr(reader_module._READERS.zygote, "spawn", no_helper)
+    read_recording(game_file)
+    (first,) = _idle_pids()
+    read_recording(game_file)  # its second and last file
+    assert _idle_pids() == []
+    assert not _alive(first)  # reaped by the caller, not left a zombie
+    read_recording(game_file)
+    assert _idle_pids() != [first]
+    for reader in reader_module._READERS.idle:
+        reader.close()  # directly forked: the caller reaps it
