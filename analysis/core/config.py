@@ -131,6 +131,13 @@ class AnalysisConfig(_ConfigMixin):
     so their steps are not mistaken for contractions (``dsp.blank_dropouts``).
 
     Display: the envelope in the result is sampled at ``envelope_display_hz``.
+
+    Streaming: the live path runs the batch's zero-phase band-pass as a fixed-lag
+    filter, final for each sample once ``stream_lookahead_s`` of later samples are in
+    (the backward pass's memory has decayed by then), so live and batch see the same
+    band-passed signal; ``0`` runs the band-pass twice forward instead (lowest latency,
+    same magnitude response, different phase). Without a known noise floor there is no
+    detection before ``stream_warmup_s``.
     """
 
     bandpass_low_hz: float = 20.0
@@ -156,6 +163,7 @@ class AnalysisConfig(_ConfigMixin):
     dropout_min_s: float = 0.02
     envelope_display_hz: float = 25.0
     stream_warmup_s: float = 2.0
+    stream_lookahead_s: float = 0.3
 
     def __post_init__(self) -> None:
         for name in (
@@ -193,6 +201,8 @@ class AnalysisConfig(_ConfigMixin):
             raise ValueError("min_duration_s must be below max_duration_s")
         if int(self.saturation_min_run) < 2:
             raise ValueError("saturation_min_run must be >= 2")
+        if not (0 <= self.stream_lookahead_s <= 5):
+            raise ValueError("stream_lookahead_s must be in [0, 5]")
 
 
 # Borg CR-10 RPE -> effort 0-100. Strength training with BFR aims at "hard" (5-7): less

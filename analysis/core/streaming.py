@@ -1,16 +1,28 @@
 """Live analysis: blocks of samples in, envelope frames and contraction events out.
 
-Causal versions of the batch steps (:mod:`.dsp`): the same Butterworth band-pass run
-twice forward (the magnitude response of the batch's forward-backward pass; state carried
-between blocks, initialised at the first sample's level so a DC offset does not ring),
-trailing moving-RMS windows whose values are re-aligned to the centre of their window, a
-noise floor that is either given (``noise=``) or the same percentile of block RMS values
-over everything seen so far (then no detection before ``stream_warmup_s``), and the same
-hysteresis state machine with gap merging, min/max duration and edge refinement. On the
-synthetic scenarios it finds the batch path's contractions (same count; onsets within
-~10 ms: the causal filters' group delay is compensated, not removed). On real recordings,
-whose EMG hovers near the thresholds, a running noise estimate early in a session can
-differ from the batch path's whole-recording one: pass the known baseline when there is one.
+Causal versions of the batch steps (:mod:`.dsp`), so that live and batch agree:
+
+* Band-pass: by default a fixed-lag form of the batch's zero-phase filter. The forward
+  pass runs causally with its state carried between blocks (started at the first
+  sample's level, which is what the batch's mean removal amounts to); the backward pass
+  runs over the forward output held back for ``stream_lookahead_s`` (0.3 s), started at
+  the newest sample's steady state like the batch's at the last sample. Its start-up has
+  decayed by the time a sample leaves the lag, so each released sample equals the batch
+  path's band-passed value (to ~1e-9 relative): live sees the batch signal, 0.3 s late.
+  ``stream_lookahead_s=0`` runs the band-pass twice forward instead: the same magnitude
+  response, its group delay compensated in the event times, ~0.3 s less latency, and
+  edges that can differ from the batch path's where real EMG hovers near a threshold.
+* Envelopes: trailing moving-RMS windows whose values are re-aligned to the centre of
+  their window (the batch's centred windows).
+* Noise floor: given (``noise=``), or the same percentile of block RMS values over
+  everything seen so far (then no detection before ``stream_warmup_s``).
+* The same hysteresis state machine with gap merging, min/max duration, edge refinement.
+
+With the noise floor known, the live path finds the batch path's contractions: on the
+synthetic scenarios and on the real GHOSTLY recordings, the same count with the same
+onsets (measured: identical to the millisecond). A running noise estimate early in a
+session can differ from the batch path's whole-recording one, and so can the
+contractions found then: pass the known baseline when there is one.
 
 Events: ``{"type": "envelope", "t", "values": {label: volts}}`` at ``envelope_display_hz``;
 ``{"type": "contraction_start", "label", "t", "onset_s"}`` once a contraction has reached
@@ -47,17 +59,26 @@ class _ChannelState:
         self.rate = rate
         self.cfg = cfg
         self.mvc = mvc  # (volts, source) or None
-        # the band-pass twice forward: the same magnitude response (|H|^2) as the batch
-        # path's forward-backward pass, so envelopes and thresholds agree; only the phase
-        # differs, and its group delay is compensated in the event times
-        self.sos = np.vstack([dsp.sos_for(rate, cfg)] * 2)
+        self.lag = round(cfg.stream_lookahead_s * rate)
+        if self.lag:
+            # fixed lag: the batch's forward pass, carried between blocks, and its backward
+            # pass over the forward output held back for ``lag`` samples (_zero_phase)
+            self.sos = dsp.sos_for(rate, cfg)
+            self.delay = 0.0
+        else:
+            # no lag: the band-pass twice forward, the same magnitude response (|H|^2) as
+            # the batch's forward-backward pass; only the phase differs, and its group
+            # delay is compensated in the event times
+            self.sos = np.vstack([dsp.sos_for(rate, cfg)] * 2)
+            self.delay = _group_delay_samples(self.sos, rate)
+        self.zi_unit = signal.sosfilt_zi(self.sos)
         self.zi = None
+        self.forward = np.zeros(0)  # forward-filtered samples still inside the lag
         self.wl = dsp.window_samples(cfg.envelope_window_s, rate)
         self.ws = dsp.window_samples(cfg.onset_window_s, rate)
         # a trailing window ending at sample g is the batch's centred window at g - d
         self.dl = self.wl - self.wl // 2 - 1
         self.ds = self.ws - self.ws // 2 - 1
-        self.delay = _group_delay_samples(self.sos, rate)
         self.tail = np.zeros(0)  # last wl - 1 squared samples
         self.pending = np.zeros(0)  # raw samples held back (a possible drop-out's start)
         self.dropout_value: float | None = None
@@ -86,12 +107,17 @@ class _ChannelState:
     def push(self, x: np.ndarray) -> None:
         self.push_released(self._blank(np.asarray(x, dtype=np.float64)))
 
-    def push_released(self, x: np.ndarray) -> None:
-        if x.size == 0:
+    def push_released(self, x: np.ndarray, *, final: bool = False) -> None:
+        if x.size:
+            if self.zi is None:
+                self.zi = self.zi_unit * x[0]
+            bp, self.zi = signal.sosfilt(self.sos, x, zi=self.zi)
+        else:
+            bp = x
+        if self.lag:
+            bp = self._zero_phase(bp, final=final)
+        if bp.size == 0:
             return
-        if self.zi is None:
-            self.zi = signal.sosfilt_zi(self.sos) * x[0]
-        bp, self.zi = signal.sosfilt(self.sos, x, zi=self.zi)
         sq = bp * bp
         self._noise(sq)
         ext = np.concatenate((self.tail, sq))
@@ -106,6 +132,26 @@ class _ChannelState:
             self._append(name, env, self.seen - shift)
         self.tail = ext[-(self.wl - 1) :] if self.wl > 1 else np.zeros(0)
         self.seen += n_new
+
+    def _zero_phase(self, forward: np.ndarray, *, final: bool) -> np.ndarray:
+        """The batch's backward pass over the forward output, final up to ``lag`` samples ago.
+
+        Each call runs the backward filter from the newest sample (started at its steady
+        state, as the batch path starts at the last sample) down through the held-back
+        samples; by ``lag`` samples later its start-up has decayed (below 1e-9 for the
+        default 20 Hz corner and 0.3 s), so the released samples equal the batch path's
+        band-passed signal. At the end of the stream everything is released, exactly as
+        the batch pass ends.
+        """
+        held = np.concatenate((self.forward, forward)) if self.forward.size else forward
+        n_out = held.size if final else held.size - self.lag
+        if n_out <= 0 or held.size == 0:
+            self.forward = held
+            return np.zeros(0)
+        back = held[::-1]
+        out, _ = signal.sosfilt(self.sos, back, zi=self.zi_unit * back[0])
+        self.forward = held[n_out:]
+        return out[::-1][:n_out]
 
     def _blank(self, x: np.ndarray, *, final: bool = False) -> np.ndarray:
         """Drop-outs blanked as in the batch path, holding back a possible run's start.
@@ -170,8 +216,7 @@ class _ChannelState:
         """Release the held-back samples at the end of the stream."""
         rest = self._blank(np.zeros(0), final=True)
         self.pending = np.zeros(0)
-        if rest.size:
-            self.push_released(rest)
+        self.push_released(rest, final=True)
 
     def _noise(self, sq: np.ndarray) -> None:
         k = 0
@@ -262,7 +307,7 @@ class _ChannelState:
                     break
                 events += self._close(th)
                 self.i = limit
-        if finishing and self.pending.size:
+        if finishing and (self.pending.size or self.forward.size):
             self.push_final()
             return events + self.detect(finishing=True)
         if finishing and self.run is not None:
@@ -451,8 +496,8 @@ class StreamingAnalyser:
         self.finished = True
         events = []
         for state in self.states.values():
-            events += state.detect(finishing=True)
-        return self._flagged(events)
+            events += state.detect(finishing=True)  # releases what was held back
+        return self._flagged(self._frames() + events)
 
     def _columns(self, block) -> dict[str, np.ndarray]:
         if isinstance(block, Mapping):
