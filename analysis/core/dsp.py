@@ -72,6 +72,34 @@ def bandpass(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> np.ndarray:
     return y[::-1]
 
 
+def bandpass_many(signals: list[np.ndarray], rate_hz: float, cfg: AnalysisConfig):
+    """:func:`bandpass` of several equally long signals, two per ``sosfilt`` pass.
+
+    A pair travels as the real and imaginary parts of one complex signal: the filter's
+    coefficients are real, so the parts never mix and each comes out bit-identical to its
+    own :func:`bandpass`, while the two recursions interleave in one loop (the filter is
+    latency-bound: a pair costs ~0.8 of two separate passes).
+    """
+    out: list[np.ndarray] = []
+    for i in range(0, len(signals), 2):
+        pair = signals[i : i + 2]
+        if len(pair) == 1 or pair[0].size != pair[1].size or pair[0].size == 0:
+            out += [bandpass(x, rate_hz, cfg) for x in pair]
+            continue
+        z = np.empty(pair[0].size, dtype=np.complex128)
+        for part, x in zip((z.real, z.imag), pair, strict=True):
+            part[:] = x
+            part -= part.mean()  # as in bandpass: a large DC offset would ring at the edges
+        sos = sos_for(rate_hz, cfg)
+        zi = _zi(sos.tobytes(), sos.shape[0])
+        y, _ = signal.sosfilt(sos, z, zi=zi * z[0])
+        y = y[::-1]
+        y, _ = signal.sosfilt(sos, y, zi=zi * y[0])
+        y = y[::-1]
+        out += [np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)]
+    return out
+
+
 def window_samples(window_s: float, rate_hz: float) -> int:
     return max(1, round(window_s * rate_hz))
 
@@ -86,7 +114,9 @@ def moving_rms_from_cumsum(csq: np.ndarray, n: int, width: int) -> np.ndarray:
     half_hi = width - half_lo
     ms = np.empty(n)
     # interior: full windows, one vectorised subtraction of the cumulative sum
-    ms[half_lo : n - half_hi + 1] = (csq[width:] - csq[: n + 1 - width]) * (1.0 / width)
+    interior = ms[half_lo : n - half_hi + 1]
+    np.subtract(csq[width:], csq[: n + 1 - width], out=interior)
+    interior *= 1.0 / width
     if half_lo:
         hi = np.arange(half_hi, width)
         ms[:half_lo] = csq[hi] / hi
@@ -218,9 +248,19 @@ def thresholds(noise: float, mvc: float | None, cfg: AnalysisConfig) -> Threshol
 
 
 def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start (inclusive) and end (exclusive) indices of the True runs of ``mask``."""
-    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    """Start (inclusive) and end (exclusive) indices of the True runs of ``mask``.
+
+    One comparison of neighbours and one ``flatnonzero``: the changes alternate start,
+    end, start, ... once a run that starts at 0 or ends at the last sample is closed.
+    """
+    if mask.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    edges = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    if mask[0]:
+        edges = np.concatenate(([0], edges))
+    if mask[-1]:
+        edges = np.concatenate((edges, [mask.size]))
+    return edges[0::2], edges[1::2]
 
 
 def rms_at(csq: np.ndarray, n: int, width: int, idx: np.ndarray) -> np.ndarray:
@@ -245,7 +285,9 @@ def seg_max(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Maximum of ``values`` over each non-empty [lo_i, hi_i) (any order, may overlap)."""
     pairs = np.empty(lo.size * 2, dtype=np.int64)
     pairs[0::2], pairs[1::2] = lo, hi
-    return np.maximum.reduceat(np.append(values, values[-1]), pairs)[0::2]
+    if pairs.size and pairs.max() >= values.size:  # reduceat needs every index < len
+        values = np.append(values, values[-1])
+    return np.maximum.reduceat(values, pairs)[0::2]
 
 
 def refine_onset(short_env: np.ndarray, anchor: int, level: float, lo: int, hi: int) -> int:
@@ -348,9 +390,9 @@ def segment_stats(env: np.ndarray, onsets: np.ndarray, ends: np.ndarray):
     idx = np.empty(onsets.size * 2, dtype=np.int64)
     idx[0::2] = onsets
     idx[1::2] = ends
-    # reduceat over [onset, end) pairs: even slots hold the segment results; the appended
-    # 0 makes ``end == len(env)`` a valid index
-    safe = np.append(env, 0.0)
+    # reduceat over [onset, end) pairs: even slots hold the segment results; an appended
+    # 0 makes ``end == len(env)`` a valid index (copying env only when it is needed)
+    safe = np.append(env, 0.0) if idx.max() >= env.size else env
     peaks = np.maximum.reduceat(safe, idx)[0::2]
     sums = np.add.reduceat(safe, idx)[0::2]
     return peaks, sums / (ends - onsets), sums
