@@ -41,6 +41,8 @@ from analysis import core  # noqa: E402
 from analysis.core.evaluation import match_contractions  # noqa: E402
 from analysis.core.synth import SCENARIOS, generate_session, write_session  # noqa: E402
 
+# the issue's targets: the whole path, with the isolating reader as production runs it
+TARGETS_MS = {("game", "whole path, isolated"): 15, ("synthetic", "whole path, isolated"): 40}
 GAME_FILE = REPO.parent / "shared/data/c3d/ghostly/Ghostly_Emg_20230321_17-50-17-0881.c3d"
 
 
@@ -56,6 +58,26 @@ def timed(fn, repeat: int) -> dict:
         "median_ms": statistics.median(times),
         "p90_ms": times[int(0.9 * (len(times) - 1))],
         "min_ms": times[0],
+    }
+
+
+def machine_reference(repeat: int) -> dict:
+    """Two fixed workloads, so figures from different machines (or days) can be compared:
+    a pure-Python loop of 10^6 additions and one ``sosfilt`` pass over 10^6 samples (the
+    core's band-pass: order-2 Butterworth 20-450 Hz at 2 kHz)."""
+    from scipy import signal
+
+    def python_loop():
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        return total
+
+    sos = signal.butter(2, [20, 450], btype="bandpass", fs=2000, output="sos")
+    x = np.random.default_rng(0).normal(size=1_000_000)
+    return {
+        "python_loop_1e6_ms": timed(python_loop, max(5, repeat // 4))["median_ms"],
+        "sosfilt_1e6_ms": timed(lambda: signal.sosfilt(sos, x), max(5, repeat // 4))["median_ms"],
     }
 
 
@@ -145,6 +167,11 @@ def main(argv=None) -> int:
         f"analysis.core {core.__version__}; pinned to CPU {cpu}; {os.cpu_count()} CPUs; "
         f"load average {os.getloadavg()[0]:.2f}"
     )
+    reference = machine_reference(args.repeat)
+    print(
+        f"machine reference: Python loop of 10^6 additions {reference['python_loop_1e6_ms']:.1f} "
+        f"ms, sosfilt over 10^6 samples {reference['sosfilt_1e6_ms']:.1f} ms"
+    )
     timing = []
     if GAME_FILE.exists():
         timing += path_rows("game file 175 s (990 Hz, 4 ch)", GAME_FILE, args.repeat)
@@ -162,6 +189,15 @@ def main(argv=None) -> int:
             f"| {r['input']} | {r['step']} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | "
             f"{r['min_ms']:.1f} |"
         )
+    print()
+    for r in timing:
+        target = TARGETS_MS.get((r["input"].split()[0], r["step"]))
+        if target is not None:
+            verdict = "met" if r["median_ms"] <= target else "MISSED"
+            print(
+                f"target {r['input'].split()[0]} ({r['step']}): median {r['median_ms']:.1f} ms "
+                f"<= {target} ms: {verdict}"
+            )
     scenarios = []
     if not args.no_neurokit:
         scenarios = scenario_rows(args.seed)
@@ -178,7 +214,8 @@ def main(argv=None) -> int:
                 f"{r['nk_ms']:.1f} |"
             )
     if args.json:
-        args.json.write_text(json.dumps({"timing": timing, "scenarios": scenarios}, indent=1))
+        doc = {"reference": reference, "timing": timing, "scenarios": scenarios}
+        args.json.write_text(json.dumps(doc, indent=1))
     return 0
 
 
