@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from .analysis import analyse_file
 from .config import AnalysisConfig, ReadLimits, ScoringConfig
 from .errors import InvalidRecording
+from .synth import SCENARIOS, generate_session, ghostly_name, write_session
 
 _UNITS = {"": 1.0, "v": 1.0, "mv": 1e-3, "uv": 1e-6, "µv": 1e-6}
 
@@ -140,7 +142,6 @@ def cmd_analyse(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from .synth import SCENARIOS, generate_session, ghostly_name, write_session
 
     scenarios = {s.name: s.kwargs for s in SCENARIOS}
     kwargs = dict(scenarios[args.scenario])
@@ -194,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--scenario",
         default="clean",
-        choices=["clean", "hum_50hz", "drift_dc", "low_snr_30uv", "weak_30pct", "clipping"],
+        choices=[scenario.name for scenario in SCENARIOS],
     )
     s.add_argument("--duration", dest="duration_s", type=float)
     s.add_argument("--rate", dest="rate_hz", type=float)
@@ -211,4 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # the reader went away (``| head``): not an error of ours, and no traceback;
+        # stdout is pointed at /dev/null so the interpreter's final flush cannot fail too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

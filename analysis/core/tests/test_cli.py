@@ -80,3 +80,17 @@ def test_the_cli_does_not_import_django():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_output_without_a_traceback(game_file):
+    # ``analyse FILE | head`` closes the pipe before the summary is written
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "analysis.core", "analyse", str(game_file)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in stderr
