@@ -129,20 +129,17 @@ def _pct_per_min(t_min: np.ndarray, y: np.ndarray) -> float | None:
     return float(100.0 * slope / first) if first > 0 else None
 
 
-def process_channels(signals: list[np.ndarray], rate_hz: float, cfg: AnalysisConfig) -> list:
-    """Band-pass, envelopes and noise floor of each channel (shared by MVC and analysis)."""
-    blanked = [dsp.blank_dropouts(values, rate_hz, cfg) for values in signals]
-    band_passed = dsp.bandpass_many([values for values, _ in blanked], rate_hz, cfg)
+def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> dict:
+    """Band-pass, envelopes and noise floor of one channel (shared by MVC and analysis)."""
+    values, dropouts = dsp.blank_dropouts(values, rate_hz, cfg)
+    bp = dsp.bandpass(values, rate_hz, cfg)
+    n = bp.size
+    csq = dsp.cumsum_squares(bp)
     k = dsp.grid_step(rate_hz, cfg)
     width = dsp.window_samples(cfg.envelope_window_s, rate_hz)
-    out = []
-    for bp, (_, dropouts) in zip(band_passed, blanked, strict=True):
-        n = bp.size
-        csq = dsp.cumsum_squares(bp)
-        env = dsp.envelope_on_grid(csq, n, width, k)
-        noise = dsp.noise_floor(csq, n, rate_hz, cfg)
-        out.append({"bp": bp, "csq": csq, "env": env, "k": k, "noise": noise, "dropouts": dropouts})
-    return out
+    env = dsp.envelope_on_grid(csq, n, width, k)
+    noise = dsp.noise_floor(csq, n, rate_hz, cfg)
+    return {"bp": bp, "csq": csq, "env": env, "k": k, "noise": noise, "dropouts": dropouts}
 
 
 def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig, k: int = 1) -> float:
@@ -158,7 +155,6 @@ def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig, k: i
 def analyse_channel(
     rec: Recording,
     ch: Channel,
-    p: dict,
     *,
     cfg: AnalysisConfig,
     scoring: ScoringConfig,
@@ -166,6 +162,7 @@ def analyse_channel(
     include_envelope: bool,
 ) -> dict:
     rate = rec.rate_hz
+    p = process_channel(ch.values, rate, cfg)
     bp, env, noise, k = p["bp"], p["env"], p["noise"], p["k"]
     if mvc is None:
         mvc_value, mvc_source = mvc_from_envelope(env, rate, cfg, k), "estimated"
@@ -288,19 +285,16 @@ def analyse_recording(
     scoring = scoring or ScoringConfig()
     dsp.sos_for(recording.rate_hz, cfg)  # an impossible band raises ValueError first
     mvcs = resolve_mvc(mvc, recording.channels)
-    emg = recording.emg_channels
-    processed = process_channels([ch.values for ch in emg], recording.rate_hz, cfg)
     channels = [
         analyse_channel(
             recording,
             ch,
-            p,
             cfg=cfg,
             scoring=scoring,
             mvc=mvcs.get(ch.label),
             include_envelope=include_envelope,
         )
-        for ch, p in zip(emg, processed, strict=True)
+        for ch in recording.emg_channels
     ]
     score = score_session(
         channels=channels,
@@ -412,8 +406,8 @@ def calibrate_mvc(
         f"envelope after a {cfg.bandpass_low_hz:g}-{cfg.bandpass_high_hz:g} Hz band-pass"
     )
     out = {}
-    processed = process_channels([c.values for c in channels], recording.rate_hz, cfg)
-    for c, p in zip(channels, processed, strict=True):
+    for c in channels:
+        p = process_channel(c.values, recording.rate_hz, cfg)
         out[c.label] = {
             "value": mvc_from_envelope(p["env"], recording.rate_hz, cfg, p["k"]),
             "muscle": c.muscle,

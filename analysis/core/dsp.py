@@ -72,34 +72,6 @@ def bandpass(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> np.ndarray:
     return y[::-1]
 
 
-def bandpass_many(signals: list[np.ndarray], rate_hz: float, cfg: AnalysisConfig):
-    """:func:`bandpass` of several equally long signals, two per ``sosfilt`` pass.
-
-    A pair travels as the real and imaginary parts of one complex signal: the filter's
-    coefficients are real, so the parts never mix and each comes out bit-identical to its
-    own :func:`bandpass`, while the two recursions interleave in one loop (the filter is
-    latency-bound: a pair costs ~0.8 of two separate passes).
-    """
-    out: list[np.ndarray] = []
-    for i in range(0, len(signals), 2):
-        pair = signals[i : i + 2]
-        if len(pair) == 1 or pair[0].size != pair[1].size or pair[0].size == 0:
-            out += [bandpass(x, rate_hz, cfg) for x in pair]
-            continue
-        z = np.empty(pair[0].size, dtype=np.complex128)
-        for part, x in zip((z.real, z.imag), pair, strict=True):
-            part[:] = x
-            part -= part.mean()  # as in bandpass: a large DC offset would ring at the edges
-        sos = sos_for(rate_hz, cfg)
-        zi = _zi(sos.tobytes(), sos.shape[0])
-        y, _ = signal.sosfilt(sos, z, zi=zi * z[0])
-        y = y[::-1]
-        y, _ = signal.sosfilt(sos, y, zi=zi * y[0])
-        y = y[::-1]
-        out += [np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)]
-    return out
-
-
 def window_samples(window_s: float, rate_hz: float) -> int:
     return max(1, round(window_s * rate_hz))
 
