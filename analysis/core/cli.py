@@ -142,7 +142,6 @@ def cmd_analyse(args) -> int:
 
 
 def cmd_synth(args) -> int:
-
     scenarios = {s.name: s.kwargs for s in SCENARIOS}
     kwargs = dict(scenarios[args.scenario])
     for name in (
