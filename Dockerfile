@@ -20,11 +20,14 @@ COPY requirements/ requirements/
 RUN pip install -r requirements/production.txt
 
 COPY --chown=myoclinic:myoclinic . .
-# Static files are collected at build time; the key only satisfies the settings' checks.
+# Static files are collected and the numeric core's kernels compiled (numba's cache beside
+# the code) at build time; the key only satisfies the settings' checks.
 RUN SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only \
     MYOCLINIC_VAR_DIR=/tmp/build-var STATIC_ROOT=/app/staticfiles \
     python manage.py collectstatic --noinput -v 0 \
-    && mkdir -p /data/media && chown -R myoclinic:myoclinic /data /app/staticfiles
+    && python -c "from analysis.core.kernels import compile_all; compile_all()" \
+    && mkdir -p /data/media \
+    && chown -R myoclinic:myoclinic /data /app/staticfiles /app/analysis/core/__pycache__
 
 USER 1000:1000
 ENV STATIC_ROOT=/app/staticfiles MEDIA_ROOT=/data/media MYOCLINIC_VAR_DIR=/data/var

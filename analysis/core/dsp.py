@@ -1,6 +1,7 @@
 """Signal processing: band-pass, envelopes, noise floor, detection, spectra.
 
-Vectorised numpy/scipy only (no Python loops over samples). Methods:
+No Python loops over samples: numpy/scipy, and for the per-sample passes of the batch
+path the compiled loops of :mod:`.kernels`. Methods:
 
 * Band-pass 20-450 Hz, Butterworth in second-order sections, zero phase (``sosfiltfilt``),
   as recommended for surface EMG by SENIAM (Hermens et al. 2000) and Merletti & Di Torino
@@ -22,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
+from . import kernels
 from .config import AnalysisConfig
 
 
@@ -62,63 +64,21 @@ def bandpass(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> np.ndarray:
     filter's steady state for the first sample (after removing the mean), so there is no
     start-up transient to hide.
     """
-    x = np.array(x, dtype=np.float64)  # a private float64 copy, changed in place below
-    x -= x.mean()  # a large DC offset would otherwise ring at the edges
     sos = sos_for(rate_hz, cfg)
     zi = _zi(sos.tobytes(), sos.shape[0])
-    y, _ = signal.sosfilt(sos, x, zi=zi * x[0])
-    y = y[::-1]
-    y, _ = signal.sosfilt(sos, y, zi=zi * y[0])
-    return y[::-1]
+    # the mean goes first: a large DC offset would otherwise ring at the edges
+    return kernels.zero_phase_sos(np.ascontiguousarray(x), sos, zi)
 
 
 def window_samples(window_s: float, rate_hz: float) -> int:
     return max(1, round(window_s * rate_hz))
 
 
-def moving_rms_from_cumsum(csq: np.ndarray, n: int, width: int) -> np.ndarray:
-    """Centred moving RMS of ``width`` samples from ``csq`` = cumsum of squares with a 0 first.
-
-    Edges use the samples that exist (shorter window), so the output has ``n`` values.
-    """
-    width = max(1, min(width, n))
-    half_lo = width // 2
-    half_hi = width - half_lo
-    ms = np.empty(n)
-    # interior: full windows, one vectorised subtraction of the cumulative sum
-    interior = ms[half_lo : n - half_hi + 1]
-    np.subtract(csq[width:], csq[: n + 1 - width], out=interior)
-    interior *= 1.0 / width
-    if half_lo:
-        hi = np.arange(half_hi, width)
-        ms[:half_lo] = csq[hi] / hi
-    if half_hi > 1:
-        lo = np.arange(n - width + 1, n - half_lo)
-        ms[n - half_hi + 1 :] = (csq[n] - csq[lo]) / (n - lo)
-    np.maximum(ms, 0.0, out=ms)  # cumulative-sum rounding can go a hair below 0
-    return np.sqrt(ms, out=ms)
-
-
-def rms_range(csq: np.ndarray, n: int, width: int, a: int, b: int) -> np.ndarray:
-    """The centred moving RMS of :func:`moving_rms_from_cumsum`, for indices [a, b) only."""
-    width = max(1, min(width, n))
-    half_lo = width // 2
-    idx = np.arange(max(a, 0), min(b, n))
-    lo = np.maximum(idx - half_lo, 0)
-    hi = np.minimum(idx - half_lo + width, n)
-    return np.sqrt(np.maximum((csq[hi] - csq[lo]) / (hi - lo), 0.0))
-
-
 def flat_runs(x: np.ndarray, min_run: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start/end of runs of >= ``min_run`` identical consecutive samples."""
+    """Start/end (exclusive) of runs of >= ``min_run`` identical consecutive samples."""
     if x.size < min_run or min_run < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    same = x[1:] == x[:-1]
-    if np.count_nonzero(same) < min_run - 1:  # the usual case: a living signal
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    starts, ends = runs_of(same)  # runs of equal neighbours: samples [s, e] inclusive
-    keep = (ends - starts + 1) >= min_run
-    return starts[keep], ends[keep] + 1
+    return kernels.flat_runs(np.ascontiguousarray(x), int(min_run))
 
 
 def dropout_samples(rate_hz: float, cfg: AnalysisConfig) -> int:
@@ -157,18 +117,17 @@ def grid_step(rate_hz: float, cfg: AnalysisConfig) -> int:
 
 
 def envelope_on_grid(csq: np.ndarray, n: int, width: int, k: int) -> np.ndarray:
-    """The centred moving RMS at samples 0, k, 2k, ... (every sample when k == 1)."""
-    if k == 1:
-        return moving_rms_from_cumsum(csq, n, width)
-    return rms_at(csq, n, width, np.arange(0, n, k))
+    """The centred moving RMS of ``width`` samples at samples 0, k, 2k, ... < ``n``.
+
+    ``csq`` is :func:`cumsum_squares` of the signal; near the edges the window holds the
+    samples that exist (shorter window), so every sample has a value.
+    """
+    return kernels.rms_on_grid(csq, int(n), int(width), int(k))
 
 
 def cumsum_squares(x: np.ndarray) -> np.ndarray:
-    csq = np.empty(x.size + 1)
-    csq[0] = 0.0
-    np.square(x, out=csq[1:])
-    np.cumsum(csq[1:], out=csq[1:])
-    return csq
+    """Cumulative sum of squares with a leading 0: window energies by one subtraction."""
+    return kernels.cumsum_squares(np.ascontiguousarray(x, dtype=np.float64))
 
 
 def noise_floor(csq: np.ndarray, n: int, rate_hz: float, cfg: AnalysisConfig) -> float:
@@ -235,33 +194,6 @@ def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[0::2], edges[1::2]
 
 
-def rms_at(csq: np.ndarray, n: int, width: int, idx: np.ndarray) -> np.ndarray:
-    """The centred moving RMS of :func:`moving_rms_from_cumsum` at the indices ``idx``."""
-    width = max(1, min(width, n))
-    lo = np.maximum(idx - width // 2, 0)
-    hi = np.minimum(idx - width // 2 + width, n)
-    return np.sqrt(np.maximum((csq[hi] - csq[lo]) / (hi - lo), 0.0))
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray):
-    """All indices of the non-empty ranges [lo_i, hi_i) concatenated, each one's range
-    number, and where each range starts in the concatenation (for ``reduceat``)."""
-    lengths = hi - lo
-    offs = np.cumsum(lengths) - lengths
-    owner = np.repeat(np.arange(lo.size), lengths)
-    idx = np.arange(int(lengths.sum())) - offs[owner] + lo[owner]
-    return idx, owner, offs
-
-
-def seg_max(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Maximum of ``values`` over each non-empty [lo_i, hi_i) (any order, may overlap)."""
-    pairs = np.empty(lo.size * 2, dtype=np.int64)
-    pairs[0::2], pairs[1::2] = lo, hi
-    if pairs.size and pairs.max() >= values.size:  # reduceat needs every index < len
-        values = np.append(values, values[-1])
-    return np.maximum.reduceat(values, pairs)[0::2]
-
-
 def refine_onset(short_env: np.ndarray, anchor: int, level: float, lo: int, hi: int) -> int:
     """Where the short envelope crosses ``level`` around ``anchor`` (the first ON sample).
 
@@ -297,57 +229,23 @@ def detect(
     5. kept if ``min_duration_s <= duration <= max_duration_s``.
     """
     n = csq.size - 1  # samples; ``env`` holds every k-th of them
-    starts, ends = runs_of(env > th.off)
-    if starts.size == 0:
-        return starts, ends, 0
-    starts, ends = starts * k, np.minimum(ends * k, n)
-    gap_ok = window_samples(cfg.merge_gap_s, rate_hz)
-    if starts.size > 1:
-        new_group = np.concatenate(([True], (starts[1:] - ends[:-1]) >= gap_ok))
-        first = np.flatnonzero(new_group)
-        last = np.concatenate((first[1:] - 1, [starts.size - 1]))
-        starts, ends = starts[first], ends[last]
-    on_idx = np.flatnonzero(env >= th.on) * k
-    a = np.searchsorted(on_idx, starts)
-    b = np.searchsorted(on_idx, ends)
-    keep = b > a
-    starts, ends, a, b = starts[keep], ends[keep], a[keep], b[keep]
-    if starts.size == 0:
-        return starts, ends, 0
-    first_on = on_idx[a]
-    last_on = on_idx[b - 1]
-    w = window_samples(cfg.envelope_window_s, rate_hz)
-    m = window_samples(cfg.min_duration_s, rate_hz)
-    frac = cfg.edge_fraction
-    ws = window_samples(cfg.onset_window_s, rate_hz)
-    big = np.iinfo(np.int64).max
-    # onset: around the first ON sample, at a level relative to the early peak
-    level = np.maximum(
-        th.off, frac * seg_max(env, first_on // k, -(-np.minimum(first_on + m, n) // k))
+    gap = window_samples(cfg.merge_gap_s, rate_hz)
+    starts, ends, first_on, last_on = kernels.threshold_runs(env, th.off, th.on, k, n, gap)
+    onset, end = kernels.refine_edges(
+        env,
+        csq,
+        n,
+        k,
+        starts,
+        ends,
+        first_on,
+        last_on,
+        th.off,
+        float(cfg.edge_fraction),
+        window_samples(cfg.envelope_window_s, rate_hz),
+        window_samples(cfg.min_duration_s, rate_hz),
+        window_samples(cfg.onset_window_s, rate_hz),
     )
-    lo, hi = np.maximum(starts - w, 0), np.minimum(first_on + w + m, n)
-    idx, owner, offs = _ranges(lo, hi)
-    below = rms_at(csq, n, ws, idx) <= level[owner]
-    anchor = first_on[owner]
-    last_below = np.maximum.reduceat(np.where(below & (idx <= anchor), idx, -1), offs)
-    first_above = np.minimum.reduceat(np.where(~below & (idx >= anchor), idx, big), offs)
-    above_at_anchor = rms_at(csq, n, ws, first_on) > level
-    onset = np.where(
-        above_at_anchor,
-        np.where(last_below >= 0, last_below + 1, lo),
-        np.where(first_above < big, first_above, first_on),
-    )
-    # end: after the last ON sample, at a level relative to the contraction's peak
-    level = np.maximum(th.off, frac * seg_max(env, starts // k, -(-ends // k)))
-    hi = np.minimum(ends + w, n)
-    idx, owner, offs = _ranges(last_on, hi)
-    first_below = np.minimum.reduceat(
-        np.where(rms_at(csq, n, ws, idx) <= level[owner], idx, big), offs
-    )
-    end = np.where(first_below < big, first_below, hi)
-    end = np.maximum(end, onset + 1)
-    if onset.size > 1:
-        end[:-1] = np.minimum(end[:-1], onset[1:])
     dur = (end - onset) / rate_hz
     too_long = dur > cfg.max_duration_s
     ok = (dur >= cfg.min_duration_s) & ~too_long

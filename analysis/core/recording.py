@@ -96,33 +96,14 @@ def saturation_runs(values: np.ndarray, *, min_run: int = 3) -> dict[str, Any]:
     exactly -5.5 mV); a living EMG signal in float never repeats a value three times at
     its extreme. Returns the share of samples in such runs, the run count and levels.
     """
-    x = np.asarray(values)
-    n = x.size
-    empty = {"pct": 0.0, "runs": 0, "samples": 0, "levels_v": []}
-    if n < min_run:
-        return empty
-    lo, hi = x.min(), x.max()
-    if lo == hi:
-        return empty
-    levels = []
-    mask = np.zeros(n, dtype=bool)
-    runs = 0
-    for level in (lo, hi):
-        at = x == level
-        if np.count_nonzero(at) < min_run:
-            continue
-        edges = np.diff(np.concatenate(([0], at.view(np.int8), [0])))
-        starts = np.flatnonzero(edges == 1)
-        ends = np.flatnonzero(edges == -1)
-        long_runs = (ends - starts) >= min_run
-        if not long_runs.any():
-            continue
-        levels.append(float(level))
-        runs += int(long_runs.sum())
-        for s, e in zip(starts[long_runs], ends[long_runs], strict=True):
-            mask[s:e] = True
-    count = int(mask.sum())
-    return {"pct": 100.0 * count / n, "runs": runs, "samples": count, "levels_v": levels}
+    from . import kernels  # here, not at the top: the isolated reader child never needs it
+
+    x = np.ascontiguousarray(values)
+    if x.size < min_run:
+        return {"pct": 0.0, "runs": 0, "samples": 0, "levels_v": []}
+    samples, runs, at_min, at_max, lo, hi = kernels.rail_runs(x, int(min_run))
+    levels = [float(v) for v, has in ((lo, at_min), (hi, at_max)) if has]
+    return {"pct": 100.0 * samples / x.size, "runs": runs, "samples": samples, "levels_v": levels}
 
 
 def build_recording(

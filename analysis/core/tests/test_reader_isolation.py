@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -149,3 +151,26 @@ def test_without_the_helper_readers_are_forked_directly_and_retire_after_their_q
     assert _idle_pids() != [first]
     for reader in reader_module._READERS.idle:
         reader.close()  # directly forked: the caller reaps it
+
+
+def test_the_reader_child_describes_a_file_without_loading_numba(game_file):
+    # the helper boots with package stubs (no analysis.core __init__); describing a file
+    # must stay within the parser's modules, so the readers stay small and quick to fork
+    script = (
+        isolate_module.BOOT.split("from analysis.core import _isolate")[0]
+        + "from analysis.core import _isolate\n"
+        + "from analysis.core.config import ReadLimits\n"
+        + "reply, _ = _isolate.describe({'path': sys.argv[3], "
+        + "'limits': ReadLimits().to_dict(), 'channel_map': None})\n"
+        + "assert 'error' not in reply, reply\n"
+        + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'scipy')))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(isolate_module.__file__)))
+    out = subprocess.run(  # noqa: S603 - our interpreter, our module
+        [sys.executable, "-c", script, root, "-1", str(game_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == "[]"
