@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import dsp
+from . import dsp, kernels
 from ._alloc import tune_allocator
 from .channels import resolve_label
 from .config import AnalysisConfig, ReadLimits, ScoringConfig
@@ -112,21 +112,34 @@ def _runs_in_seconds(values: np.ndarray, rate_hz: float) -> list[dict]:
     ]
 
 
-def _slope(x: np.ndarray, y: np.ndarray) -> float | None:
+def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
+    """Least-squares line through the finite ``y``: (slope, intercept, first x used);
+    None for fewer than 3 points or a single x (the closed form of a degree-1 polyfit)."""
     ok = np.isfinite(y)
-    if ok.sum() < 3 or np.ptp(x[ok]) == 0:
+    if ok.sum() < 3:
         return None
-    return float(np.polyfit(x[ok], y[ok], 1)[0])
+    x, y = x[ok], y[ok]
+    dx = x - x.mean()
+    sxx = float(dx @ dx)
+    if sxx == 0.0:
+        return None
+    slope = float(dx @ (y - y.mean())) / sxx
+    return slope, float(y.mean()) - slope * float(x.mean()), float(x[0])
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float | None:
+    fit = _line_fit(x, y)
+    return fit[0] if fit else None
 
 
 def _pct_per_min(t_min: np.ndarray, y: np.ndarray) -> float | None:
     """Regression slope over time as % per minute of the fitted value at the first one."""
-    ok = np.isfinite(y)
-    if ok.sum() < 3 or np.ptp(t_min[ok]) == 0:
+    fit = _line_fit(t_min, y)
+    if fit is None:
         return None
-    slope, intercept = np.polyfit(t_min[ok], y[ok], 1)
-    first = slope * t_min[ok][0] + intercept
-    return float(100.0 * slope / first) if first > 0 else None
+    slope, intercept, t0 = fit
+    first = slope * t0 + intercept
+    return 100.0 * slope / first if first > 0 else None
 
 
 def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> dict:
@@ -207,8 +220,7 @@ def analyse_channel(
     in_n = int(np.sum(ends - onsets))
     if in_n:
         rms = math.sqrt(in_sum / in_n)
-        abs_sum = sum(float(np.abs(bp[a:b]).sum()) for a, b in zip(onsets, ends, strict=True))
-        mav = abs_sum / in_n
+        mav = float(kernels.segment_peaks_sums(bp, onsets, ends, True)[1].sum()) / in_n
     else:
         rms = mav = None
     mid_min = (onsets + ends) / 2.0 / rate / 60.0

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 from . import kernels
@@ -253,19 +254,16 @@ def detect(
 
 
 def segment_stats(env: np.ndarray, onsets: np.ndarray, ends: np.ndarray):
-    """Peak, mean and sum of ``env`` over each [onset, end) (vectorised with reduceat)."""
-    if onsets.size == 0:
-        z = np.zeros(0)
-        return z, z, z
-    idx = np.empty(onsets.size * 2, dtype=np.int64)
-    idx[0::2] = onsets
-    idx[1::2] = ends
-    # reduceat over [onset, end) pairs: even slots hold the segment results; an appended
-    # 0 makes ``end == len(env)`` a valid index (copying env only when it is needed)
-    safe = np.append(env, 0.0) if idx.max() >= env.size else env
-    peaks = np.maximum.reduceat(safe, idx)[0::2]
-    sums = np.add.reduceat(safe, idx)[0::2]
+    """Peak, mean and sum of ``env`` over each non-empty [onset, end)."""
+    peaks, sums = kernels.segment_peaks_sums(env, onsets, ends, False)
     return peaks, sums / (ends - onsets), sums
+
+
+@lru_cache(maxsize=16)
+def _hann(nper: int) -> np.ndarray:
+    window = signal.windows.hann(nper, sym=False)
+    window.flags.writeable = False
+    return window
 
 
 @lru_cache(maxsize=32)
@@ -312,11 +310,17 @@ def welch_segments(
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     local = np.arange(total) - np.repeat(first, counts)
     seg_start = onsets[owner] + local * step
-    frames = bp[seg_start[:, None] + np.arange(nper)[None, :]]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    spec = np.abs(np.fft.rfft(frames * signal.windows.hann(nper, sym=False), axis=1)) ** 2
-    psd = np.add.reduceat(spec, first[counts > 0], axis=0)
+    # rows of a strided view: one copy of the frames, no index array of their size
+    frames = sliding_window_view(bp, nper)[seg_start]
     freqs = np.fft.rfftfreq(nper, 1.0 / rate_hz)
+    if freqs[1] >= cfg.bandpass_low_hz:
+        # Welch's constant detrend; with a periodic Hann window a frame's mean only moves
+        # bins 0 and 1, so it matters only when bin 1 lies in the band
+        frames -= frames.mean(axis=1, keepdims=True)
+    frames *= _hann(nper)
+    spec = np.fft.rfft(frames, axis=1)
+    spec = spec.real**2 + spec.imag**2
+    psd = np.add.reduceat(spec, first[counts > 0], axis=0)
     nyq = rate_hz / 2.0
     band = (freqs >= cfg.bandpass_low_hz) & (
         freqs <= min(cfg.bandpass_high_hz, cfg.nyquist_fraction * nyq)

@@ -86,12 +86,12 @@ def _rms_at(csq, n, width, i):
     return np.sqrt(ms) if ms > 0.0 else 0.0
 
 
-@njit(fastmath={"nnan", "ninf"}, **_JIT)
+@njit(**_JIT)
 def rms_on_grid(csq, n, width, k):
     """The centred moving RMS of ``width`` samples at samples 0, k, 2k, ... < n.
 
-    Near the edges the window holds the samples that exist (shorter window). The
-    interior loop has no branches and (finite values being promised) vectorises.
+    Near the edges the window holds the samples that exist (shorter window); the
+    interior has no branches.
     """
     width = max(1, min(width, n))
     half = width // 2
@@ -102,9 +102,13 @@ def rms_on_grid(csq, n, width, k):
     for g in range(g_first):
         out[g] = _rms_at(csq, n, width, g * k)
     inv = 1.0 / width
-    for g in range(g_first, g_end):
-        i = g * k
-        out[g] = np.sqrt(max((csq[i - half + width] - csq[i - half]) * inv, 0.0))
+    if k == 1:  # unit stride: this form vectorises
+        for i in range(g_first, g_end):
+            out[i] = np.sqrt(max((csq[i - half + width] - csq[i - half]) * inv, 0.0))
+    else:
+        for g in range(g_first, g_end):
+            i = g * k
+            out[g] = np.sqrt(max((csq[i - half + width] - csq[i - half]) * inv, 0.0))
     for g in range(g_end, m):
         out[g] = _rms_at(csq, n, width, g * k)
     return out
@@ -134,34 +138,33 @@ def threshold_runs(env, off, on, k, n, gap):
     starts = np.empty(m // 2 + 1, np.int64)
     ends = np.empty(m // 2 + 1, np.int64)
     count = 0
-    g = 0
-    while g < m:
-        if env[g] > off:
-            a = g
-            while g < m and env[g] > off:
-                g += 1
-            s, e = a * k, min(g * k, n)
-            if count and s - ends[count - 1] < gap:
-                ends[count - 1] = e
-            else:
-                starts[count] = s
-                ends[count] = e
-                count += 1
-        g += 1
+    above = False
+    for g in range(m + 1):
+        now = g < m and env[g] > off
+        if now == above:  # the common case: one compare, a well-predicted branch
+            continue
+        above = now
+        if now:
+            starts[count] = g * k
+            count += 1
+        else:
+            ends[count - 1] = min(g * k, n)
+            if count > 1 and starts[count - 1] - ends[count - 2] < gap:  # merge
+                ends[count - 2] = ends[count - 1]
+                count -= 1
     first_on = np.full(count, -1, np.int64)
     last_on = np.full(count, -1, np.int64)
-    r = 0
-    for g in range(m):
-        if env[g] >= on:
-            i = g * k
-            while r < count and ends[r] <= i:
-                r += 1
-            if r == count:
+    for r in range(count):  # ON samples: scanned inside the runs only, from both ends
+        g0, g1 = starts[r] // k, -(-ends[r] // k)
+        for g in range(g0, g1):
+            if env[g] >= on:
+                first_on[r] = g * k
                 break
-            if i >= starts[r]:
-                if first_on[r] < 0:
-                    first_on[r] = i
-                last_on[r] = i
+        if first_on[r] >= 0:
+            for g in range(g1 - 1, g0 - 1, -1):
+                if env[g] >= on:
+                    last_on[r] = g * k
+                    break
     keep = first_on >= 0
     return starts[:count][keep], ends[:count][keep], first_on[keep], last_on[keep]
 
@@ -205,6 +208,27 @@ def refine_edges(env, csq, n, k, starts, ends, first_on, last_on, off, frac, w, 
 
 
 @njit(**_JIT)
+def segment_peaks_sums(values, lo, hi, absolute):
+    """Maximum and sum of ``values`` (or of their magnitudes) over each [lo_i, hi_i).
+
+    Segments must not be empty; they may overlap and come in any order.
+    """
+    peaks = np.empty(lo.size)
+    sums = np.empty(lo.size)
+    for r in range(lo.size):
+        best = -np.inf
+        total = 0.0
+        for i in range(lo[r], hi[r]):
+            v = abs(values[i]) if absolute else values[i]
+            total += v
+            if v > best:
+                best = v
+        peaks[r] = best
+        sums[r] = total
+    return peaks, sums
+
+
+@njit(**_JIT)
 def flat_runs(x, min_run):
     """Start/end (exclusive) of runs of >= ``min_run`` identical consecutive samples."""
     n = x.size
@@ -218,13 +242,16 @@ def flat_runs(x, min_run):
     if same < min_run - 1:
         return starts[:0], ends[:0]
     run = 1  # length of the run of equal samples ending at i
+    last = -2  # the last i with x[i] == x[i - 1]
     for i in range(1, n):
-        run = run * (x[i] == x[i - 1]) + 1  # no data-dependent branch on quantised data
-        if run >= min_run:
-            if run == min_run:
-                starts[count] = i + 1 - min_run
-                count += 1
-            ends[count - 1] = i + 1
+        if x[i] == x[i - 1]:  # rare in a living signal: the loop is a compare and a skip
+            run = run + 1 if last == i - 1 else 2
+            last = i
+            if run >= min_run:
+                if run == min_run:
+                    starts[count] = i + 1 - min_run
+                    count += 1
+                ends[count - 1] = i + 1
     return starts[:count], ends[:count]
 
 
@@ -278,5 +305,7 @@ def compile_all() -> None:
     bp = zero_phase_sos(np.sin(np.arange(64.0)), sos, zi)
     csq = cumsum_squares(bp)
     env = rms_on_grid(csq, bp.size, 8, 2)
+    segment_peaks_sums(env, np.array([0, 2]), np.array([3, 5]), False)
+    segment_peaks_sums(bp, np.array([0, 2]), np.array([3, 5]), True)
     starts, ends, first_on, last_on = threshold_runs(env, 0.1, 0.2, 2, bp.size, 4)
     refine_edges(env, csq, bp.size, 2, starts, ends, first_on, last_on, 0.1, 0.1, 8, 4, 2)
