@@ -11,10 +11,11 @@ before every file its address-space limit (``RLIMIT_AS``) is set to its current 
 the untrusted structure (header, parameter section, every size and offset checked against
 the file; the step that makes other readers allocate gigabytes or loop) and replies with
 the validated recording description plus the data layout, as length-prefixed JSON on a
-socket. The caller then copies the samples itself with one bounded, strided numpy pass
-over its own read of the file (:func:`~.c3d_io.extract_analog`, which checks the layout
-against the bytes again): numbers are harmless, and the copy costs less in the caller's
-warm memory than in a child, with nothing to ship.
+socket. The caller then reads the samples itself within that layout, in cache-sized
+chunks of frames, each copied out with one bounded, strided numpy pass
+(:func:`~.c3d_io.read_analog`, which checks the file's size against the layout again):
+numbers are harmless, and the copy costs less in the caller's warm memory than in a
+child, with nothing to ship.
 
 Reusing a warm reader is what keeps isolation cheap (~0.3 ms a file instead of ~4 ms for
 a fork, a cold parse and a teardown). It never outlives trouble: a reader retires after a

@@ -377,22 +377,71 @@ def extract_analog(buf: bytes | memoryview, layout: dict[str, Any]) -> np.ndarra
 
     Re-checks the layout against this buffer (the caller may have read the file again).
     """
-    n_frames, frame_words, word = layout["n_frames"], layout["frame_words"], layout["word"]
-    n_analog, spf = layout["n_analog"], layout["samples_per_frame"]
     if len(buf) != layout["file_size"]:
         raise InvalidRecording("the file changed while it was being read")
-    r = _Reader(buf, layout["processor"])
-    raw = r.array(layout["data_offset"], n_frames * frame_words, word, "the data section")
-    raw = raw.reshape(n_frames, frame_words)[:, layout["point_words"] :]
+    analog = np.empty(
+        (layout["n_analog"], layout["n_frames"] * layout["samples_per_frame"]), np.float32
+    )
+    words = _Reader(buf, layout["processor"]).array(
+        layout["data_offset"],
+        layout["n_frames"] * layout["frame_words"],
+        layout["word"],
+        "the data section",
+    )
+    _copy_frames(analog, words, layout, 0)
+    return _scaled(analog, layout)
+
+
+# Frames per chunk when reading from disk: small enough that a chunk is still in the CPU
+# cache when it is copied out (half the time of reading the whole file, then copying).
+_CHUNK_BYTES = 256 * 1024
+
+
+def read_analog(path: str | os.PathLike, layout: dict[str, Any]) -> np.ndarray:
+    """:func:`extract_analog` of the file on disk, read in chunks of frames.
+
+    Raises :class:`InvalidRecording` if the file no longer matches the layout.
+    """
+    n_frames, frame_words, word = layout["n_frames"], layout["frame_words"], layout["word"]
+    frame_bytes = frame_words * word
+    analog = np.empty((layout["n_analog"], n_frames * layout["samples_per_frame"]), np.float32)
+    chunk_frames = max(1, _CHUNK_BYTES // frame_bytes)
+    chunk = bytearray(min(chunk_frames, n_frames) * frame_bytes)
+    changed = InvalidRecording("the file changed while it was being read")
+    with open(path, "rb", buffering=0) as fh:
+        if os.fstat(fh.fileno()).st_size != layout["file_size"]:
+            raise changed
+        fh.seek(layout["data_offset"])
+        for first in range(0, n_frames, chunk_frames):
+            count = min(chunk_frames, n_frames - first)
+            view = memoryview(chunk)[: count * frame_bytes]
+            filled = 0
+            while filled < len(view):
+                got = fh.readinto(view[filled:])
+                if not got:
+                    raise changed
+                filled += got
+            words = _Reader(view, layout["processor"]).array(0, count * frame_words, word, "frames")
+            _copy_frames(analog, words, layout, first)
+    return _scaled(analog, layout)
+
+
+def _copy_frames(analog: np.ndarray, words: np.ndarray, layout: dict[str, Any], first: int) -> None:
+    """Frames ``first ...`` (frame-major words of the file) into channel-major ``analog``."""
+    n_analog, spf = layout["n_analog"], layout["samples_per_frame"]
+    count = words.size // layout["frame_words"]
+    raw = words.reshape(count, layout["frame_words"])[:, layout["point_words"] :]
     if layout["unsigned"]:
         raw = raw.view(np.uint16)
     # one strided pass from the frame-major file layout into channel-major float32
-    analog = np.empty((n_analog, n_frames * spf), np.float32)
     np.copyto(
-        analog.reshape(n_analog, n_frames, spf),
-        raw.reshape(n_frames, spf, n_analog).transpose(2, 0, 1),
+        analog.reshape(n_analog, -1, spf)[:, first : first + count],
+        raw.reshape(count, spf, n_analog).transpose(2, 0, 1),
         casting="unsafe",
     )
+
+
+def _scaled(analog: np.ndarray, layout: dict[str, Any]) -> np.ndarray:
     scale = np.asarray(layout["scale"], dtype=np.float64)
     offset = np.asarray(layout["offset"], dtype=np.float64)
     gen = float(layout["gen_scale"])

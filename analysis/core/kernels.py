@@ -256,31 +256,30 @@ def flat_runs(x, min_run):
 
 
 @njit(**_JIT)
-def rail_runs(x, min_run):
-    """Clipping at the rails: (samples, runs, at_min, at_max, min, max).
+def rail_runs(x, min_run, lo, hi):
+    """Clipping at the rails ``lo`` and ``hi`` (the channel's minimum and maximum):
+    (samples, runs, at_min, at_max) of the runs of >= ``min_run`` samples equal to either.
 
-    Runs of >= ``min_run`` samples equal to the channel's minimum or maximum; ``at_min``
-    and ``at_max`` say whether that rail has such a run.
+    ``at_min`` and ``at_max`` say whether that rail has such a run.
     """
-    lo = x[0]
-    hi = x[0]
-    for i in range(x.size):
-        if x[i] < lo:
-            lo = x[i]
-        elif x[i] > hi:
-            hi = x[i]
+    n = x.size
+    at_rail = 0
+    for i in range(n):  # a branch-free count first: a living signal touches its rails rarely
+        at_rail += (x[i] == lo) | (x[i] == hi)
     samples = 0
     runs = 0
     at_min = False
     at_max = False
+    if at_rail < min_run or lo == hi:
+        return samples, runs, at_min, at_max
     i = 0
-    while i < x.size:
+    while i < n:
         v = x[i]
         j = i + 1
         if v == lo or v == hi:
-            while j < x.size and x[j] == v:
+            while j < n and x[j] == v:
                 j += 1
-            if j - i >= min_run and lo != hi:
+            if j - i >= min_run:
                 samples += j - i
                 runs += 1
                 if v == lo:
@@ -288,7 +287,7 @@ def rail_runs(x, min_run):
                 else:
                     at_max = True
         i = j
-    return samples, runs, at_min, at_max, lo, hi
+    return samples, runs, at_min, at_max
 
 
 def compile_all() -> None:
@@ -301,7 +300,7 @@ def compile_all() -> None:
         x = np.sin(np.arange(64, dtype=dtype))
         zero_phase_sos(x, sos, zi)
         flat_runs(x, 3)
-        rail_runs(x, 3)
+        rail_runs(x, 3, x.min(), x.max())
     bp = zero_phase_sos(np.sin(np.arange(64.0)), sos, zi)
     csq = cumsum_squares(bp)
     env = rms_on_grid(csq, bp.size, 8, 2)

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import _isolate
-from .c3d_io import extract_analog, read_raw
+from .c3d_io import read_analog, read_raw
 from .config import ReadLimits
 from .errors import InvalidRecording
 from .recording import Channel, Recording, attach_samples, build_recording, check_values
@@ -233,11 +233,10 @@ def _read_isolated(path, limits: ReadLimits, channel_map) -> Recording:
         raise InvalidRecording(head["error"])
     rec = _decode(head)
     try:
-        with open(path, "rb") as fh:
-            buf = fh.read(head["layout"]["file_size"] + 1)
+        analog = read_analog(path, head["layout"])
     except OSError as exc:
         raise InvalidRecording(f"cannot read file: {exc.strerror or exc}") from None
-    attach_samples(rec, extract_analog(buf, head["layout"]), head["volts_factors"])
+    attach_samples(rec, analog, head["volts_factors"])
     check_values(rec)  # finite samples, clipping
     return rec
 

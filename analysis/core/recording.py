@@ -89,19 +89,24 @@ def _unique_labels(labels: list[str], warnings: list[str]) -> list[str]:
     return out
 
 
-def saturation_runs(values: np.ndarray, *, min_run: int = 3) -> dict[str, Any]:
+def saturation_runs(
+    values: np.ndarray, *, min_run: int = 3, extremes: tuple[float, float] | None = None
+) -> dict[str, Any]:
     """Clipping: runs of >= ``min_run`` identical samples at the channel's min or max.
 
     An amplifier or ADC that saturates repeats its rail value (GHOSTLY drop-outs sit at
     exactly -5.5 mV); a living EMG signal in float never repeats a value three times at
     its extreme. Returns the share of samples in such runs, the run count and levels.
+    ``extremes`` passes the (finite) minimum and maximum when the caller has them.
     """
     from . import kernels  # here, not at the top: the isolated reader child never needs it
 
     x = np.ascontiguousarray(values)
     if x.size < min_run:
         return {"pct": 0.0, "runs": 0, "samples": 0, "levels_v": []}
-    samples, runs, at_min, at_max, lo, hi = kernels.rail_runs(x, int(min_run))
+    lo, hi = extremes if extremes is not None else (x.min(), x.max())
+    lo, hi = x.dtype.type(lo), x.dtype.type(hi)
+    samples, runs, at_min, at_max = kernels.rail_runs(x, int(min_run), lo, hi)
     levels = [float(v) for v, has in ((lo, at_min), (hi, at_max)) if has]
     return {"pct": 100.0 * samples / x.size, "runs": runs, "samples": samples, "levels_v": levels}
 
@@ -207,16 +212,21 @@ def check_values(rec: Recording) -> None:
     """
     needed = {c.label for c in rec.emg_channels}
     needed |= {c.activated_label for c in rec.emg_channels if c.activated_label}
+    extremes = {}
     for c in rec.channels:
-        # a float64 sum is finite exactly when every float32 sample is (no overflow
-        # possible), in one pass without a temporary mask
-        if c.label in needed and not math.isfinite(c.values.sum(dtype=np.float64)):
+        if c.label not in needed or not c.values.size:
+            continue
+        # min and max are finite exactly when every sample is (NaN and inf propagate), in
+        # two vectorised passes without a temporary mask; clipping needs them anyway
+        lo, hi = c.values.min(), c.values.max()
+        if not (math.isfinite(lo) and math.isfinite(hi)):
             bad = int(np.count_nonzero(~np.isfinite(c.values)))
             raise InvalidRecording(
                 f"channel {c.label} contains {bad} non-finite samples (NaN or inf)"
             )
+        extremes[c.label] = (lo, hi)
     for c in rec.emg_channels:
-        sat = saturation_runs(c.values, min_run=3)
+        sat = saturation_runs(c.values, min_run=3, extremes=extremes.get(c.label))
         rec.saturation[c.label] = sat
         if sat["runs"]:
             rec.warnings.append(

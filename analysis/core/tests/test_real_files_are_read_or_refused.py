@@ -8,7 +8,7 @@ import ezc3d
 import numpy as np
 import pytest
 
-from analysis.core import InvalidRecording, analyse_recording, read_recording
+from analysis.core import InvalidRecording, analyse_recording, c3d_io, read_recording
 from analysis.core.c3d_io import read_raw
 
 REFUSED = {
@@ -88,3 +88,28 @@ def test_intel_dec_and_sgi_copies_of_one_trial_read_identically(c3d_dir):
 def test_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_recording(tmp_path / "nope.c3d")
+
+
+@pytest.mark.parametrize("chunk_bytes", [1000, 256 * 1024])
+def test_chunked_reads_from_disk_equal_the_in_memory_copy(c3d_dir, monkeypatch, chunk_bytes):
+    # Intel, DEC and SGI words, floats and integers, one frame per chunk up to whole files
+    monkeypatch.setattr(c3d_io, "_CHUNK_BYTES", chunk_bytes)
+    compared = 0
+    for path in sorted(c3d_dir.glob("*/*")):
+        try:
+            raw = read_raw(path)
+        except InvalidRecording:
+            continue
+        np.testing.assert_array_equal(c3d_io.read_analog(path, raw.layout), raw.analog)
+        compared += 1
+    assert compared >= 10
+
+
+def test_a_file_that_changed_after_its_layout_was_read_is_refused(game_file, tmp_path):
+    copy = tmp_path / "game.c3d"
+    copy.write_bytes(game_file.read_bytes())
+    layout = read_raw(copy, layout_only=True).layout
+    with open(copy, "ab") as fh:
+        fh.write(b"\0" * 512)
+    with pytest.raises(InvalidRecording, match="changed while it was being read"):
+        c3d_io.read_analog(copy, layout)
