@@ -17,6 +17,7 @@ INFO/SUBJECTS groups, float storage).
 from __future__ import annotations
 
 import errno
+import math
 import mmap
 import os
 import re
@@ -145,7 +146,7 @@ def _parse_parameters(r: _Reader, start: int, n_blocks: int) -> dict[str, dict[s
             itemsize = {-1: 1, 1: 1, 2: 2, 4: 4}.get(dtype)
             if itemsize is None:
                 raise InvalidRecording(f"corrupt parameter {name}: unknown data type {dtype}")
-            count = int(np.prod(dims)) if dims else 1
+            count = math.prod(dims)  # 1 for a scalar (no dimensions)
             value: Any
             if dtype == -1:
                 r.need(data_off, count, f"parameter {name}")
