@@ -115,16 +115,10 @@ def _runs_in_seconds(values: np.ndarray, rate_hz: float) -> list[dict]:
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
     """Least-squares line through the finite ``y``: (slope, intercept, first x used);
     None for fewer than 3 points or a single x (the closed form of a degree-1 polyfit)."""
-    ok = np.isfinite(y)
-    if ok.sum() < 3:
+    used, slope, intercept, x0 = kernels.line_fit(x, y)
+    if used < 3 or not math.isfinite(slope):
         return None
-    x, y = x[ok], y[ok]
-    dx = x - x.mean()
-    sxx = float(dx @ dx)
-    if sxx == 0.0:
-        return None
-    slope = float(dx @ (y - y.mean())) / sxx
-    return slope, float(y.mean()) - slope * float(x.mean()), float(x[0])
+    return slope, intercept, x0
 
 
 def _slope(x: np.ndarray, y: np.ndarray) -> float | None:

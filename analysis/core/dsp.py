@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 from . import kernels
 from .config import AnalysisConfig
+from .runs import flat_runs, runs_of  # noqa: F401 - part of this module's vocabulary
 
 
 @lru_cache(maxsize=64)
@@ -73,13 +73,6 @@ def bandpass(x: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> np.ndarray:
 
 def window_samples(window_s: float, rate_hz: float) -> int:
     return max(1, round(window_s * rate_hz))
-
-
-def flat_runs(x: np.ndarray, min_run: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start/end (exclusive) of runs of >= ``min_run`` identical consecutive samples."""
-    if x.size < min_run or min_run < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return kernels.flat_runs(np.ascontiguousarray(x), int(min_run))
 
 
 def dropout_samples(rate_hz: float, cfg: AnalysisConfig) -> int:
@@ -134,12 +127,7 @@ def cumsum_squares(x: np.ndarray) -> np.ndarray:
 def noise_floor(csq: np.ndarray, n: int, rate_hz: float, cfg: AnalysisConfig) -> float:
     """Baseline noise (RMS, volts): ``noise_percentile`` of block RMS values."""
     block = window_samples(cfg.noise_block_s, rate_hz)
-    n_blocks = n // block
-    if n_blocks < 1:
-        return float(np.sqrt(csq[n] / max(n, 1)))
-    edges = csq[np.arange(n_blocks + 1) * block]
-    rms = np.sqrt(np.maximum(np.diff(edges), 0.0) / block)
-    return float(np.percentile(rms, cfg.noise_percentile))
+    return float(kernels.block_rms_percentile(csq, int(n), block, float(cfg.noise_percentile)))
 
 
 def moving_mean_max(env: np.ndarray, width: int, *, step: int = 1) -> float:
@@ -148,14 +136,7 @@ def moving_mean_max(env: np.ndarray, width: int, *, step: int = 1) -> float:
     ``step`` > 1 evaluates it on every ``step``-th sample: a 100 ms RMS envelope sampled at
     100 Hz changes its 1 s means by well under 1 %, at a tenth of the cost.
     """
-    env = env[::step]
-    width = max(1, width // step)
-    n = env.size
-    if n == 0:
-        return 0.0
-    width = min(width, n)
-    c = np.concatenate(([0.0], np.cumsum(env)))
-    return float(np.max(c[width:] - c[:-width]) / width)
+    return float(kernels.moving_mean_max(env, int(width), max(1, int(step))))
 
 
 @dataclass(frozen=True)
@@ -177,22 +158,6 @@ def thresholds(noise: float, mvc: float | None, cfg: AnalysisConfig) -> Threshol
     if not on > 0:  # a digitally silent channel: nothing can be detected
         on = off = np.finfo(float).tiny
     return Thresholds(float(on), float(off))
-
-
-def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start (inclusive) and end (exclusive) indices of the True runs of ``mask``.
-
-    One comparison of neighbours and one ``flatnonzero``: the changes alternate start,
-    end, start, ... once a run that starts at 0 or ends at the last sample is closed.
-    """
-    if mask.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    edges = np.flatnonzero(mask[1:] != mask[:-1]) + 1
-    if mask[0]:
-        edges = np.concatenate(([0], edges))
-    if mask[-1]:
-        edges = np.concatenate((edges, [mask.size]))
-    return edges[0::2], edges[1::2]
 
 
 def refine_onset(short_env: np.ndarray, anchor: int, level: float, lo: int, hi: int) -> int:
@@ -231,7 +196,8 @@ def detect(
     """
     n = csq.size - 1  # samples; ``env`` holds every k-th of them
     gap = window_samples(cfg.merge_gap_s, rate_hz)
-    starts, ends, first_on, last_on = kernels.threshold_runs(env, th.off, th.on, k, n, gap)
+    runs = runs_of(env > th.off)  # grid indices
+    starts, ends, first_on, last_on = kernels.threshold_runs(env, *runs, th.on, k, n, gap)
     onset, end = kernels.refine_edges(
         env,
         csq,
@@ -292,7 +258,8 @@ def welch_segments(
 
     Each contraction is cut into Hann-windowed, 50 %-overlapping segments of
     ``welch_segment_s`` (a power of two, at most the contraction); all segments of all
-    contractions go through one ``rfft`` and are averaged per contraction.
+    contractions go through one ``rfft``, and their power is averaged per contraction
+    (:func:`.kernels.spectral_indices`: MNF, MDF interpolated within its bin, FInsm5).
     """
     k = onsets.size
     nan = np.full(k, np.nan)
@@ -301,47 +268,17 @@ def welch_segments(
     shortest = int(np.min(ends - onsets))
     nper = 1 << round(np.log2(max(window_samples(cfg.welch_segment_s, rate_hz), 8)))
     nper = max(8, min(nper, 1 << int(np.floor(np.log2(max(shortest, 8))))))
-    step = nper // 2
-    counts = np.maximum((ends - onsets - nper) // step + 1, 0)
-    total = int(counts.sum())
-    if total == 0:
-        return nan, nan, nan
-    owner = np.repeat(np.arange(k), counts)
-    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    local = np.arange(total) - np.repeat(first, counts)
-    seg_start = onsets[owner] + local * step
-    # rows of a strided view: one copy of the frames, no index array of their size
-    frames = sliding_window_view(bp, nper)[seg_start]
     freqs = np.fft.rfftfreq(nper, 1.0 / rate_hz)
-    if freqs[1] >= cfg.bandpass_low_hz:
-        # Welch's constant detrend; with a periodic Hann window a frame's mean only moves
-        # bins 0 and 1, so it matters only when bin 1 lies in the band
-        frames -= frames.mean(axis=1, keepdims=True)
-    frames *= _hann(nper)
+    # Welch's constant detrend; with a periodic Hann window a frame's mean only moves bins
+    # 0 and 1, so it is needed only when bin 1 lies in the band
+    detrend = bool(freqs[1] >= cfg.bandpass_low_hz)
+    frames, counts = kernels.welch_frames(bp, onsets, ends, nper, _hann(nper), detrend)
+    if not frames.shape[0]:
+        return nan, nan, nan
     spec = np.fft.rfft(frames, axis=1)
-    spec = spec.real**2 + spec.imag**2
-    psd = np.add.reduceat(spec, first[counts > 0], axis=0)
-    nyq = rate_hz / 2.0
-    band = (freqs >= cfg.bandpass_low_hz) & (
-        freqs <= min(cfg.bandpass_high_hz, cfg.nyquist_fraction * nyq)
-    )
-    f = freqs[band]
-    # undo the band-pass's own shaping (|H|^2 twice: forward and backward), so the spectral
-    # indices describe the EMG rather than the filter's skirts near 20 Hz
-    p = psd[:, band] / _filter_power(rate_hz, cfg, nper)[band]
-    power = p.sum(axis=1)
-    mnf = (p * f).sum(axis=1) / power
-    cum = np.cumsum(p, axis=1)
-    half = 0.5 * power
-    j = np.argmax(cum >= half[:, None], axis=1)
-    rows = np.arange(j.size)
-    prev = np.where(j > 0, cum[rows, np.maximum(j - 1, 0)], 0.0)
-    step_p = cum[rows, j] - prev
-    frac = np.where(step_p > 0, (half - prev) / np.where(step_p > 0, step_p, 1.0), 0.0)
-    df = f[1] - f[0] if f.size > 1 else 0.0
-    mdf = f[j] - df + frac * df  # linear within the bin, not its upper edge
-    fi = (p * f**-1.0).sum(axis=1) / (p * f**5.0).sum(axis=1)
-    out_mnf, out_mdf, out_fi = nan.copy(), nan.copy(), nan.copy()
-    has = counts > 0
-    out_mnf[has], out_mdf[has], out_fi[has] = mnf, mdf, fi
-    return out_mnf, out_mdf, out_fi
+    top = min(cfg.bandpass_high_hz, cfg.nyquist_fraction * rate_hz / 2.0)
+    lo = int(np.searchsorted(freqs, cfg.bandpass_low_hz, side="left"))
+    hi = int(np.searchsorted(freqs, top, side="right"))
+    # the band-pass's own shaping (|H|^2 twice: forward and backward) is divided out, so
+    # the spectral indices describe the EMG rather than the filter's skirts near 20 Hz
+    return kernels.spectral_indices(spec, counts, freqs, _filter_power(rate_hz, cfg, nper), lo, hi)

@@ -126,32 +126,26 @@ def _max_over(env, lo, hi):
 
 
 @njit(**_JIT)
-def threshold_runs(env, off, on, k, n, gap):
-    """Runs of ``env > off`` (sample units), merged across gaps < ``gap`` samples, kept
-    when the envelope reaches ``on`` inside; returns (starts, ends, first_on, last_on).
+def threshold_runs(env, run_starts, run_ends, on, k, n, gap):
+    """The runs of ``env > off`` (``run_starts``/``run_ends``, grid indices) in sample
+    units, merged across gaps < ``gap`` samples and kept when the envelope reaches ``on``
+    inside: (starts, ends, first_on, last_on).
 
     ``env`` holds every ``k``-th sample of an ``n``-sample signal; a run's end is its
     first sample below, capped at ``n``; ON samples count where they fall in a merged
     run's span [start, end), even in a merged gap.
     """
-    m = env.size
-    starts = np.empty(m // 2 + 1, np.int64)
-    ends = np.empty(m // 2 + 1, np.int64)
+    starts = np.empty(run_starts.size, np.int64)
+    ends = np.empty(run_starts.size, np.int64)
     count = 0
-    above = False
-    for g in range(m + 1):
-        now = g < m and env[g] > off
-        if now == above:  # the common case: one compare, a well-predicted branch
-            continue
-        above = now
-        if now:
-            starts[count] = g * k
-            count += 1
+    for r in range(run_starts.size):
+        s, e = run_starts[r] * k, min(run_ends[r] * k, n)
+        if count and s - ends[count - 1] < gap:
+            ends[count - 1] = e
         else:
-            ends[count - 1] = min(g * k, n)
-            if count > 1 and starts[count - 1] - ends[count - 2] < gap:  # merge
-                ends[count - 2] = ends[count - 1]
-                count -= 1
+            starts[count] = s
+            ends[count] = e
+            count += 1
     first_on = np.full(count, -1, np.int64)
     last_on = np.full(count, -1, np.int64)
     for r in range(count):  # ON samples: scanned inside the runs only, from both ends
@@ -229,65 +223,145 @@ def segment_peaks_sums(values, lo, hi, absolute):
 
 
 @njit(**_JIT)
-def flat_runs(x, min_run):
-    """Start/end (exclusive) of runs of >= ``min_run`` identical consecutive samples."""
-    n = x.size
-    same = 0
-    for i in range(1, n):  # a branch-free count first: a living signal has too few
-        same += x[i] == x[i - 1]
-    cap = same // max(min_run - 1, 1) + 1
-    starts = np.empty(cap, np.int64)
-    ends = np.empty(cap, np.int64)
-    count = 0
-    if same < min_run - 1:
-        return starts[:0], ends[:0]
-    run = 1  # length of the run of equal samples ending at i
-    last = -2  # the last i with x[i] == x[i - 1]
-    for i in range(1, n):
-        if x[i] == x[i - 1]:  # rare in a living signal: the loop is a compare and a skip
-            run = run + 1 if last == i - 1 else 2
-            last = i
-            if run >= min_run:
-                if run == min_run:
-                    starts[count] = i + 1 - min_run
-                    count += 1
-                ends[count - 1] = i + 1
-    return starts[:count], ends[:count]
+def block_rms_percentile(csq, n, block, q):
+    """The ``q``-th percentile (numpy's linear rule) of the RMS of the non-overlapping
+    ``block``-sample blocks of an ``n``-sample signal; its RMS when shorter than a block."""
+    n_blocks = n // block
+    if n_blocks < 1:
+        return np.sqrt(csq[n] / max(n, 1))
+    rms = np.empty(n_blocks)
+    for b in range(n_blocks):
+        energy = csq[(b + 1) * block] - csq[b * block]
+        rms[b] = np.sqrt(energy / block) if energy > 0.0 else 0.0
+    return np.percentile(rms, q)
 
 
 @njit(**_JIT)
-def rail_runs(x, min_run, lo, hi):
-    """Clipping at the rails ``lo`` and ``hi`` (the channel's minimum and maximum):
-    (samples, runs, at_min, at_max) of the runs of >= ``min_run`` samples equal to either.
+def moving_mean_max(env, width, step):
+    """Highest mean of ``env[::step]`` over any ``width // step`` consecutive points (all
+    of them if fewer); 0 for an empty ``env``."""
+    m = (env.size + step - 1) // step
+    if m == 0:
+        return 0.0
+    width = min(max(1, width // step), m)
+    c = np.empty(m + 1)
+    c[0] = 0.0
+    for g in range(m):
+        c[g + 1] = c[g] + env[g * step]
+    best = c[width] - c[0]
+    for g in range(1, m - width + 1):
+        best = max(best, c[g + width] - c[g])
+    return best / width
 
-    ``at_min`` and ``at_max`` say whether that rail has such a run.
-    """
-    n = x.size
-    at_rail = 0
-    for i in range(n):  # a branch-free count first: a living signal touches its rails rarely
-        at_rail += (x[i] == lo) | (x[i] == hi)
-    samples = 0
-    runs = 0
-    at_min = False
-    at_max = False
-    if at_rail < min_run or lo == hi:
-        return samples, runs, at_min, at_max
-    i = 0
-    while i < n:
-        v = x[i]
-        j = i + 1
-        if v == lo or v == hi:
-            while j < n and x[j] == v:
-                j += 1
-            if j - i >= min_run:
-                samples += j - i
-                runs += 1
-                if v == lo:
-                    at_min = True
-                else:
-                    at_max = True
-        i = j
-    return samples, runs, at_min, at_max
+
+@njit(**_JIT)
+def line_fit(x, y):
+    """Least-squares line through the points with finite ``y``:
+    (points used, slope, intercept, first x used); slope NaN when all x are equal."""
+    used = 0
+    sx = 0.0
+    sy = 0.0
+    x0 = np.nan
+    for i in range(y.size):
+        if np.isfinite(y[i]):
+            if used == 0:
+                x0 = x[i]
+            used += 1
+            sx += x[i]
+            sy += y[i]
+    if used == 0:
+        return 0, np.nan, np.nan, np.nan
+    mx = sx / used
+    my = sy / used
+    sxx = 0.0
+    sxy = 0.0
+    for i in range(y.size):
+        if np.isfinite(y[i]):
+            dx = x[i] - mx
+            sxx += dx * dx
+            sxy += dx * (y[i] - my)
+    if sxx == 0.0:
+        return used, np.nan, np.nan, x0
+    slope = sxy / sxx
+    return used, slope, my - slope * mx, x0
+
+
+@njit(**_JIT)
+def welch_frames(bp, onsets, ends, nper, window, detrend):
+    """Every contraction's 50 %-overlapping ``nper``-sample frames, each minus its mean
+    (``detrend``) and times ``window``: (frames, frames per contraction)."""
+    step = nper // 2
+    counts = np.empty(onsets.size, np.int64)
+    for r in range(onsets.size):
+        counts[r] = max((ends[r] - onsets[r] - nper) // step + 1, 0)
+    frames = np.empty((counts.sum(), nper))
+    row = 0
+    for r in range(onsets.size):
+        for c in range(counts[r]):
+            s = onsets[r] + c * step
+            mean = 0.0
+            if detrend:
+                for i in range(nper):
+                    mean += bp[s + i]
+                mean /= nper
+            for i in range(nper):
+                frames[row, i] = (bp[s + i] - mean) * window[i]
+            row += 1
+    return frames, counts
+
+
+@njit(**_JIT)
+def spectral_indices(spec, counts, freqs, gain, lo, hi):
+    """MNF, MDF and FInsm5 per contraction from its frames' spectra ``spec`` (rows in
+    contraction order, ``counts`` per contraction; NaN for none), over bins [lo, hi),
+    each bin's power divided by ``gain`` (the band-pass's own power response)."""
+    k = counts.size
+    mnf = np.full(k, np.nan)
+    mdf = np.full(k, np.nan)
+    fi = np.full(k, np.nan)
+    nb = hi - lo
+    p = np.empty(max(nb, 0))
+    df = freqs[lo + 1] - freqs[lo] if nb > 1 else 0.0
+    row = 0
+    for r in range(k):
+        if counts[r] == 0:
+            continue
+        p[:] = 0.0
+        for _ in range(counts[r]):
+            for b in range(nb):
+                z = spec[row, lo + b]
+                p[b] += z.real * z.real + z.imag * z.imag
+            row += 1
+        power = 0.0
+        s1 = 0.0
+        s_inv = 0.0
+        s5 = 0.0
+        for b in range(nb):
+            f = freqs[lo + b]
+            q = p[b] / gain[lo + b]
+            p[b] = q
+            power += q
+            s1 += q * f
+            s_inv += q / f
+            s5 += q * f**5
+        if nb == 0:
+            continue
+        mnf[r] = s1 / power
+        fi[r] = s_inv / s5
+        # MDF: where the cumulative power reaches half, interpolated within that bin
+        half = 0.5 * power
+        prev = 0.0
+        j = 0
+        for b in range(nb):
+            if prev + p[b] >= half:
+                j = b
+                break
+            prev += p[b]
+        else:
+            prev = 0.0
+        frac = (half - prev) / p[j] if p[j] > 0.0 else 0.0
+        mdf[r] = freqs[lo + j] - df + frac * df
+    return mnf, mdf, fi
 
 
 def compile_all() -> None:
@@ -299,12 +373,18 @@ def compile_all() -> None:
     for dtype in (np.float32, np.float64):
         x = np.sin(np.arange(64, dtype=dtype))
         zero_phase_sos(x, sos, zi)
-        flat_runs(x, 3)
-        rail_runs(x, 3, x.min(), x.max())
     bp = zero_phase_sos(np.sin(np.arange(64.0)), sos, zi)
     csq = cumsum_squares(bp)
     env = rms_on_grid(csq, bp.size, 8, 2)
+    block_rms_percentile(csq, bp.size, 8, 10.0)
+    moving_mean_max(env, 4, 2)
+    line_fit(np.arange(5.0), np.arange(5.0))
+    frames, counts = welch_frames(bp, np.array([0, 20]), np.array([16, 60]), 8, np.ones(8), True)
+    spec = np.fft.rfft(frames, axis=1)
+    freqs = np.fft.rfftfreq(8, 0.01)
+    spectral_indices(spec, counts, freqs, np.ones(freqs.size), 1, freqs.size)
     segment_peaks_sums(env, np.array([0, 2]), np.array([3, 5]), False)
     segment_peaks_sums(bp, np.array([0, 2]), np.array([3, 5]), True)
-    starts, ends, first_on, last_on = threshold_runs(env, 0.1, 0.2, 2, bp.size, 4)
+    runs = (np.array([0, 5]), np.array([3, 9]))
+    starts, ends, first_on, last_on = threshold_runs(env, *runs, 0.2, 2, bp.size, 4)
     refine_edges(env, csq, bp.size, 2, starts, ends, first_on, last_on, 0.1, 0.1, 8, 4, 2)

@@ -19,6 +19,7 @@ from .c3d_io import RawC3D, extract_metadata, extract_started_at, volts_factor
 from .channels import GHOSTLY_ACT, GHOSTLY_RAW, select_emg
 from .config import ReadLimits
 from .errors import InvalidRecording
+from .runs import level_runs
 
 
 @dataclass
@@ -99,15 +100,20 @@ def saturation_runs(
     its extreme. Returns the share of samples in such runs, the run count and levels.
     ``extremes`` passes the (finite) minimum and maximum when the caller has them.
     """
-    from . import kernels  # here, not at the top: the isolated reader child never needs it
-
-    x = np.ascontiguousarray(values)
+    x = np.asarray(values)
+    empty = {"pct": 0.0, "runs": 0, "samples": 0, "levels_v": []}
     if x.size < min_run:
-        return {"pct": 0.0, "runs": 0, "samples": 0, "levels_v": []}
+        return empty
     lo, hi = extremes if extremes is not None else (x.min(), x.max())
-    lo, hi = x.dtype.type(lo), x.dtype.type(hi)
-    samples, runs, at_min, at_max = kernels.rail_runs(x, int(min_run), lo, hi)
-    levels = [float(v) for v, has in ((lo, at_min), (hi, at_max)) if has]
+    if lo == hi:
+        return empty
+    levels, runs, samples = [], 0, 0
+    for level in (lo, hi):
+        starts, ends = level_runs(x, level, min_run)
+        if starts.size:
+            levels.append(float(level))
+            runs += int(starts.size)
+            samples += int((ends - starts).sum())
     return {"pct": 100.0 * samples / x.size, "runs": runs, "samples": samples, "levels_v": levels}
 
 

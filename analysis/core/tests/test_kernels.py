@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from analysis.core import dsp, kernels
+from analysis.core.config import AnalysisConfig
 from analysis.core.recording import saturation_runs
+
+CFG = AnalysisConfig()
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
@@ -89,7 +92,7 @@ def _threshold_runs_by_hand(env, off, on, k, n, gap):
 def test_threshold_runs_match_a_plain_loop(levels, k, gap):
     env = np.array(levels, dtype=np.float64)
     n = max(env.size * k - (k - 1), 0)  # the last grid point may lie near the end
-    got = kernels.threshold_runs(env, 1.0, 2.0, k, n, gap)
+    got = kernels.threshold_runs(env, *dsp.runs_of(env > 1.0), 2.0, k, n, gap)
     rows = list(zip(*(a.tolist() for a in got), strict=True))
     assert rows == _threshold_runs_by_hand(env, 1.0, 2.0, k, n, gap)
 
@@ -102,7 +105,8 @@ def test_refined_edges_agree_with_the_plain_onset_walk():
     n = x.size
     csq = kernels.cumsum_squares(x)
     env = dsp.envelope_on_grid(csq, n, 100, 1)
-    starts, ends, first_on, last_on = kernels.threshold_runs(env, 3e-5, 5e-5, 1, n, 200)
+    runs = dsp.runs_of(env > 3e-5)
+    starts, ends, first_on, last_on = kernels.threshold_runs(env, *runs, 5e-5, 1, n, 200)
     assert starts.size == 1
     w, m, ws, frac = 100, 500, 25, 0.1
     onset, end = kernels.refine_edges(
@@ -157,4 +161,55 @@ def test_clipping_runs_are_the_long_runs_at_the_channel_extremes(values):
 def test_compile_all_prepares_float32_and_float64_samples_for_the_image_build():
     kernels.compile_all()
     assert len(kernels.zero_phase_sos.signatures) >= 2
-    assert len(kernels.rail_runs.signatures) >= 2
+    assert kernels.spectral_indices.signatures
+
+
+def test_noise_floor_is_numpys_percentile_of_the_block_rms():
+    x = np.random.default_rng(7).normal(size=10_000) * np.repeat([1.0, 5.0], 5000)
+    csq = kernels.cumsum_squares(x)
+    block_rms = np.sqrt((x.reshape(40, 250) ** 2).mean(axis=1))
+    got = kernels.block_rms_percentile(csq, x.size, 250, 10.0)
+    assert got == pytest.approx(np.percentile(block_rms, 10.0), rel=1e-12)
+
+
+def test_moving_mean_max_is_the_best_window_mean_of_the_decimated_envelope():
+    env = np.random.default_rng(8).random(1003)
+    for width, step in [(1, 1), (50, 1), (100, 9), (5000, 3)]:
+        sub = env[::step]
+        w = min(max(1, width // step), sub.size)
+        best = max(sub[i : i + w].mean() for i in range(sub.size - w + 1))
+        assert kernels.moving_mean_max(env, width, step) == pytest.approx(best, rel=1e-12)
+
+
+def test_line_fit_equals_polyfit_over_the_finite_points():
+    x = np.arange(12.0)
+    y = 3.0 - 0.5 * x + np.random.default_rng(9).normal(size=12) * 0.1
+    y[[2, 7]] = np.nan
+    ok = np.isfinite(y)
+    used, slope, intercept, x0 = kernels.line_fit(x, y)
+    ref_slope, ref_intercept = np.polyfit(x[ok], y[ok], 1)
+    assert (used, x0) == (10, 0.0)
+    assert slope == pytest.approx(ref_slope, rel=1e-12)
+    assert intercept == pytest.approx(ref_intercept, rel=1e-12)
+    assert np.isnan(kernels.line_fit(np.ones(4), np.arange(4.0))[1])  # one x: no slope
+
+
+def test_spectral_indices_equal_those_of_scipys_welch_per_contraction():
+    rate = 990.0
+    rng = np.random.default_rng(10)
+    bp = dsp.bandpass(rng.normal(size=20_000), rate, CFG)
+    onsets, ends = np.array([1000, 6000, 12_000]), np.array([3500, 9100, 12_600])
+    mnf, mdf, fi = dsp.welch_segments(bp, onsets, ends, rate, CFG)
+    nper = 256  # 0.25 s rounded to a power of two; the shortest contraction allows it
+    for r in range(3):
+        f, pxx = signal.welch(bp[onsets[r] : ends[r]], fs=rate, window="hann", nperseg=nper)
+        gain = np.abs(signal.sosfreqz(dsp.sos_for(rate, CFG), worN=f, fs=rate)[1]) ** 4
+        band = (f >= 20.0) & (f <= 450.0)
+        p, fb = pxx[band] / np.maximum(gain[band], 1e-12), f[band]
+        assert mnf[r] == pytest.approx((p * fb).sum() / p.sum(), rel=1e-9)
+        assert fi[r] == pytest.approx((p / fb).sum() / (p * fb**5).sum(), rel=1e-9)
+        cum = np.cumsum(p)
+        j = int(np.argmax(cum >= cum[-1] / 2))
+        df = fb[1] - fb[0]
+        expected_mdf = fb[j] - df + (cum[-1] / 2 - (cum[j - 1] if j else 0.0)) / p[j] * df
+        assert mdf[r] == pytest.approx(expected_mdf, rel=1e-9)
