@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=config.settings.production
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    NUMBA_CACHE_DIR=/app/.numba-cache
 
 # WeasyPrint needs Pango, HarfBuzz and a font; nothing else comes from Debian.
 RUN apt-get update \
@@ -20,14 +21,14 @@ COPY requirements/ requirements/
 RUN pip install -r requirements/production.txt
 
 COPY --chown=myoclinic:myoclinic . .
-# Static files are collected and the numeric core's kernels compiled (numba's cache beside
-# the code) at build time; the key only satisfies the settings' checks.
+# Static files are collected and the numeric core's kernels compiled (into NUMBA_CACHE_DIR)
+# at build time; the key only satisfies the settings' checks.
 RUN SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only \
     MYOCLINIC_VAR_DIR=/tmp/build-var STATIC_ROOT=/app/staticfiles \
     python manage.py collectstatic --noinput -v 0 \
     && python -c "from analysis.core.kernels import compile_all; compile_all()" \
     && mkdir -p /data/media \
-    && chown -R myoclinic:myoclinic /data /app/staticfiles /app/analysis/core/__pycache__
+    && chown -R myoclinic:myoclinic /data /app/staticfiles "$NUMBA_CACHE_DIR"
 
 USER 1000:1000
 ENV STATIC_ROOT=/app/staticfiles MEDIA_ROOT=/data/media MYOCLINIC_VAR_DIR=/data/var
