@@ -96,7 +96,13 @@ def worker(server_env, tmp_path):
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    """A Chromium page; Playwright's sync API runs an event loop, so Django must allow it."""
+    """A Chromium page; Playwright's sync API runs an event loop, so Django must allow it.
+
+    While that loop runs, Django keeps this thread's database connection per context (as in
+    async code), apart from the thread's usual one: it is closed before the loop stops, or it
+    would stay open and block dropping the test database at the end of the run.
+    """
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -108,6 +114,7 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+            connections.close_all()
 
 
 def signed_in(context, client, user, base_url):

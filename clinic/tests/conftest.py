@@ -27,8 +27,11 @@ def page(monkeypatch, browser_type_launch_args):
 
     pytest-playwright's own `page` hangs off a session-wide Playwright whose event loop keeps
     running in the main thread until the end of the run, which breaks every asyncio test
-    (websockets, channels) collected after the first browser test.
+    (websockets, channels) collected after the first browser test. While the loop runs,
+    Django keeps the thread's database connection per context: it is closed before the
+    loop stops, or it would block dropping the test database at the end of the run.
     """
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -40,3 +43,4 @@ def page(monkeypatch, browser_type_launch_args):
         finally:
             context.close()
             browser.close()
+            connections.close_all()
