@@ -25,7 +25,7 @@ from scipy import signal
 
 from . import kernels
 from .config import AnalysisConfig
-from .runs import flat_runs, runs_of  # noqa: F401 - part of this module's vocabulary
+from .runs import flat_runs, runs_of
 
 
 @lru_cache(maxsize=64)

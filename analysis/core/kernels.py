@@ -1,14 +1,16 @@
 """Compiled per-sample loops (numba) for the batch analysis' hot path.
 
 Why: the batch path's cost is a handful of passes over every sample (zero-phase band-pass,
-cumulative energy, envelope, threshold runs). In numpy each is a separate pass with its
-temporaries, and scipy's ``sosfilt`` is bound by the latency of one recursion at a time;
-as plain loops compiled once (``cache=True``: later processes load the machine code from
-``__pycache__`` or ``NUMBA_CACHE_DIR``) they cost a fraction. Each kernel computes exactly
-what the numpy form beside it in :mod:`.dsp` describes; the tests compare them.
+cumulative energy, envelope) plus many small steps per contraction. scipy's ``sosfilt`` is
+bound by one recursion at a time, and each small numpy call costs far more than its
+arithmetic when the interpreter's caches are cold; as plain loops compiled once
+(``cache=True``: later processes load the machine code from ``__pycache__`` or
+``NUMBA_CACHE_DIR``) they cost a fraction. Each kernel is tested against a plain form of
+what it computes (scipy, numpy or a Python loop). Long scans for rare events stay numpy
+(:mod:`.runs`), where a vectorised compare beats a scalar loop.
 
-Only :mod:`.dsp` and the parent side of :mod:`.recording` import this module, lazily where
-it matters: the isolated reader child never loads numba.
+:mod:`.dsp` and :mod:`.analysis` import this module; the isolated reader child, which
+imports neither, never loads numba (tested).
 """
 
 from __future__ import annotations
