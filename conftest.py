@@ -1,8 +1,13 @@
-"""Personas shared by every test (healthchecks style).
+"""Personas shared by every test (healthchecks style), and the suite's shared fixtures.
 
 Clinic "North": therapists Alice and Bob (each with their own patient), manager Carol, researcher
 Rita. Clinic "South": therapist Dave with his patient. Admin Zoe is a superuser without a clinic.
 Every surface is checked against all of them.
+
+The personas' builders and name checks are here (``make_patient``, ``names_in``), and the real
+components as fixtures, each defined once: the Redis ``broker``, an embedded Celery ``worker``, a
+``daphne`` server process and a Chromium ``browser_context``/``page``. The other plain helpers
+(recordings, result documents, logins, waiting, processes) are in ``analysis/tests/support.py``.
 """
 
 import datetime as dt
@@ -10,9 +15,16 @@ import os
 from pathlib import Path
 
 import pytest
+import redis
 from django.contrib.auth.models import Group
+from django.db import connections
+from playwright.sync_api import sync_playwright
 
+from analysis.tests.support import DaphneProcess, embedded_worker, purge_broker, worker_env
+from clinic.models import Clinic, User
 from clinic.roles import CLINIC_MANAGER, RESEARCHER, THERAPIST
+from patients.models import Patient
+from sessions.models import TherapySession
 
 REPO_ROOT = Path(__file__).resolve().parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -63,7 +75,6 @@ def shared_c3d_dir() -> Path:
 
 
 def make_staff(email, full_name, clinic, *roles):
-    from clinic.models import User
 
     user = User.objects.create_user(email=email, password=PASSWORD, full_name=full_name)
     user.clinic = clinic
@@ -75,14 +86,12 @@ def make_staff(email, full_name, clinic, *roles):
 
 @pytest.fixture
 def north(db):
-    from clinic.models import Clinic
 
     return Clinic.objects.create(name="North Rehab", code="north")
 
 
 @pytest.fixture
 def south(db):
-    from clinic.models import Clinic
 
     return Clinic.objects.create(name="South Rehab", code="south")
 
@@ -114,13 +123,11 @@ def dave(south):
 
 @pytest.fixture
 def zoe(db):
-    from clinic.models import User
 
     return User.objects.create_superuser(email="zoe@admin.test", password=PASSWORD)
 
 
 def make_patient(clinic, code, first, last, *therapists, **extra):
-    from patients.models import Patient
 
     patient = Patient.objects.create(
         clinic=clinic,
@@ -154,7 +161,6 @@ def daves_patient(dave):
 @pytest.fixture
 def session_of(db):
     """Factory: a therapy session for a patient, by its therapist."""
-    from sessions.models import TherapySession
 
     def make(patient, therapist=None, **extra):
         therapist = therapist or patient.therapists.first()
@@ -179,9 +185,115 @@ def everyone(alice, bob, carol, rita, dave, zoe, alices_patient, bobs_patient, d
     }
 
 
+# Who sees whose records: every surface is checked against this one table.
+PATIENT_KEYS = ("alices_patient", "bobs_patient", "daves_patient")
+PATIENTS_SEEN_BY = {
+    "alice": {"alices_patient"},
+    "bob": {"bobs_patient"},
+    "carol": {"alices_patient", "bobs_patient"},
+    "rita": {"alices_patient", "bobs_patient"},
+    "dave": {"daves_patient"},
+    "zoe": set(PATIENT_KEYS),
+}
+
 # Names that must never leak outside their scope.
 FOREIGN_NAMES = {
     "alices_patient": ("Agatha", "Aldersley"),
     "bobs_patient": ("Bertram", "Brockhurst"),
     "daves_patient": ("Desmond", "Dunleavy"),
 }
+
+
+def names_in(body: str) -> set[str]:
+    """Every patient name of FOREIGN_NAMES that appears in ``body``."""
+    return {name for names in FOREIGN_NAMES.values() for name in names if name in body}
+
+
+def names_of(*patient_keys) -> set[str]:
+    """The names of these patients (keys of FOREIGN_NAMES)."""
+    return {name for key in patient_keys for name in FOREIGN_NAMES[key]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Real components: the broker, a Celery worker, a Daphne server, a browser
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker(settings):
+    """The test Redis broker as a client, with this run's queue emptied before and after."""
+
+    purge_broker()
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    yield client
+    purge_broker()
+    client.close()
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A real Celery worker (embedded: a thread of this process) on the real Redis broker.
+
+    Not eager: messages go through Redis and are acknowledged as in production. The test
+    needs ``django_db(transaction=True)`` so that the worker's connection sees its rows.
+    """
+
+    with embedded_worker() as running:
+        yield running
+
+
+@pytest.fixture
+def server_env():
+    """The environment of server and worker subprocesses: this test's database and Redis."""
+
+    return worker_env(ALLOWED_HOSTS="127.0.0.1,localhost")
+
+
+@pytest.fixture
+def daphne(server_env, tmp_path):
+    """A real Daphne serving config.asgi (pages, static files, websockets): its base URL."""
+
+    server = DaphneProcess(server_env, tmp_path / "daphne.log").start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch arguments, pointed at /usr/bin/chromium (never a download)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture
+def browser_context(monkeypatch, browser_type_launch_args):
+    """A fresh Chromium context per test, its Playwright (and event loop) stopped afterwards.
+
+    pytest-playwright's own fixtures hang off a session-wide Playwright whose event loop keeps
+    running in the main thread until the end of the run, which breaks every asyncio test
+    (websockets, channels) collected after the first browser test. Playwright's sync API runs
+    that loop in this thread, so Django's async-safety check is lifted for the test only. While
+    the loop runs, Django keeps the thread's database connection per context: it is closed
+    before the loop stops, or it would block dropping the test database at the end of the run.
+    """
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**browser_type_launch_args)
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+            connections.close_all()
+
+
+@pytest.fixture
+def page(browser_context):
+    """A Chromium page (replaces pytest-playwright's session-wide one, see browser_context)."""
+    return browser_context.new_page()

@@ -6,7 +6,6 @@ Results are produced by the pipeline only: nobody adds, edits or deletes them he
 from django.contrib import admin
 
 from analysis.models import ChannelResult, RecordingAnalysis
-from clinic.access import recordings_visible_to
 from clinic.admin_scope import ScopedAdminMixin
 
 
@@ -58,7 +57,7 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
     inlines = [ChannelResultInline]
 
     def scope_queryset(self, request, queryset):
-        return queryset.filter(recording__in=recordings_visible_to(request.user))
+        return queryset.visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name != "document"]

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from analysis import selectors
-from analysis.services import session_group
+from analysis.pipeline.notify import session_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -17,7 +17,8 @@ class SessionStatusConsumer(AsyncJsonWebsocketConsumer):
 
     The access policy decides: anonymous users are closed with 4401, a session outside the
     user's scope (or that does not exist) with 4404, exactly like a 404 page. The worker sends
-    ``recording.status`` events to the group ``session-<id>`` (analysis.services.status_notify).
+    ``recording.status`` events to the group ``session-<id>``
+    (analysis.pipeline.notify.status_notify).
     """
 
     group = None

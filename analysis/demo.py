@@ -16,6 +16,11 @@ from pathlib import Path
 
 from django.core.files.base import ContentFile
 
+from analysis import core
+from analysis.core import synth
+from patients.models import MvcCalibration
+from sessions.uploads import UploadRefused, recording_upload
+
 # Game rounds per demo session (the GHOSTLY+ protocol plays 3; 2 keep the seed quick).
 ROUNDS = 2
 ROUND_S = 75.0
@@ -26,9 +31,7 @@ def _seed(*parts) -> int:
     return zlib.crc32(":".join(str(p) for p in ("myoclinic-demo", *parts)).encode())
 
 
-def _c3d_bytes(recording, truth=None) -> bytes:
-    from analysis.core import synth
-
+def _c3d_bytes(recording) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = synth.write_session(Path(folder) / "demo.c3d", recording, None)
         return path.read_bytes()
@@ -36,10 +39,6 @@ def _c3d_bytes(recording, truth=None) -> bytes:
 
 def demo_calibrations_seed(*, patient, user=None, how: str = "calibration") -> int:
     """MVC for both quadriceps: measured from a synthetic calibration file, or entered."""
-    from analysis import core
-    from analysis.core import synth
-    from patients.models import MvcCalibration
-
     if MvcCalibration.objects.filter(patient=patient).exists():
         return 0
     recording, _ = synth.generate_session(
@@ -51,17 +50,17 @@ def demo_calibrations_seed(*, patient, user=None, how: str = "calibration") -> i
         durations_s=(3.0, 4.0),
         fatigue=0.0,
     )
-    values = core.calibrate_mvc(recording)
+    estimates = core.calibrate_mvc(recording)
     data = _c3d_bytes(recording) if how == "calibration" else b""
     created = 0
-    for label, found in sorted(values.items()):
-        if not found.get("muscle") or not found.get("side"):
+    for label, found in sorted(estimates.items()):
+        if not found.muscle or not found.side:
             continue
         cal = MvcCalibration(
             patient=patient,
-            muscle=found["muscle"],
-            side=found["side"],
-            value_v=round(float(found["value"]), 7),
+            muscle=found.muscle,
+            side=found.side,
+            value_v=round(float(found.value_v), 7),
             source=how,
             created_by=user,
             notes=f"Demo: {label} of a synthetic calibration recording.",
@@ -77,9 +76,6 @@ def demo_calibrations_seed(*, patient, user=None, how: str = "calibration") -> i
 
 def demo_session_recordings_seed(*, session, index: int) -> int:
     """``ROUNDS`` synthetic game rounds for one session, stronger as the programme goes on."""
-    from analysis.core import synth
-    from sessions.uploads import UploadRefused, recording_upload
-
     if session.recordings.exists():
         return 0
     created = 0

@@ -9,6 +9,8 @@ the core's whole document is kept too, without the envelopes that live on ``Chan
 
 from django.db import models
 
+from analysis.grading import contraction_grade
+from clinic.access import restrict
 from sessions.models import Recording
 
 
@@ -17,9 +19,7 @@ class RecordingAnalysisQuerySet(models.QuerySet):
         return self.filter(is_current=True)
 
     def visible_to(self, user):
-        from clinic.access import recordings_visible_to
-
-        return self.filter(recording__in=recordings_visible_to(user))
+        return restrict(self, user, patient_path="recording__session__patient")
 
 
 class RecordingAnalysis(models.Model):
@@ -184,10 +184,6 @@ class Contraction(models.Model):
     @property
     def grade(self):
         """For shading: good, intensity (only), duration (only) or neither."""
-        if self.good:
-            return "good"
-        if self.meets_intensity:
-            return "intensity"
-        if self.meets_duration:
-            return "duration"
-        return "neither"
+        return contraction_grade(
+            meets_intensity=self.meets_intensity, meets_duration=self.meets_duration
+        )

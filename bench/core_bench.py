@@ -5,6 +5,8 @@ One run on this machine, pinned to one core (and one BLAS/OpenMP thread):
 1. the whole path (read + analyse + score, envelope included) on the 175 s game recording,
    with the isolating child process (production) and without it;
 2. the same on a 5-minute, 2-channel, 2 kHz synthetic session written as a C3D file;
+   (before these: what importing the package, then ``core.preload()``, costs a fresh
+   process; and after the game file, the live analyser's cost per block)
 3. per synthetic scenario (clean, 50 Hz hum, drift + DC, low SNR, weak, clipping): our
    detection F1 and onset error against the generator's ground truth, and NeuroKit2's
    ``emg_process`` on the same signals (its time and its F1 by the same matching rule:
@@ -26,6 +28,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -128,6 +131,33 @@ def streaming_rows(path: Path, block_s: float = 0.05) -> list[dict]:
     return rows
 
 
+def import_rows(runs: int = 5) -> list[dict]:
+    """What importing costs a fresh process: the package alone (lazy: what the web process
+    pays to catch ``InvalidRecording``), then ``core.preload()`` (numpy, scipy, numba and the
+    analysis: what a worker pays once, before it forks)."""
+    code = (
+        "import time; t0 = time.perf_counter(); from analysis import core; "
+        "t1 = time.perf_counter(); core.preload(); t2 = time.perf_counter(); "
+        "print((t1 - t0) * 1000, (t2 - t1) * 1000)"
+    )
+    package, preload = [], []
+    for _ in range(runs):
+        out = subprocess.run(  # our own interpreter and package
+            [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        a, b = (float(x) for x in out.stdout.split())
+        package.append(a)
+        preload.append(b)
+    return [
+        {
+            "input": "fresh process",
+            "step": f"import analysis.core ({runs} runs)",
+            **summarise(package),
+        },
+        {"input": "fresh process", "step": f"core.preload() ({runs} runs)", **summarise(preload)},
+    ]
+
+
 def neurokit_contractions(x: np.ndarray, rate: float) -> tuple[list[dict], float]:
     import neurokit2 as nk
 
@@ -207,7 +237,7 @@ def main(argv=None) -> int:
         f"machine reference: Python loop of 10^6 additions {reference['python_loop_1e6_ms']:.1f} "
         f"ms, sosfilt over 10^6 samples {reference['sosfilt_1e6_ms']:.1f} ms"
     )
-    timing = []
+    timing = import_rows()
     if GAME_FILE.exists():
         timing += path_rows("game file 175 s (990 Hz, 4 ch)", GAME_FILE, args.repeat, 15)
         timing += streaming_rows(GAME_FILE)

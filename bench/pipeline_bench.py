@@ -77,7 +77,7 @@ def main() -> int:
     from django.core.management import call_command
 
     from analysis.models import RecordingAnalysis
-    from analysis.services import recordings_wait
+    from analysis.pipeline.queue import recordings_wait
     from clinic.models import Clinic
     from patients.models import Patient
     from sessions.models import Recording, TherapySession

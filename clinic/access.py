@@ -59,32 +59,25 @@ def can_see_identity(user) -> bool:
     return scope_of(user) is not Scope.NONE and user.has_perm("patients.view_identifying_data")
 
 
-def patients_visible_to(user, queryset=None):
-    from patients.models import Patient
+def restrict(queryset, user, *, patient_path: str = ""):
+    """``queryset`` narrowed to the objects ``user`` may see (every scoped model's ``visible_to``).
 
-    qs = Patient.objects.all() if queryset is None else queryset
+    ``patient_path`` is the lookup from the queryset's model to its Patient ("" for Patient
+    itself, "session__patient" for a Recording): scope is decided on the patient, so this
+    module needs no model of the apps above it.
+    """
+    prefix = f"{patient_path}__" if patient_path else ""
     scope = scope_of(user)
     if scope is Scope.ALL:
-        return qs
+        return queryset
     if scope is Scope.CLINIC:
-        return qs.filter(clinic_id=user.clinic_id)
+        return queryset.filter(**{f"{prefix}clinic_id": user.clinic_id})
     if scope is Scope.ASSIGNED:
-        return qs.filter(clinic_id=user.clinic_id, therapists=user)
-    return qs.none()
-
-
-def sessions_visible_to(user, queryset=None):
-    from sessions.models import TherapySession
-
-    qs = TherapySession.objects.all() if queryset is None else queryset
-    return qs.filter(patient__in=patients_visible_to(user))
-
-
-def recordings_visible_to(user, queryset=None):
-    from sessions.models import Recording
-
-    qs = Recording.objects.all() if queryset is None else queryset
-    return qs.filter(session__patient__in=patients_visible_to(user))
+        # One row per object: (patient, therapist) pairs are unique in the assignment table.
+        return queryset.filter(
+            **{f"{prefix}clinic_id": user.clinic_id, f"{prefix}therapists": user}
+        )
+    return queryset.none()
 
 
 def require_perm(user, perm: str) -> None:
@@ -94,10 +87,12 @@ def require_perm(user, perm: str) -> None:
 
 
 def get_visible_or_404(queryset, *, user, perm: str | None = None, **lookup):
-    """Fetch one object in the user's scope (404 otherwise), then check ``perm`` (403).
+    """THE lookup of pages: one object in the user's scope (404 otherwise), then ``perm`` (403).
 
-    ``queryset`` must already be narrowed by one of the ``*_visible_to`` functions.
+    ``queryset`` is a scoped model's manager or queryset (``Patient.objects.select_related(..)``):
+    it is narrowed here by its ``visible_to``, so no caller can forget the scope.
     """
+    queryset = queryset.visible_to(user)
     try:
         obj = queryset.get(**lookup)
     except queryset.model.DoesNotExist as exc:
@@ -107,6 +102,24 @@ def get_visible_or_404(queryset, *, user, perm: str | None = None, **lookup):
     if perm is not None:
         require_perm(user, perm)
     return obj
+
+
+def require_object_access(user, obj, perm: str) -> None:
+    """The services' check: ``obj`` in the user's scope, then ``perm``; ``None`` is the system.
+
+    Services raise PermissionDenied for both (a page has already answered 404 for out of scope
+    with ``get_visible_or_404``; the API and commands reach services directly).
+    """
+    if user is None:
+        return
+    if not type(obj)._default_manager.visible_to(user).filter(pk=obj.pk).exists():
+        raise PermissionDenied("This record is outside your scope.")
+    require_perm(user, perm)
+
+
+def can_download_recordings(user) -> bool:
+    """C3D files carry the player's name: the permission and identity access are both needed."""
+    return user.has_perm("therapy_sessions.download_recording") and can_see_identity(user)
 
 
 def hide_voided_from_non_voiders(user, *, patient, session=None) -> None:

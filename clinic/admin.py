@@ -16,13 +16,13 @@ from django.contrib.auth.forms import (
 )
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.forms.models import model_to_dict
 
 from clinic.admin_scope import ScopedAdminMixin, audit_register
-from clinic.models import Clinic, ClinicSettings, User
+from clinic.models import PROTOCOL_FIELDS, Clinic, ClinicSettings, User
 from clinic.roles import ROLE_GROUPS
+from clinic.services import clinic_settings_add
 
 audit_register(Clinic)
 audit_register(ClinicSettings)
@@ -231,28 +231,12 @@ class ClinicAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class ClinicSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Versions are never edited: "add" saves a new version, prefilled from the newest one."""
 
-    list_display = (
-        "clinic",
-        "version",
-        "contractions_per_round",
-        "target_pct_mvc",
-        "hold_s",
-        "rounds_per_session",
-        "sessions_per_week",
-        "programme_weeks",
-        "created_by",
-        "created_at",
-    )
+    list_display = ("clinic", "version", *PROTOCOL_FIELDS, "created_by", "created_at")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("clinic", "created_by")
     readonly_fields = ("version", "created_by", "created_at")
     copied_fields = (
-        "contractions_per_round",
-        "target_pct_mvc",
-        "hold_s",
-        "rounds_per_session",
-        "sessions_per_week",
-        "programme_weeks",
+        *PROTOCOL_FIELDS,
         "scoring_weights",
         "bfr_safe_low_pct_aop",
         "bfr_safe_high_pct_aop",
@@ -291,15 +275,7 @@ class ClinicSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return initial
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            # Lock the clinic row so that two saves cannot take the same version number.
-            Clinic.objects.select_for_update().get(pk=obj.clinic_id)
-            newest = ClinicSettings.objects.filter(clinic_id=obj.clinic_id).aggregate(
-                v=Max("version")
-            )["v"]
-            obj.version = (newest or 0) + 1
-            obj.created_by = request.user
-            super().save_model(request, obj, form, change)
+        clinic_settings_add(row=obj, user=request.user)
 
 
 class AuditLogEntryAdmin(LogEntryAdmin):

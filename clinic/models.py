@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from clinic.roles import ROLE_GROUPS
+
 
 class Clinic(models.Model):
     """A rehabilitation clinic: the unit that owns staff, patients and their data."""
@@ -93,8 +95,6 @@ class User(AbstractBaseUser, PermissionsMixin):
             raise ValidationError({"clinic": "Clinic staff must belong to a clinic."})
 
     def groups_have_roles(self):
-        from clinic.roles import ROLE_GROUPS
-
         return self.pk is not None and self.groups.filter(name__in=ROLE_GROUPS).exists()
 
     def get_full_name(self):
@@ -143,9 +143,22 @@ class Voidable(models.Model):
         self.save(update_fields=["voided_at", "voided_by", "void_reason"])
 
 
+# The game's channels: CH1 on the left quadriceps, CH2 on the right.
+GAME_CHANNEL_MAP = {"CH1": "left quadriceps", "CH2": "right quadriceps"}
+
+# The protocol targets a clinic sets as defaults and a patient's protocol may override.
+PROTOCOL_FIELDS = (
+    "contractions_per_round",
+    "target_pct_mvc",
+    "hold_s",
+    "rounds_per_session",
+    "sessions_per_week",
+    "programme_weeks",
+)
+
+
 def default_channel_map():
-    """The game's channels: CH1 on the left quadriceps, CH2 on the right."""
-    return {"CH1": "left quadriceps", "CH2": "right quadriceps"}
+    return dict(GAME_CHANNEL_MAP)
 
 
 class ClinicSettingsQuerySet(models.QuerySet):

@@ -1,21 +1,19 @@
 """Read-only queries for clinic pages."""
 
-from datetime import timedelta
-
 from django.db.models import Q
-from django.utils import timezone
+from django.http import Http404
 
 from clinic.access import can_see_identity
+from clinic.models import Clinic, ClinicSettings
 from patients.models import Patient
 from patients.selectors import patient_card
 from sessions.models import Recording, TherapySession
 
-# A recording still pending or processing after this long needs someone to look at it.
-STUCK_AFTER = timedelta(minutes=30)
-
 
 def dashboard_for(user, *, recent=10):
-    """My patients, recent sessions, and recordings that need attention (failed or stuck).
+    """My patients, recent sessions, and recordings that need attention.
+
+    Attention: failed, or stuck as the pipeline's sweeper sees it (``Recording.objects.stuck``).
 
     Patients come as cards (patients.selectors) so researchers see codes only.
     """
@@ -27,13 +25,10 @@ def dashboard_for(user, *, recent=10):
         .select_related("patient", "therapist")
         .order_by("-started_at")
     )
-    stuck_before = timezone.now() - STUCK_AFTER
+    recordings = Recording.objects.visible_to(user)
     attention = (
-        Recording.objects.visible_to(user)
-        .filter(
-            Q(status=Recording.Status.FAILED)
-            | Q(status__in=[Recording.Status.PENDING, Recording.Status.PROCESSING])
-            & Q(created_at__lt=stuck_before)
+        recordings.filter(
+            Q(status=Recording.Status.FAILED) | Q(pk__in=recordings.stuck().values("pk"))
         )
         .select_related("session__patient")
         .order_by("-created_at")
@@ -50,3 +45,24 @@ def dashboard_for(user, *, recent=10):
             for r in attention[:recent]
         ],
     }
+
+
+def clinics_for_choice():
+    """Every clinic, for a superuser choosing whose settings to edit."""
+    return Clinic.objects.order_by("name")
+
+
+def clinic_or_404(clinic_id) -> Clinic:
+    try:
+        return Clinic.objects.get(pk=int(clinic_id))
+    except (Clinic.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found.") from exc
+
+
+def settings_versions(clinic) -> list[ClinicSettings]:
+    """Every settings version of the clinic, newest (the one that applies) first."""
+    return list(
+        ClinicSettings.objects.filter(clinic=clinic)
+        .select_related("created_by")
+        .order_by("-version")
+    )

@@ -1,4 +1,4 @@
-"""Changes to clinics and staff accounts (admin, managers and the demo seed use these)."""
+"""Changes to clinics, their settings and staff accounts (pages, admin and the demo seed)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 
-from clinic.models import Clinic, User
+from clinic.models import Clinic, ClinicSettings, User
 from clinic.roles import ROLE_GROUPS
 
 
@@ -132,3 +133,36 @@ def staff_ensure(
         user.groups.set(groups)
         changed = True
     return user, changed
+
+
+@transaction.atomic
+def clinic_settings_add(*, row: ClinicSettings, user: User | None) -> ClinicSettings:
+    """Save ``row`` (unsaved) as the clinic's next settings version; versions are never edited.
+
+    ``user`` (None for the system) must hold ``clinic.add_clinicsettings`` in that clinic. The
+    page and the admin both save through here, so version numbers come from one place.
+    """
+    if user is not None:
+        if not (user.is_superuser or user.clinic_id == row.clinic_id):
+            raise PermissionDenied("Settings of another clinic.")
+        if not user.has_perm("clinic.add_clinicsettings"):
+            raise PermissionDenied("Missing permission: clinic.add_clinicsettings")
+    # Lock the clinic row so that two saves cannot take the same version number.
+    Clinic.objects.select_for_update().get(pk=row.clinic_id)
+    newest = ClinicSettings.objects.filter(clinic_id=row.clinic_id).aggregate(v=Max("version"))
+    row.version = (newest["v"] or 0) + 1
+    row.created_by = user
+    row.full_clean()
+    row.save()
+    return row
+
+
+def clinic_settings_create(*, clinic: Clinic, values: dict, user: User | None) -> ClinicSettings:
+    """A new version from ``values``; what they leave out (the channel map) carries over."""
+    row = ClinicSettings(clinic=clinic)
+    current = ClinicSettings.objects.current_for(clinic.pk)
+    if current is not None:
+        row.channel_map = current.channel_map
+    for name, value in values.items():
+        setattr(row, name, value)
+    return clinic_settings_add(row=row, user=user)

@@ -1,9 +1,61 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Clinic pages: the dashboard and the clinic's settings (protocol defaults, scoring)."""
 
-from clinic import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from clinic import forms, selectors, services
+from clinic.access import require_perm
 
 
 @login_required
 def dashboard(request):
     return render(request, "clinic/dashboard.html", selectors.dashboard_for(request.user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request):
+    """The clinic's protocol defaults and scoring weights, versioned (managers only)."""
+    require_perm(request.user, "clinic.add_clinicsettings")
+    if request.user.is_superuser:
+        clinic_id = request.GET.get("clinic") or request.POST.get("clinic")
+        if not clinic_id:
+            return render(
+                request,
+                "clinic/settings_choose.html",
+                {"clinics": selectors.clinics_for_choice()},
+            )
+        clinic = selectors.clinic_or_404(clinic_id)
+    elif request.user.clinic_id is None:
+        raise PermissionDenied("You belong to no clinic.")
+    else:
+        clinic = request.user.clinic
+    versions = selectors.settings_versions(clinic)
+    current = versions[0] if versions else None
+    if request.method == "POST":
+        form = forms.ClinicSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                row = services.clinic_settings_create(
+                    clinic=clinic, values=form.cleaned_data, user=request.user
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, f"Settings saved as version {row.version}.")
+                url = reverse("clinic:settings")
+                if request.user.is_superuser:
+                    url += f"?clinic={clinic.pk}"
+                return redirect(url)
+    else:
+        form = forms.ClinicSettingsForm(initial=forms.ClinicSettingsForm.initial_from(current))
+    return render(
+        request,
+        "clinic/settings.html",
+        {"clinic": clinic, "form": form, "current": current, "versions": versions},
+    )

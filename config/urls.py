@@ -17,6 +17,6 @@ urlpatterns = [
     path("", include("clinic.urls")),
     path("patients/", include("patients.urls")),
     path("sessions/", include("sessions.urls")),
-    # Recording pipeline pages (upload, results, calibrations, progress, clinic settings).
+    # Result pages: recording results and rows, session score and re-analysis, "try a file".
     path("", include("analysis.urls")),
 ]

@@ -4,15 +4,15 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
-from clinic.access import Scope, patients_visible_to, scope_of
 from clinic.admin_scope import (
     ScopedAdminMixin,
     VoidableAdminMixin,
     VoidedListFilter,
     audit_register,
 )
-from clinic.models import Clinic, User
+from clinic.models import PROTOCOL_FIELDS, Clinic, User
 from patients.models import MvcCalibration, Patient, PatientProtocol
+from patients.services import patient_keep_creator_assigned
 
 audit_register(Patient, m2m_fields={"therapists"})
 audit_register(MvcCalibration)
@@ -94,7 +94,7 @@ class PatientAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin):
     )
 
     def scope_queryset(self, request, queryset):
-        return patients_visible_to(request.user, queryset).annotate(
+        return queryset.visible_to(request.user).annotate(
             _therapists=Count("therapists", distinct=True)
         )
 
@@ -145,9 +145,8 @@ class PatientAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # A therapist who adds a patient without the right to assign would lose sight of it.
-        if not change and scope_of(request.user) is Scope.ASSIGNED:
-            form.instance.therapists.add(request.user)
+        if not change:
+            patient_keep_creator_assigned(by=request.user, patient=form.instance)
 
 
 class PatientScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -156,11 +155,11 @@ class PatientScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
     free_text_fields: tuple[str, ...] = ()
 
     def scope_queryset(self, request, queryset):
-        return queryset.filter(patient__in=patients_visible_to(request.user))
+        return queryset.visible_to(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "patient":
-            kwargs["queryset"] = patients_visible_to(request.user).active()
+            kwargs["queryset"] = Patient.objects.visible_to(request.user).active()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -220,17 +219,7 @@ class MvcCalibrationAdmin(PatientScopedAdmin):
 
 @admin.register(PatientProtocol)
 class PatientProtocolAdmin(PatientScopedAdmin):
-    list_display = (
-        "patient",
-        "contractions_per_round",
-        "target_pct_mvc",
-        "hold_s",
-        "rounds_per_session",
-        "sessions_per_week",
-        "programme_weeks",
-        "updated_by",
-        "updated_at",
-    )
+    list_display = ("patient", *PROTOCOL_FIELDS, "updated_by", "updated_at")
     list_select_related = ("patient", "updated_by")
     list_filter = (("patient__clinic", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("patient__code",)

@@ -1,14 +1,18 @@
-"""Patient forms: per-clinic uniqueness as field errors, assignees limited to the clinic."""
+"""Patient forms: the record (per-clinic uniqueness as field errors, assignees limited to the
+clinic), voiding, MVC calibrations and the patient's protocol overrides."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
-from clinic.models import Clinic, User
+from clinic.forms import clean_weights
+from clinic.models import PROTOCOL_FIELDS, Clinic, User
 from clinic.roles import THERAPIST
-from patients.models import Patient
+from patients.models import Patient, Side
 from patients.selectors import therapists_of_clinic
 
 
@@ -118,3 +122,83 @@ class VoidForm(forms.Form):
         if not reason:
             raise forms.ValidationError("A reason is required.")
         return reason
+
+
+class MvcEntryForm(forms.Form):
+    """An MVC value the therapist measured elsewhere, entered in microvolts."""
+
+    side = forms.ChoiceField(choices=Side.choices, initial=Side.LEFT, required=False)
+    muscle = forms.CharField(max_length=60, initial="quadriceps")
+    value_uv = forms.FloatField(
+        label="MVC (µV)",
+        validators=[MinValueValidator(0.001), MaxValueValidator(100_000_000)],
+        help_text="Peak of the RMS envelope during a maximal contraction, in microvolts.",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean_muscle(self):
+        return self.cleaned_data["muscle"].strip().lower()
+
+    @property
+    def value_v(self):
+        return self.cleaned_data["value_uv"] / 1e6
+
+
+class MvcUploadForm(forms.Form):
+    """A calibration recording: the core measures the MVC of the chosen channel."""
+
+    side = forms.ChoiceField(choices=Side.choices, initial=Side.LEFT, required=False)
+    muscle = forms.CharField(max_length=60, initial="quadriceps")
+    channel = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="Channel label in the file (e.g. CH1 Raw); blank = the one mapped to the muscle.",
+    )
+    file = forms.FileField(
+        label="Calibration recording (C3D)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".c3d"}),
+    )
+
+    def clean_muscle(self):
+        return self.cleaned_data["muscle"].strip().lower()
+
+
+class PatientProtocolForm(forms.Form):
+    """The patient's deviations from the clinic defaults; blank = the clinic default."""
+
+    contractions_per_round = forms.IntegerField(required=False, min_value=1, max_value=500)
+    target_pct_mvc = forms.FloatField(
+        label="Target % MVC", required=False, min_value=1.0, max_value=200.0
+    )
+    hold_s = forms.FloatField(
+        label="Hold duration (s)", required=False, min_value=0.1, max_value=60.0
+    )
+    rounds_per_session = forms.IntegerField(required=False, min_value=1, max_value=50)
+    sessions_per_week = forms.IntegerField(required=False, min_value=1, max_value=21)
+    programme_weeks = forms.IntegerField(
+        label="Programme length (weeks)", required=False, min_value=1, max_value=520
+    )
+    scoring_weights = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="JSON weights; blank = the clinic's weights.",
+    )
+
+    def __init__(self, *args, placeholders=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, value in (placeholders or {}).items():
+            if name in self.fields and value not in (None, {}):
+                shown = json.dumps(value) if isinstance(value, dict) else value
+                self.fields[name].widget.attrs["placeholder"] = f"{shown} (clinic default)"
+
+    def clean_scoring_weights(self):
+        return clean_weights(self.cleaned_data.get("scoring_weights"))
+
+    @classmethod
+    def initial_from(cls, protocol) -> dict:
+        if protocol is None:
+            return {}
+        initial = {name: getattr(protocol, name) for name in PROTOCOL_FIELDS}
+        if protocol.scoring_weights:
+            initial["scoring_weights"] = json.dumps(protocol.scoring_weights)
+        return initial

@@ -9,15 +9,21 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import Clinic, Voidable, VoidableQuerySet
+from clinic.access import restrict
+from clinic.models import PROTOCOL_FIELDS, Clinic, Voidable, VoidableQuerySet
 
 
 class PatientQuerySet(VoidableQuerySet):
     def visible_to(self, user):
         """Only the patients the access policy lets ``user`` see."""
-        from clinic.access import patients_visible_to
+        return restrict(self, user)
 
-        return patients_visible_to(user, self)
+
+class PatientRecordQuerySet(models.QuerySet):
+    """Rows that belong to one patient (calibrations, protocol): scoped by that patient."""
+
+    def visible_to(self, user):
+        return restrict(self, user, patient_path="patient")
 
 
 class Patient(Voidable):
@@ -107,7 +113,7 @@ class MvcCalibration(models.Model):
 
     Rows are never edited: a new calibration adds a row, so the value that produced an older
     analysis stays visible in the history. The analysis turns the newest row per
-    (patient, muscle, side) into the core's ``mvc`` mapping (analysis.services.mvc_for).
+    (patient, muscle, side) into the core's ``mvc`` mapping (patients.selectors.mvc_for).
     """
 
     class Source(models.TextChoices):
@@ -138,6 +144,8 @@ class MvcCalibration(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = PatientRecordQuerySet.as_manager()
+
     class Meta:
         ordering = ["patient", "side", "muscle", "-created_at"]
         indexes = [models.Index(fields=["patient", "muscle", "side", "-created_at"])]
@@ -158,8 +166,8 @@ class MvcCalibration(models.Model):
 class PatientProtocol(models.Model):
     """This patient's deviations from the clinic defaults (ClinicSettings); blank = default.
 
-    One row per patient. ``analysis.services.effective_protocol`` merges it over the clinic's
-    newest settings to build the numeric core's ScoringConfig.
+    One row per patient. ``patients.protocol.effective_protocol`` merges it over the clinic's
+    newest settings (the pipeline then builds the numeric core's ScoringConfig from it).
     """
 
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="protocol")
@@ -197,6 +205,10 @@ class PatientProtocol(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientRecordQuerySet.as_manager()
+
+    FIELDS = PROTOCOL_FIELDS
 
     def __str__(self):
         return f"Protocol of {self.patient.code}"

@@ -14,10 +14,15 @@ import django_filters
 from django import forms
 from django.db.models import Count, Q
 
-from clinic.access import age_band, can_see_identity
+from clinic.access import (
+    age_band,
+    can_see_identity,
+    get_visible_or_404,
+    hide_voided_from_non_voiders,
+)
 from clinic.models import User
 from clinic.roles import THERAPIST
-from patients.models import Patient
+from patients.models import MvcCalibration, Patient
 
 PAGE_SIZE = 25
 
@@ -68,9 +73,21 @@ def patient_card(patient: Patient, *, identity: bool) -> PatientCard:
     return PatientCard(**base)
 
 
-def patient_cards(patients, *, user) -> list[PatientCard]:
-    identity = can_see_identity(user)
-    return [patient_card(p, identity=identity) for p in patients]
+def card_for(user, patient: Patient) -> PatientCard:
+    """The card of ``patient`` as ``user`` may see it."""
+    return patient_card(patient, identity=can_see_identity(user))
+
+
+def patient_for(user, pk, *, perm: str | None = None, active_only: bool = False) -> Patient:
+    """A patient in the user's scope (404), with ``perm`` (403).
+
+    Voided patients answer 404 with ``active_only`` (nothing changes a voided record), and
+    otherwise stay readable only to those who may void them.
+    """
+    queryset = Patient.objects.active() if active_only else Patient.objects.all()
+    patient = get_visible_or_404(queryset, user=user, perm=perm, pk=pk)
+    hide_voided_from_non_voiders(user, patient=patient)
+    return patient
 
 
 def therapists_of_clinic(clinic_id):
@@ -192,3 +209,31 @@ def patient_by_code(code: str, *, clinic_code: str | None = None, include_voided
             f"several clinics have a patient {code}: add --clinic CODE"
         )
     return found[0]
+
+
+def calibrations_by_muscle(patient) -> list[dict]:
+    """Every MVC calibration of the patient per muscle, newest first; the newest one applies.
+
+    The one home of the "newest calibration per muscle" rule: the pipeline's MVC values
+    (``mvc_for``), the calibrations page and reports all read it from here.
+    """
+    groups: dict[tuple[str, str], list] = {}
+    rows = MvcCalibration.objects.filter(patient=patient).select_related("created_by")
+    for cal in rows.order_by("-created_at", "-pk"):
+        groups.setdefault((cal.side, cal.muscle), []).append(cal)
+    return [
+        {"muscle_key": items[0].muscle_key, "current": items[0], "history": items}
+        for _, items in sorted(groups.items())
+    ]
+
+
+def current_calibrations(patient) -> list[MvcCalibration]:
+    """The calibration that applies for each muscle of the patient."""
+    return [group["current"] for group in calibrations_by_muscle(patient)]
+
+
+def mvc_for(patient) -> dict:
+    """The core's ``mvc`` mapping: {"<side> <muscle>": (value in volts, source)}."""
+    return {
+        cal.muscle_key: (float(cal.value_v), cal.source) for cal in current_calibrations(patient)
+    }

@@ -1,12 +1,24 @@
-"""Changes to patients: create, update, void. Views and admin call these, never the ORM."""
+"""Changes to patients and their treatment plan: records, MVC calibrations, protocol.
+
+Views, admin and the API call these, never the ORM. Calibrations are append-only (a new row),
+so every analysis can still say which values it used.
+"""
 
 from __future__ import annotations
 
+import os
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from clinic.access import Scope, scope_of
-from patients.models import Patient
+from analysis import core
+from analysis.pipeline.inputs import read_limits, recording_read, uploaded_file_copy
+from clinic.access import Scope, require_object_access, scope_of
+from clinic.models import PROTOCOL_FIELDS
+from patients.models import MvcCalibration, Patient, PatientProtocol
+from patients.protocol import effective_protocol
+from sessions.uploads import file_sha256, upload_check
 
 
 def _save(patient: Patient) -> None:
@@ -29,11 +41,18 @@ def _save(patient: Patient) -> None:
 def patient_create(*, by, patient: Patient, therapists=None) -> Patient:
     """Save a new patient; a therapist who creates one is assigned to it (else they'd lose it)."""
     _save(patient)
-    assigned = list(therapists or [])
-    if scope_of(by) is Scope.ASSIGNED and by not in assigned:
-        assigned.append(by)
-    patient.therapists.set(assigned)
+    patient.therapists.set(list(therapists or []))
+    patient_keep_creator_assigned(by=by, patient=patient)
     return patient
+
+
+def patient_keep_creator_assigned(*, by, patient: Patient) -> None:
+    """A therapist who creates a patient is assigned to it: otherwise they would lose sight of it.
+
+    Pages and the admin both apply this after saving the assignments they were given.
+    """
+    if scope_of(by) is Scope.ASSIGNED:
+        patient.therapists.add(by)
 
 
 @transaction.atomic
@@ -52,3 +71,96 @@ def patient_void(*, by, patient: Patient, reason: str) -> Patient:
         raise ValidationError("This patient is already void.")
     patient.void(by=by, reason=reason)
     return patient
+
+
+def mvc_calibration_enter(*, patient, muscle: str, side: str, value_v: float, user, notes=""):
+    """Add an MVC value the therapist entered (volts); the newest row per muscle applies."""
+    require_object_access(user, patient, "patients.add_mvccalibration")
+    calibration = MvcCalibration(
+        patient=patient,
+        muscle=muscle.strip().lower(),
+        side=side,
+        value_v=float(value_v),
+        source=MvcCalibration.Source.ENTERED,
+        notes=notes,
+        created_by=user,
+    )
+    calibration.full_clean()
+    calibration.save()
+    return calibration
+
+
+def _calibrated_value(raw, *, muscle_key, channel, name) -> tuple[str, float]:
+    """(channel label, MVC in volts) from the core's ``calibrate_mvc`` for the chosen muscle.
+
+    With ``channel`` named, that channel is measured; otherwise the channel that the clinic's
+    map (applied when the file was read) assigns to the muscle.
+    """
+    try:
+        estimates = core.calibrate_mvc(raw, channel=channel or None)
+    except core.InvalidRecording as exc:
+        raise ValidationError(f"{name}: {exc}") from exc
+    if channel:  # one entry, under the label the core resolved ("CH1" -> "CH1 Raw")
+        (estimate,) = estimates.values()
+        return estimate.label, float(estimate.value_v)
+    for label, estimate in estimates.items():
+        key = f"{estimate.side or ''} {estimate.muscle or ''}".strip().lower()
+        if key == muscle_key:
+            return label, float(estimate.value_v)
+    raise ValidationError(
+        f"{name}: no channel of this file is mapped to {muscle_key}; name the channel "
+        "(e.g. CH1 Raw)."
+    )
+
+
+def mvc_calibration_measure(*, patient, muscle: str, side: str, uploaded_file, user, channel=""):
+    """Measure the MVC from a calibration recording with the core's ``calibrate_mvc``.
+
+    The file gets the upload checks (size, C3D header) and is read in the core's isolated
+    reader with the stateless time limit; the file is kept in private storage beside the value.
+    Raises ``UploadRefused`` / ``ValidationError`` with a human reason.
+    """
+    require_object_access(user, patient, "patients.add_mvccalibration")
+    name = os.path.basename(uploaded_file.name or "calibration.c3d")[:255]
+    upload_check(uploaded_file=uploaded_file, name=name)
+    muscle = muscle.strip().lower()
+    limits = read_limits(timeout_s=settings.STATELESS_ANALYSIS_TIMEOUT_S)
+    with uploaded_file_copy(uploaded_file) as path:
+        try:
+            raw = recording_read(
+                path, channel_map=effective_protocol(patient).channel_map, limits=limits
+            )
+        except core.InvalidRecording as exc:
+            raise ValidationError(f"{name}: {exc}") from exc
+    label, value_v = _calibrated_value(
+        raw, muscle_key=f"{side} {muscle}".strip(), channel=channel.strip(), name=name
+    )
+    if not value_v > 0:  # also NaN: a flat or silent channel has no MVC
+        raise ValidationError(f"{name}: no contraction was found on {label}.")
+    calibration = MvcCalibration(
+        patient=patient,
+        muscle=muscle,
+        side=side,
+        value_v=value_v,
+        source=MvcCalibration.Source.CALIBRATION,
+        sha256=file_sha256(uploaded_file),
+        original_name=name,
+        notes=f"Measured on {label}.",
+        created_by=user,
+    )
+    calibration.file.save(name, uploaded_file, save=False)
+    calibration.save()
+    return calibration
+
+
+def patient_protocol_update(*, patient, values: dict, user):
+    """Set the patient's protocol overrides; None (blank) means the clinic default."""
+    require_object_access(user, patient, "patients.change_patientprotocol")
+    with transaction.atomic():
+        protocol, _ = PatientProtocol.objects.select_for_update().get_or_create(patient=patient)
+        for name in (*PROTOCOL_FIELDS, "scoring_weights"):
+            setattr(protocol, name, values.get(name))
+        protocol.updated_by = user
+        protocol.full_clean()
+        protocol.save()
+    return protocol

@@ -69,17 +69,6 @@ class Series:
     points: Sequence[tuple[date | datetime | float, float | None]]
 
 
-def band_kind(*, meets_intensity: bool, meets_duration: bool) -> str:
-    """Grade a contraction for shading: both criteria, one of them, or neither."""
-    if meets_intensity and meets_duration:
-        return "good"
-    if meets_intensity:
-        return "intensity"
-    if meets_duration:
-        return "duration"
-    return "neither"
-
-
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values (1, 2, 2.5, 5 x 10^n) from at or below ``lo`` to at or above ``hi``."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:

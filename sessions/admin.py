@@ -8,11 +8,12 @@ would bypass the pipeline's claim bookkeeping).
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
-from clinic.access import patients_visible_to, recordings_visible_to, sessions_visible_to
+from analysis.pipeline.queue import REANALYSE_PERMISSION, recording_reanalyse
 from clinic.admin_scope import (
     ScopedAdminMixin,
     VoidableAdminMixin,
@@ -20,6 +21,7 @@ from clinic.admin_scope import (
     audit_register,
 )
 from clinic.models import User
+from patients.models import Patient
 from sessions.models import Recording, TherapySession
 
 audit_register(TherapySession)
@@ -72,7 +74,7 @@ class TherapySessionAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin
     )
 
     def scope_queryset(self, request, queryset):
-        return sessions_visible_to(request.user, queryset).annotate(
+        return queryset.visible_to(request.user).annotate(
             _recordings=Count("recordings", distinct=True)
         )
 
@@ -96,7 +98,7 @@ class TherapySessionAdmin(ScopedAdminMixin, VoidableAdminMixin, admin.ModelAdmin
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "patient":
-            kwargs["queryset"] = patients_visible_to(request.user)
+            kwargs["queryset"] = Patient.objects.visible_to(request.user)
         elif db_field.name == "therapist":
             staff = User.objects.filter(is_active=True, clinic__isnull=False)
             if not request.user.is_superuser:
@@ -130,7 +132,7 @@ class RecordingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     actions = ["analyse_again"]
 
     def scope_queryset(self, request, queryset):
-        return recordings_visible_to(request.user, queryset)
+        return queryset.visible_to(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -138,19 +140,26 @@ class RecordingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Analyse selected recordings again", permissions=["change"])
-    def analyse_again(self, request, queryset):
-        from analysis.services import recording_reanalyse
+    def has_reanalyse_permission(self, request):
+        return request.user.has_perm(REANALYSE_PERMISSION)
 
+    @admin.action(description="Analyse selected recordings again", permissions=["reanalyse"])
+    def analyse_again(self, request, queryset):
+        queued, refused = [], []
         with transaction.atomic():
-            queued = [r.pk for r in queryset if recording_reanalyse(recording=r)]
-        skipped = queryset.count() - len(queued)
-        self.message_user(
-            request,
-            f"Queued {len(queued)} recording(s) for analysis"
-            + (f"; {skipped} still pending or processing were left alone." if skipped else "."),
-            messages.SUCCESS if queued else messages.WARNING,
-        )
+            for recording in queryset.select_related("session"):
+                try:
+                    if recording_reanalyse(recording=recording, user=request.user):
+                        queued.append(recording.pk)
+                except ValidationError:
+                    refused.append(recording.pk)  # a voided session's recordings stay as they are
+        skipped = queryset.count() - len(queued) - len(refused)
+        text = f"Queued {len(queued)} recording(s) for analysis"
+        if skipped:
+            text += f"; {skipped} still pending or processing were left alone"
+        if refused:
+            text += f"; {len(refused)} of voided sessions were refused"
+        self.message_user(request, text + ".", messages.SUCCESS if queued else messages.WARNING)
 
     @admin.display(description="size", ordering="size_bytes")
     def size(self, obj):

@@ -1,4 +1,5 @@
-"""Therapy session form: therapist from the patient's clinic, RPE 0-10, BFR 0-150 % AOP."""
+"""Session forms: the session (therapist from the patient's clinic, RPE 0-10, BFR 0-150 % AOP)
+and the upload of its recordings."""
 
 from django import forms
 
@@ -37,3 +38,29 @@ class TherapySessionForm(forms.ModelForm):
             self.instance.patient = patient
             if therapists.filter(pk=user.pk).exists():
                 self.initial.setdefault("therapist", user.pk)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one ``<input type=file multiple>`` (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True, "accept": ".c3d"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            if not data and self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class RecordingUploadForm(forms.Form):
+    """One or several C3D files for a session; each is checked by the upload service."""
+
+    files = MultipleFileField(label="C3D recordings")

@@ -1,14 +1,17 @@
 """Therapy sessions and their recordings (C3D files in private storage)."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.access import restrict
 from clinic.models import Voidable, VoidableQuerySet
 from patients.models import Patient
 
@@ -25,9 +28,7 @@ def recording_upload_to(instance, filename):
 
 class TherapySessionQuerySet(VoidableQuerySet):
     def visible_to(self, user):
-        from clinic.access import sessions_visible_to
-
-        return sessions_visible_to(user, self)
+        return restrict(self, user, patient_path="patient")
 
 
 class TherapySession(Voidable):
@@ -82,9 +83,34 @@ class TherapySession(Voidable):
 
 class RecordingQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from clinic.access import recordings_visible_to
+        return restrict(self, user, patient_path="session__patient")
 
-        return recordings_visible_to(user, self)
+    def stuck(self, *, now=None):
+        """Recordings the pipeline left behind: the sweeper re-sends them, the dashboard flags them.
+
+        Pending and not sent to the broker lately (it was down at upload), or processing for
+        longer than a task may run (its worker vanished without the message coming back).
+        """
+        now = now or timezone.now()
+        resend_before = now - timedelta(seconds=settings.RECORDING_PENDING_STUCK_AFTER_S)
+        not_sent_lately = Q(enqueued_at__lt=resend_before) | Q(
+            enqueued_at__isnull=True, created_at__lt=resend_before
+        )
+        return self.filter(
+            Q(status=Recording.Status.PENDING) & not_sent_lately
+            | Q(
+                status=Recording.Status.PROCESSING,
+                processing_started_at__lt=now - processing_stale_after(),
+            )
+            & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=resend_before))
+        )
+
+
+def processing_stale_after() -> timedelta:
+    """How long a claim may run before it is presumed dead: the task's hard limit plus a margin."""
+    return timedelta(
+        seconds=settings.RECORDING_TASK_TIME_LIMIT_S + settings.RECORDING_PROCESSING_STUCK_MARGIN_S
+    )
 
 
 class Recording(models.Model):
@@ -111,7 +137,7 @@ class Recording(models.Model):
         max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     failure_reason = models.TextField(blank=True)
-    # Pipeline bookkeeping (analysis/tasks.py): Celery keeps no delivery count, so the row does.
+    # Pipeline bookkeeping (analysis/pipeline/): Celery keeps no delivery count, so the row does.
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Times a worker has claimed this recording for analysis."
     )
@@ -120,7 +146,7 @@ class Recording(models.Model):
     )
     processing_started_at = models.DateTimeField(null=True, blank=True)
     # "<celery task id>:<nonce>" of the current claim: a redelivery of the same message may take
-    # over at once, and only the latest claim may write results (analysis/services.py).
+    # over at once, and only the latest claim may write results (analysis/pipeline/worker.py).
     claim_token = models.CharField(max_length=100, blank=True, editable=False)
     processed_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(

@@ -1,18 +1,30 @@
-"""Reads for the session and recording pages."""
+"""Reads for the session and recording pages, and the lookups every surface uses for them."""
 
+from clinic.access import get_visible_or_404, hide_voided_from_non_voiders
 from sessions.models import Recording, TherapySession
+
+
+def session_for(user, pk, *, perm: str | None = None) -> TherapySession:
+    """A session in the user's scope (404), with ``perm`` (403); voided ones for voiders only."""
+    session = get_visible_or_404(
+        TherapySession.objects.select_related("patient", "therapist"), user=user, perm=perm, pk=pk
+    )
+    hide_voided_from_non_voiders(user, patient=session.patient, session=session)
+    return session
+
+
+def recording_for(user, pk, *, perm: str | None = None) -> Recording:
+    """A recording in the user's scope (404), with ``perm`` (403); hidden with a voided patient."""
+    recording = get_visible_or_404(
+        Recording.objects.select_related("session__patient", "session__therapist", "uploaded_by"),
+        user=user,
+        perm=perm,
+        pk=pk,
+    )
+    hide_voided_from_non_voiders(user, patient=recording.session.patient)
+    return recording
 
 
 def session_recordings(session):
     """The session's recordings, oldest first (one per game round)."""
     return session.recordings.select_related("uploaded_by").order_by("created_at")
-
-
-def recordings_queryset(user):
-    return Recording.objects.visible_to(user).select_related(
-        "session__patient", "session__therapist", "uploaded_by"
-    )
-
-
-def sessions_queryset(user):
-    return TherapySession.objects.visible_to(user).select_related("patient", "therapist")

@@ -1,44 +1,33 @@
-"""Session and recording pages; recordings are streamed from private storage, never linked.
+"""Session and recording pages, and the upload of recordings to a session.
 
-Out of scope is 404 (``get_visible_or_404``), a missing permission 403.
+Recordings are streamed from private storage, never linked. Out of scope is 404, a missing
+permission 403 (``sessions.selectors.session_for`` / ``recording_for``).
 """
 
 from auditlog.signals import accessed
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic.access import can_see_identity, get_visible_or_404, hide_voided_from_non_voiders
+from analysis.presentation import recording_row_context
+from clinic.access import can_download_recordings, require_perm
+from clinic.web import safe_next, wants_json
 from patients.forms import VoidForm
-from patients.models import Patient
-from patients.selectors import patient_card
+from patients.selectors import card_for, patient_for
 from sessions import selectors, services
 from sessions.forms import TherapySessionForm
 from sessions.models import Recording
-
-
-def _session_or_404(request, pk, perm=None):
-    session = get_visible_or_404(
-        selectors.sessions_queryset(request.user), user=request.user, perm=perm, pk=pk
-    )
-    hide_voided_from_non_voiders(request.user, patient=session.patient)
-    return session
-
-
-def _card(request, patient):
-    return patient_card(patient, identity=can_see_identity(request.user))
+from sessions.uploads import UploadRefused, recording_upload
 
 
 @login_required
 def session_create(request, pk):
-    patient = get_visible_or_404(
-        Patient.objects.visible_to(request.user).active(),
-        user=request.user,
-        perm="therapy_sessions.add_therapysession",
-        pk=pk,
+    patient = patient_for(
+        request.user, pk, perm="therapy_sessions.add_therapysession", active_only=True
     )
     form = TherapySessionForm(request.POST or None, patient=patient, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -52,20 +41,19 @@ def session_create(request, pk):
     return render(
         request,
         "sessions/form.html",
-        {"form": form, "card": _card(request, patient), "creating": True},
+        {"form": form, "card": card_for(request.user, patient), "creating": True},
     )
 
 
 @login_required
 def session_detail(request, pk):
-    session = _session_or_404(request, pk, "therapy_sessions.view_therapysession")
-    hide_voided_from_non_voiders(request.user, patient=session.patient, session=session)
+    session = selectors.session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
     return render(
         request,
         "sessions/detail.html",
         {
             "session": session,
-            "card": _card(request, session.patient),
+            "card": card_for(request.user, session.patient),
             "recordings": selectors.session_recordings(session),
         },
     )
@@ -73,7 +61,7 @@ def session_detail(request, pk):
 
 @login_required
 def session_edit(request, pk):
-    session = _session_or_404(request, pk, "therapy_sessions.change_therapysession")
+    session = selectors.session_for(request.user, pk, perm="therapy_sessions.change_therapysession")
     if session.is_voided:
         raise Http404("Not found.")
     form = TherapySessionForm(
@@ -90,14 +78,14 @@ def session_edit(request, pk):
     return render(
         request,
         "sessions/form.html",
-        {"form": form, "card": _card(request, session.patient), "session": session},
+        {"form": form, "card": card_for(request.user, session.patient), "session": session},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_void(request, pk):
-    session = _session_or_404(request, pk, "therapy_sessions.void_therapysession")
+    session = selectors.session_for(request.user, pk, perm="therapy_sessions.void_therapysession")
     if session.is_voided:
         raise Http404("Not found.")
     form = VoidForm(request.POST or None)
@@ -111,7 +99,7 @@ def session_void(request, pk):
         else:
             messages.success(request, "Session is now void.")
             return redirect(session.patient)
-    card = _card(request, session.patient)
+    card = card_for(request.user, session.patient)
     return render(
         request,
         "void_confirm.html",
@@ -124,24 +112,16 @@ def session_void(request, pk):
     )
 
 
-def _recording_or_404(request, pk, perm):
-    recording = get_visible_or_404(
-        selectors.recordings_queryset(request.user), user=request.user, perm=perm, pk=pk
-    )
-    hide_voided_from_non_voiders(request.user, patient=recording.session.patient)
-    return recording
-
-
 @login_required
 def recording_detail(request, pk):
-    recording = _recording_or_404(request, pk, "therapy_sessions.view_recording")
+    recording = selectors.recording_for(request.user, pk, perm="therapy_sessions.view_recording")
     return render(
         request,
         "sessions/recording_detail.html",
         {
             "recording": recording,
             "session": recording.session,
-            "card": _card(request, recording.session.patient),
+            "card": card_for(request.user, recording.session.patient),
         },
     )
 
@@ -150,8 +130,10 @@ def recording_detail(request, pk):
 @require_GET
 def recording_download(request, pk):
     """Stream the C3D as an attachment, and leave an 'accessed' entry in the audit log."""
-    recording = _recording_or_404(request, pk, "therapy_sessions.download_recording")
-    if not can_see_identity(request.user):
+    recording = selectors.recording_for(
+        request.user, pk, perm="therapy_sessions.download_recording"
+    )
+    if not can_download_recordings(request.user):
         # A C3D carries the player's name: pseudonymised roles never get the raw file.
         raise PermissionDenied("Identifiable files are not available to your role.")
     try:
@@ -164,4 +146,63 @@ def recording_download(request, pk):
         as_attachment=True,
         filename=recording.original_name or f"recording-{recording.pk}.c3d",
         content_type="application/octet-stream",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_upload(request, pk):
+    """Upload C3D files to a session (works without JavaScript; upload.js adds XHR progress).
+
+    GET shows the session's recordings with the upload form; POST runs every file through
+    ``sessions.uploads.recording_upload`` and lists each refused file and why.
+    """
+    session = selectors.session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
+    if request.method == "GET":
+        return render(
+            request,
+            "sessions/upload.html",
+            {"session": session, "card": card_for(request.user, session.patient)},
+        )
+    require_perm(request.user, "therapy_sessions.add_recording")
+    # Each file is judged by the upload service alone (empty, too big, not C3D, duplicate).
+    uploads = request.FILES.getlist("files")
+    accepted, refused = [], []
+    for uploaded in uploads:
+        try:
+            accepted.append(
+                recording_upload(session=session, uploaded_file=uploaded, user=request.user)
+            )
+        except UploadRefused as exc:
+            refused.append({"name": uploaded.name, "reason": " ".join(exc.messages)})
+    if not uploads:
+        refused.append({"name": "", "reason": "Choose one or more C3D files to upload."})
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "accepted": [
+                    {
+                        "id": r.pk,
+                        "name": r.original_name,
+                        "row_html": recording_row_html(request, r),
+                    }
+                    for r in accepted
+                ],
+                "refused": refused,
+            },
+            status=200 if accepted or not refused else 400,
+        )
+    for recording in accepted:
+        messages.success(request, f"{recording.original_name} uploaded; analysis queued.")
+    for item in refused:
+        messages.error(request, item["reason"])
+    return redirect(safe_next(request, session.get_absolute_url()))
+
+
+def recording_row_html(request, recording) -> str:
+    """The session page's row of a new upload (upload.js inserts it without a reload)."""
+    return render_to_string(
+        "analysis/_recording_row.html",
+        recording_row_context(recording, user=request.user),
+        request=request,
     )

@@ -2,10 +2,11 @@
 
 An analysis allocates a few dozen arrays of 1-5 MB. With glibc's defaults each one above
 the (dynamic) mmap threshold is a fresh ``mmap`` whose pages fault in one by one and are
-returned on free: about a third of the analysis time of the 175 s game file went to page
-faults. Raising the mmap and trim thresholds lets freed blocks be reused instead. The cost
-is that the process keeps its peak heap (tens of MB for typical recordings) rather than
-returning it to the system. Set ``MYOCLINIC_CORE_MALLOPT=0`` to leave the allocator alone.
+returned on free, so page faults took a large share of the analysis time (docs/core.md
+has the measurement). Raising the mmap and trim thresholds lets freed blocks be reused
+instead. The cost is that the process keeps its peak heap (tens of MB for typical
+recordings) rather than returning it to the system. Set ``MYOCLINIC_CORE_MALLOPT=0`` to
+leave the allocator alone.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The isolated readers' work, and the small "zygote" process that forks them.
 
-Forking costs in proportion to the parent's mapped memory: ~1 ms from a process that has
-only numpy, ~5 ms once scipy is loaded, more in a Django worker. So the first isolated
-read starts one small helper interpreter per process (numpy and the parser only; ~0.1 s,
-once) and readers are forks of *that* helper, never fresh interpreters.
+Forking costs in proportion to the parent's mapped memory, which grows with scipy, numba
+and more in a Django worker. So the first isolated read starts one small helper
+interpreter per process (numpy and the parser only, once) and readers are forks of *that*
+helper, never fresh interpreters.
 
 A reader is a long-lived child that parses one file per request, each under its own caps:
 before every file its address-space limit (``RLIMIT_AS``) is set to its current size plus
@@ -13,12 +13,12 @@ the file; the step that makes other readers allocate gigabytes or loop) and repl
 the validated recording description plus the data layout, as length-prefixed JSON on a
 socket. The caller then reads the samples itself within that layout, in cache-sized
 chunks of frames, each copied out with one bounded, strided numpy pass
-(:func:`~.c3d_io.read_analog`, which checks the file's size against the layout again):
+(:func:`~.c3d_read.read_analog`, which checks the file's size against the layout again):
 numbers are harmless, and the copy costs less in the caller's warm memory than in a
 child, with nothing to ship.
 
-Reusing a warm reader is what keeps isolation cheap (~0.3 ms a file instead of ~4 ms for
-a fork, a cold parse and a teardown). It never outlives trouble: a reader retires after a
+Reusing a warm reader is what keeps isolation cheap (no fork, cold parse and teardown per
+file; docs/core.md has the figures). It never outlives trouble: a reader retires after a
 refusal it did not expect (memory cap, parser exception), after
 :data:`READER_MAX_FILES` files or when it has grown by :data:`READER_MAX_GROWTH_MB`, and
 a reader that overruns the time limit is killed. The parser is pure Python with no state
@@ -36,6 +36,12 @@ import signal
 import socket
 import struct
 import sys
+
+from .c3d_metadata import extract_started_at
+from .c3d_read import read_raw
+from .config import ReadLimits
+from .errors import InvalidRecording
+from .recording import build_recording
 
 READER_MAX_FILES = 500
 READER_MAX_GROWTH_MB = 64
@@ -70,11 +76,6 @@ def recv_exact(sock: socket.socket, n: int) -> bytes | None:
 
 def describe(request: dict) -> tuple[dict, bool]:
     """Parse one file's structure under the request's caps: (reply, whether to retire)."""
-    from .c3d_io import read_raw
-    from .config import ReadLimits
-    from .errors import InvalidRecording
-    from .recording import build_recording
-
     limits = ReadLimits.from_dict(request["limits"])
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     cap = vm_bytes() + int(limits.max_memory_mb) * 1024 * 1024
@@ -94,7 +95,7 @@ def describe(request: dict) -> tuple[dict, bool]:
         head["volts_factors"] = rec.volts_factors
         return head, False
     except InvalidRecording as exc:
-        return {"error": str(exc)}, False
+        return {"error": str(exc), "error_type": type(exc).__name__}, False
     except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
         if isinstance(exc, MemoryError) or getattr(exc, "errno", None) == errno.ENOMEM:
             reason = (
@@ -162,19 +163,17 @@ def header_of(rec) -> dict:
 def serve(sock: socket.socket) -> None:
     """Zygote loop: one message carrying a reader's socket -> fork a reader -> reply its pid."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # readers are reaped automatically
-    from . import c3d_io, config, errors, recording  # noqa: F401 - imported before the forks
-
     # Run the whole reader path once on a tiny bundled game file: lazy imports, caches and
     # Python 3.11's specialised bytecode then exist before the forks, not in every reader.
     warm = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_warm.c3d")
-    c3d_io.extract_started_at({}, "Ghostly_Emg_20230321_17-50-17-0881.c3d")
+    extract_started_at({}, "Ghostly_Emg_20230321_17-50-17-0881.c3d")
     for _ in range(3):
         try:
-            raw = c3d_io.read_raw(warm, layout_only=True)
-            rec = recording.build_recording(raw, filename="_warm.c3d")
+            raw = read_raw(warm, layout_only=True)
+            rec = build_recording(raw, filename="_warm.c3d")
             json.dumps(header_of(rec))
-            config.ReadLimits.from_dict(config.ReadLimits().to_dict())
-        except (OSError, errors.InvalidRecording):
+            ReadLimits.from_dict(ReadLimits().to_dict())
+        except (OSError, InvalidRecording):
             break
 
     # Objects the garbage collector never walks are never written to in the readers, so
@@ -203,8 +202,9 @@ def serve(sock: socket.socket) -> None:
         sock.sendall(pid.to_bytes(4, "little"))
 
 
-# Run as: python -c BOOT <analysis dir> <fd>. Stub packages skip the __init__ files, so
-# the helper imports numpy and the parser, never scipy (or Django in a host project).
+# Run as: python -c BOOT <analysis dir> <fd>. Stub packages skip the __init__ files (the
+# host project's ``analysis`` package may import Django), so the helper imports numpy and
+# the parser's modules only, never scipy or numba.
 BOOT = """
 import sys, types, socket
 root, fd = sys.argv[1], int(sys.argv[2])

@@ -2,7 +2,8 @@
 
 Per EMG channel: band-pass, RMS envelope, noise floor, thresholds, contractions with
 amplitude/spectral metrics and target flags, the game's own contractions, a summary and
-fatigue trends; then the session score (:mod:`.scoring`). Amplitudes are volts.
+fatigue trends; then the session score (:mod:`.scoring`). The MVC that % MVC figures and
+thresholds refer to comes from :mod:`.mvc`. Amplitudes are volts.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import numpy as np
 
 from . import dsp, kernels
 from ._alloc import tune_allocator
-from .channels import resolve_label
 from .config import AnalysisConfig, ReadLimits, ScoringConfig
+from .mvc import mvc_from_envelope, resolve_mvc
 from .reader import read_recording
 from .recording import Channel, Recording
 from .scoring import score_session
+from .version import __version__
 
-MVC_SOURCES = ("calibration", "entered")
 UNITS = {
     "amplitude": "V (volts); peak/mean/threshold/noise/mvc/rms/mav/envelope values",
     "area": "V*s",
@@ -29,12 +30,6 @@ UNITS = {
     "pct_mvc": "% of the channel's MVC",
     "score": "0-100",
 }
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 def clean(value: Any) -> Any:
@@ -53,48 +48,6 @@ def clean(value: Any) -> Any:
         value = float(value)
         return value if math.isfinite(value) else None
     return value
-
-
-def _mvc_entry(value) -> tuple[float, str]:
-    if isinstance(value, list | tuple):
-        if len(value) != 2:
-            raise ValueError(f"an MVC must be a value or (value, source), got {value!r}")
-        volts, source = value
-    else:
-        volts, source = value, "entered"
-    if source not in MVC_SOURCES:
-        raise ValueError(f"MVC source must be one of {', '.join(MVC_SOURCES)} (got {source!r})")
-    try:
-        volts = float(volts)
-    except (TypeError, ValueError):
-        raise ValueError(f"MVC value must be a number of volts (got {volts!r})") from None
-    if not (math.isfinite(volts) and volts > 0):
-        raise ValueError(f"MVC value must be > 0 volts (got {volts!r})")
-    return volts, source
-
-
-def resolve_mvc(mvc: dict | None, channels: list[Channel]) -> dict[str, tuple[float, str]]:
-    """``mvc`` keys (label, ``CHn``, or "<side> <muscle>") -> {label: (volts, source)}.
-
-    Keys that name nothing in this file are ignored (a patient's calibrations cover muscles
-    a given recording may not have); a label beats a muscle key.
-    """
-    if not mvc:
-        return {}
-    labels = [c.label for c in channels]
-    out: dict[str, tuple[float, str]] = {}
-    by_muscle: dict[str, tuple[float, str]] = {}
-    for key, value in mvc.items():
-        entry = _mvc_entry(value)
-        label = resolve_label(str(key), labels)
-        if label is not None:
-            out[label] = entry
-        else:
-            by_muscle[" ".join(str(key).lower().split())] = entry
-    for c in channels:
-        if c.label not in out and c.muscle_key and c.muscle_key.lower() in by_muscle:
-            out[c.label] = by_muscle[c.muscle_key.lower()]
-    return out
 
 
 def _runs_in_seconds(values: np.ndarray, rate_hz: float) -> list[dict]:
@@ -127,29 +80,6 @@ def _pct_per_min(t_min: np.ndarray, y: np.ndarray) -> float | None:
     slope, intercept, t0 = fit
     first = slope * t0 + intercept
     return 100.0 * slope / first if first > 0 else None
-
-
-def process_channel(values: np.ndarray, rate_hz: float, cfg: AnalysisConfig) -> dict:
-    """Band-pass, envelopes and noise floor of one channel (shared by MVC and analysis)."""
-    values, dropouts = dsp.blank_dropouts(values, rate_hz, cfg)
-    bp = dsp.bandpass(values, rate_hz, cfg)
-    n = bp.size
-    csq = dsp.cumsum_squares(bp)
-    k = dsp.grid_step(rate_hz, cfg)
-    width = dsp.window_samples(cfg.envelope_window_s, rate_hz)
-    env = dsp.envelope_on_grid(csq, n, width, k)
-    noise = dsp.noise_floor(csq, n, rate_hz, cfg)
-    return {"bp": bp, "csq": csq, "env": env, "k": k, "noise": noise, "dropouts": dropouts}
-
-
-def mvc_from_envelope(env: np.ndarray, rate_hz: float, cfg: AnalysisConfig, k: int = 1) -> float:
-    """MVC (volts): highest mean RMS envelope over any ``mvc_window_s`` window.
-
-    ``env`` holds every ``k``-th sample's envelope value.
-    """
-    step = max(1, int(rate_hz // 100) // k)
-    width = max(1, dsp.window_samples(cfg.mvc_window_s, rate_hz) // k)
-    return dsp.moving_mean_max(env, width, step=step)
 
 
 def _finite(value: float) -> float | None:
@@ -197,15 +127,17 @@ def analyse_channel(
     mvc: tuple[float, str] | None,
     include_envelope: bool,
 ) -> dict:
+    """One EMG channel's part of the result document (its warnings not yet prefixed)."""
     rate = rec.rate_hz
-    p = process_channel(ch.values, rate, cfg)
-    bp, env, noise, k = p["bp"], p["env"], p["noise"], p["k"]
+    conditioned = dsp.condition_channel(ch.values, rate, cfg)
+    bp, csq = conditioned.bandpassed_v, conditioned.cumsum_squares
+    env, noise, k = conditioned.envelope_v, conditioned.noise_v, conditioned.grid_step
     if mvc is None:
         mvc_value, mvc_source = mvc_from_envelope(env, rate, cfg, k), "estimated"
     else:
         mvc_value, mvc_source = mvc
     th = dsp.thresholds(noise, mvc_value if mvc_source != "estimated" else None, cfg)
-    onsets, ends, too_long = dsp.detect(env, p["csq"], th, rate, cfg, k)
+    onsets, ends, too_long = dsp.detect(env, csq, th, rate, cfg, k)
     # amplitudes from the envelope grid: [onset, end) in samples -> grid points inside it
     g0 = np.minimum(-(-onsets // k), env.size - 1)
     g1 = np.maximum(np.minimum(-(-ends // k), env.size), g0 + 1)
@@ -218,7 +150,6 @@ def analyse_channel(
     game = []
     if ch.activated_label:
         game = _runs_in_seconds(rec.channel(ch.activated_label).values, rate)
-    csq = p["csq"]
     in_sum = float(np.sum(csq[ends] - csq[onsets])) if onsets.size else 0.0
     in_n = int(np.sum(ends - onsets))
     if in_n:
@@ -230,9 +161,9 @@ def analyse_channel(
     index = np.arange(onsets.size, dtype=float)
     sat = rec.saturation.get(ch.label) or {"pct": 0.0}
     warnings = []
-    if p["dropouts"]:
+    if conditioned.dropouts:
         warnings.append(
-            f"{p['dropouts']} sensor drop-out(s) (flat at the rail for >= "
+            f"{conditioned.dropouts} sensor drop-out(s) (flat at the rail for >= "
             f"{cfg.dropout_min_s * 1000:g} ms) set to the baseline before analysis"
         )
     if too_long:
@@ -332,7 +263,7 @@ def analyse_recording(
         for ch in channels
     ]
     doc = {
-        "version": _version(),
+        "version": __version__,
         "units": UNITS,
         "recording": {
             "rate_hz": recording.rate_hz,
@@ -377,58 +308,3 @@ def analyse_file(
         bfr_pct_aop=bfr_pct_aop,
         include_envelope=include_envelope,
     )
-
-
-def calibrate_mvc(
-    recording: Recording,
-    *,
-    config: AnalysisConfig | None = None,
-    channel_map=None,
-    channel: str | None = None,
-):
-    """MVC per EMG channel from a calibration recording: ``{label: {value, muscle, side, method}}``.
-
-    Method: band-pass and RMS envelope exactly as in the analysis, then the highest mean
-    envelope over any ``mvc_window_s`` (1 s) window, i.e. the strongest *sustained* effort,
-    not a single spike. ``channel_map`` relabels muscles; with ``channel`` (a label or
-    ``CHn``) only that channel's value in volts is returned (a float).
-    """
-    cfg = config or AnalysisConfig()
-    channels = recording.emg_channels
-    if channel_map:
-        from .channels import _normalise_map
-
-        mapping = _normalise_map(channel_map, recording.labels)
-        channels = [
-            Channel(
-                label=c.label,
-                unit=c.unit,
-                values=c.values,
-                is_emg=True,
-                muscle=mapping[c.label][0],
-                side=mapping[c.label][1],
-            )
-            for c in recording.channels
-            if c.label in mapping
-        ]
-    if channel is not None:
-        label = resolve_label(str(channel), [c.label for c in channels])
-        if label is None:
-            raise ValueError(f"no EMG channel {channel!r} in this recording")
-        channels = [c for c in channels if c.label == label]
-    method = (
-        f"highest {cfg.mvc_window_s:g} s mean of the {cfg.envelope_window_s * 1000:g} ms RMS "
-        f"envelope after a {cfg.bandpass_low_hz:g}-{cfg.bandpass_high_hz:g} Hz band-pass"
-    )
-    out = {}
-    for c in channels:
-        p = process_channel(c.values, recording.rate_hz, cfg)
-        out[c.label] = {
-            "value": mvc_from_envelope(p["env"], recording.rate_hz, cfg, p["k"]),
-            "muscle": c.muscle,
-            "side": c.side,
-            "method": method,
-        }
-    if channel is not None:
-        return next(iter(out.values()))["value"]
-    return out

@@ -102,16 +102,6 @@ class EmgChannel:
     side: str | None
     activated_label: str | None = None
 
-    @property
-    def muscle_key(self) -> str | None:
-        if not self.muscle:
-            return None
-        return f"{self.side} {self.muscle}" if self.side else self.muscle
-
-
-class ChannelMapping(dict):
-    """``{label: (muscle, side)}``; short GHOSTLY keys (``"CH1"``) match ``"CH1 Raw"``."""
-
 
 def _side_of(label: str) -> str | None:
     for rx, side in _SIDES:
@@ -157,7 +147,12 @@ def classify(label: str) -> EmgChannel | None:
     return None
 
 
-def _normalise_map(channel_map: Mapping | None, labels: Iterable[str]) -> dict[str, tuple]:
+def normalise_map(channel_map: Mapping | None, labels: Iterable[str]) -> dict[str, tuple]:
+    """``{label or "CHn": {"muscle", "side"} or (muscle, side)}`` -> ``{label: (muscle, side)}``.
+
+    Raises ``ValueError`` for a key that names no label or a side other than left/right
+    (the reader turns it into :class:`~.errors.ChannelMapMismatch`).
+    """
     if not channel_map:
         return {}
     labels = list(labels)
@@ -204,7 +199,7 @@ def select_emg(labels: Iterable[str], channel_map: Mapping | None = None) -> lis
         m = GHOSTLY_ACT.match(lab)
         if m:
             act[int(m.group(1))] = lab
-    mapping = _normalise_map(channel_map, labels)
+    mapping = normalise_map(channel_map, labels)
     out = []
     for lab in labels:
         if mapping:

@@ -369,7 +369,7 @@ def spectral_indices(spec, counts, freqs, gain, lo, hi):
 def compile_all() -> None:
     """Compile every kernel for the argument types the analysis passes (float32 and float64
     samples), or load them from the cache: the image build runs this once, so no worker
-    pays the compile (~seconds) on its first recording."""
+    pays the compile on its first recording."""
     sos = np.array([[1.0, 0.0, -1.0, 1.0, -0.5, 0.1], [1.0, 0.0, -1.0, 1.0, -0.4, 0.1]])
     zi = np.zeros((2, 2))
     for dtype in (np.float32, np.float64):

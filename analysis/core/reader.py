@@ -6,9 +6,11 @@ returns the recording's description and data layout as JSON on a socket; the cal
 with a deadline and SIGKILLs a reader that overruns it, then copies the samples from its
 own read of the file within the validated layout. Out of memory, out of time or killed by
 a signal, the file becomes an :class:`InvalidRecording`; the calling process never sees
-the crash. Readers are forked from a small helper process and reused while they stay
-healthy, so isolation costs a socket round trip (~0.3 ms a file) rather than a fork and a
-cold start; if the helper cannot start, the caller forks its readers directly.
+the crash. A refusal keeps its type across the socket (a
+:class:`~.errors.ChannelMapMismatch` in the child is one in the caller). Readers are forked
+from a small helper process and reused while they stay healthy, so isolation costs a socket
+round trip rather than a fork and a cold start; if the helper cannot start, the caller
+forks its readers directly.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from datetime import datetime
 from pathlib import Path
 
 from . import _isolate
-from .c3d_io import read_analog, read_raw
+from .c3d_read import read_analog, read_raw
 from .config import ReadLimits
-from .errors import InvalidRecording
+from .errors import BY_NAME, InvalidRecording
 from .recording import Channel, Recording, attach_samples, build_recording, check_values
 
 
 def read_in_process(path, limits: ReadLimits, channel_map) -> Recording:
+    """The whole read in the calling process (trusted files, tests, the benchmark)."""
     raw = read_raw(path, limits=limits)
     return build_recording(raw, limits=limits, channel_map=channel_map, filename=Path(path).name)
 
@@ -230,14 +233,14 @@ def _read_isolated(path, limits: ReadLimits, channel_map) -> Recording:
     request["channel_map"] = channel_map
     head = _ask_a_reader(request, limits)
     if "error" in head:
-        raise InvalidRecording(head["error"])
+        raise BY_NAME.get(head.get("error_type"), InvalidRecording)(head["error"])
     rec = _decode(head)
     try:
         analog = read_analog(path, head["layout"])
     except OSError as exc:
         raise InvalidRecording(f"cannot read file: {exc.strerror or exc}") from None
     attach_samples(rec, analog, head["volts_factors"])
-    check_values(rec)  # finite samples, clipping
+    check_values(rec)  # here, not in the child: numbers are harmless
     return rec
 
 
@@ -265,7 +268,8 @@ def _kill(pid: int) -> None:
 
 
 def read_recording(path, *, limits=None, isolated=True, channel_map=None) -> Recording:
-    """Read and validate a C3D file; raises :class:`InvalidRecording` with a one-line reason.
+    """Read and validate a C3D file; raises :class:`InvalidRecording` with a one-line reason
+    (:class:`~.errors.ChannelMapMismatch` when ``channel_map`` does not fit the file).
 
     ``isolated=True`` (the default, for every untrusted file) parses in a forked child with
     ``limits.max_memory_mb`` of extra address space and ``limits.timeout_s`` of wall time.

@@ -1,6 +1,6 @@
 """The in-memory recording: channels in volts, timing, metadata, warnings, saturation.
 
-``build_recording`` turns what the parser extracted (:class:`~.c3d_io.RawC3D`) into a
+``build_recording`` turns what the parser extracted (:class:`~.c3d_parse.RawC3D`) into a
 validated :class:`Recording`. Validation happens here, after parsing, because a reader
 happily returns NaN samples, a rate of 0, thousands of channels or files with no EMG;
 every refusal is an :class:`~.errors.InvalidRecording` with a one-line reason.
@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .c3d_io import RawC3D, extract_metadata, extract_started_at, volts_factor
-from .channels import GHOSTLY_ACT, GHOSTLY_RAW, select_emg
+from .c3d_metadata import extract_metadata, extract_started_at, volts_factor
+from .c3d_parse import RawC3D
+from .channels import select_emg
 from .config import ReadLimits
-from .errors import InvalidRecording
+from .errors import ChannelMapMismatch, InvalidRecording
 from .runs import level_runs
 
 
@@ -155,7 +156,7 @@ def build_recording(
     try:
         emg = select_emg(candidates, channel_map)
     except ValueError as exc:
-        raise InvalidRecording(f"channel mapping does not fit this file: {exc}") from None
+        raise ChannelMapMismatch(f"channel mapping does not fit this file: {exc}") from None
     if not emg:
         shown = ", ".join(labels[:8]) + (", ..." if len(labels) > 8 else "")
         raise InvalidRecording(f"no EMG channel found among the {n_ch} analog channels ({shown})")
@@ -212,9 +213,9 @@ def attach_samples(rec: Recording, analog: np.ndarray, factors: list) -> None:
 def check_values(rec: Recording) -> None:
     """Sample-level checks: finite EMG (and game envelope) samples, clipping runs.
 
-    Separate from the structural checks so the isolated reader can run them in the caller
-    (numbers are harmless; the parent's warm memory makes these passes several times
-    cheaper than in a freshly forked child).
+    Separate from the structural checks so the isolated reader can run them in the caller:
+    numbers are harmless, and these passes cost less in the caller's warm memory than in a
+    freshly forked child.
     """
     needed = {c.label for c in rec.emg_channels}
     needed |= {c.activated_label for c in rec.emg_channels if c.activated_label}
@@ -240,11 +241,3 @@ def check_values(rec: Recording) -> None:
                 + ", ".join(f"{v * 1e3:.2f} mV" for v in sat["levels_v"])
                 + f" ({sat['pct']:.2f} % of samples)"
             )
-
-
-def is_ghostly_raw(label: str) -> bool:
-    return bool(GHOSTLY_RAW.match(label))
-
-
-def is_ghostly_activated(label: str) -> bool:
-    return bool(GHOSTLY_ACT.match(label))

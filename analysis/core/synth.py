@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from .c3d_io import write_recording
+from .c3d_write import write_recording
 from .recording import Channel, Recording, saturation_runs
 
 GAME_METADATA = {

@@ -1,19 +1,53 @@
-"""Helpers shared by the pipeline tests (recordings, result documents, real workers, Redis)."""
+"""The suite's plain helpers: recordings and result documents, logins, waiting, real processes.
+
+Fixtures (personas, the broker, an embedded worker, Daphne, the browser) are in the root
+``conftest.py``; the helpers here are plain functions and classes that tests and those fixtures
+call. Every one is defined once, here.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.test import Client
+
+from analysis.pipeline.store import analysis_save
+from config.celery import app
+from sessions.models import Recording
+
+# A C3D-like header block: enough for pages and the download view, which never parse the file.
+TINY_C3D = b"\x02\x50" + b"\x00" * 510
+
+
+# ---------------------------------------------------------------------------------------------
+# Recordings and results
+# ---------------------------------------------------------------------------------------------
 
 
 def make_recording(session, name="round1.c3d", data=None, **fields):
-    """A Recording row with a small stored file (for tests that never run the core)."""
-    import hashlib
+    """A Recording row with a small stored file (for tests that never run the core).
 
-    from django.core.files.base import ContentFile
+    The file is saved through the private storage API (never a public URL); its content is
+    ``data``, by default a C3D-like header followed by the name, so each name has its own hash.
+    ``fields`` are set on the row (``status``, ``failure_reason``, ``attempts`` ...).
+    """
 
-    from sessions.models import Recording
-
-    data = data if data is not None else name.encode()
+    data = data if data is not None else TINY_C3D + name.encode()
     recording = Recording(
         session=session,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -112,13 +146,94 @@ def contract_document(*, overall=80.0, left_good=10, version="test-1"):
     }
 
 
+def analysed(session, name="round1.c3d", **doc):
+    """A recording of ``session`` whose current analysis is ``contract_document(**doc)``.
+
+    Stored through the pipeline's ``analysis_save`` as an upload analysed with a 75 % MVC
+    target, as the worker would; the recording comes back refreshed (status ``done``).
+    """
+
+    recording = make_recording(session, name)
+    analysis_save(
+        recording=recording,
+        document=contract_document(**doc),
+        parameters={"scoring": {"target_pct_mvc": 75.0}, "clinic_settings_version": None},
+        trigger="upload",
+        timings={},
+    )
+    recording.refresh_from_db()
+    return recording
+
+
+def login_session(user) -> str:
+    """The ``sessionid`` cookie value of a real login (database sessions) of ``user``.
+
+    For clients that are not Django's test client: websockets, Daphne, Chromium.
+    """
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
 # ---------------------------------------------------------------------------------------------
-# Real workers and a private Redis
+# Waiting without fixed sleeps
 # ---------------------------------------------------------------------------------------------
+
+
+def wait_for(predicate, *, timeout=30.0, interval=0.1, what="condition"):
+    """Poll ``predicate`` until it returns something true (returned), or fail at the deadline.
+
+    The predicate may raise to give up early (a process that died will never become ready).
+    """
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def http_answers(url: str) -> bool:
+    """True once ``url`` answers 2xx/3xx (for ``wait_for``): a server that is up and serving."""
+
+    try:
+        with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - loopback URLs we built
+            return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The broker and real workers
+# ---------------------------------------------------------------------------------------------
+
+
+def purge_broker():
+    """Drop messages other tests left in this run's queue (ids may collide across runs)."""
+
+    with app.connection_for_write() as conn:
+        app.control.purge(connection=conn)
+
+
+@contextlib.contextmanager
+def embedded_worker(*, purge: bool = True, **options):
+    """A real Celery worker in a thread of this process, by default on an emptied queue.
+
+    The root conftest's ``worker`` fixture is this with the defaults (solo pool); ``options``
+    go to ``celery.contrib.testing.worker.start_worker`` (e.g. a threads pool).
+    """
+
+    if purge:
+        purge_broker()
+    with start_worker(app, perform_ping_check=False, shutdown_timeout=30, **options) as running:
+        yield running
 
 
 def free_port() -> int:
-    import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -138,11 +253,6 @@ class OwnRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self):
-        import shutil
-        import subprocess
-        import time
-
-        import redis
 
         self.process = subprocess.Popen(
             [
@@ -162,13 +272,18 @@ class OwnRedis:
             stderr=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url)
-        for _ in range(100):
+
+        def answers():
+            if self.process.poll() is not None:
+                raise RuntimeError("redis-server exited")
             try:
-                if client.ping():
-                    return self
+                return client.ping()
             except redis.exceptions.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+                return False
+
+        wait_for(answers, timeout=5, interval=0.05, what="redis-server to start")
+        client.close()
+        return self
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
@@ -178,10 +293,7 @@ class OwnRedis:
 
 
 def worker_env(**extra) -> dict:
-    """Environment for a subprocess (worker, command) that uses this test's database."""
-    import os
-
-    from django.conf import settings
+    """Environment for a subprocess (worker, server, command) that uses this test's database."""
 
     db = settings.DATABASES["default"]
     env = dict(os.environ)
@@ -199,44 +311,77 @@ def worker_env(**extra) -> dict:
     return env
 
 
-class WorkerProcess:
+class LoggedProcess:
+    """A subprocess whose output goes to a log file, waited for by an event, stopped politely."""
+
+    def __init__(self, env: dict, log_path):
+        self.env = env
+        self.log_path = log_path
+        self.process = None
+        self.log = None
+
+    def spawn(self, args):
+
+        repo = Path(__file__).resolve().parents[2]
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            args, cwd=repo, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+
+        return Path(self.log_path).read_text()
+
+    def wait_until(self, predicate, *, timeout: float, what: str):
+        """``wait_for`` the event, failing at once (with the log) if the process died."""
+
+        def ready():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{what}: the process exited\n" + self.output()[-3000:])
+            return predicate()
+
+        try:
+            return wait_for(ready, timeout=timeout, what=what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n" + self.output()[-3000:]) from None
+
+    def stop(self):
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+
+class WorkerProcess(LoggedProcess):
     """`celery -A config worker -P prefork -c 1` (optionally with beat) as a real subprocess."""
 
     def __init__(self, env: dict, log_path, *, beat: bool = False, schedule_path=None):
-        self.env = env
-        self.log_path = log_path
+        super().__init__(env, log_path)
         self.beat = beat
         self.schedule_path = schedule_path
-        self.process = None
 
     def start(self, *, ready_timeout=30.0):
-        import subprocess
-        import sys
-        import time
-        from pathlib import Path
 
         args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork"]
         args += ["-c", "1", "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
         args += ["-n", f"test-{time.time_ns()}@%h"]
         if self.beat:
             args += ["-B", "-s", str(self.schedule_path)]
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        repo = Path(__file__).resolve().parents[2]
-        self.process = subprocess.Popen(
-            args, cwd=repo, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        self.spawn(args)
+        self.wait_until(
+            lambda: " ready." in self.output(), timeout=ready_timeout, what="the worker to be ready"
         )
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            if " ready." in Path(self.log_path).read_text():
-                return self
-            if self.process.poll() is not None:
-                raise RuntimeError(Path(self.log_path).read_text()[-3000:])
-            time.sleep(0.1)
-        raise RuntimeError("worker not ready:\n" + Path(self.log_path).read_text()[-3000:])
+        return self
 
     def pool_children(self) -> list[int]:
         """Pids of the worker's pool processes (children of the main process)."""
-        from pathlib import Path
 
         children = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -248,44 +393,24 @@ class WorkerProcess:
                 children.append(int(stat.parent.name))
         return children
 
-    def stop(self):
-        import signal
-        import subprocess
 
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if getattr(self, "log", None):
-            self.log.close()
+class DaphneProcess(LoggedProcess):
+    """A real Daphne serving ``config.asgi`` on a free loopback port."""
 
-    def output(self) -> str:
-        from pathlib import Path
+    def start(self, *, ready_timeout=30.0):
 
-        return Path(self.log_path).read_text()
-
-
-def wait_for(predicate, *, timeout=30.0, interval=0.1, what="condition"):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def purge_broker():
-    """Drop messages other tests left in this run's queue (ids may collide across runs)."""
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        app.control.purge(connection=conn)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.spawn(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+            + ["config.asgi:application"]
+        )
+        self.wait_until(
+            lambda: http_answers(self.url + "/accounts/login/"),
+            timeout=ready_timeout,
+            what="daphne to serve pages",
+        )
+        return self
 
 
 class TcpProxy:
@@ -303,8 +428,6 @@ class TcpProxy:
         self.lock = threading.Lock()
 
     def start(self):
-        import socket
-        import threading
 
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -315,8 +438,6 @@ class TcpProxy:
         return self
 
     def _accept(self, listener):
-        import socket
-        import threading
 
         while True:
             try:
@@ -335,7 +456,6 @@ class TcpProxy:
 
     @staticmethod
     def _pipe(src, dst):
-        import socket
 
         try:
             while data := src.recv(65536):
@@ -350,7 +470,6 @@ class TcpProxy:
                     pass
 
     def stop(self):
-        import socket
 
         if self.listener is not None:
             # shutdown() wakes the thread blocked in accept(); close() alone would not.

@@ -4,7 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from analysis.models import RecordingAnalysis
-from analysis.services import core_channel_map, recording_analyse, recording_claim
+from analysis.pipeline.inputs import core_channel_map
+from analysis.pipeline.worker import recording_process
 from clinic.models import ClinicSettings
 from conftest import shared_c3d_dir
 from sessions.uploads import recording_upload
@@ -22,8 +23,7 @@ def analyse(session, relative):
     recording = recording_upload(
         session=session, uploaded_file=SimpleUploadedFile(path.name, path.read_bytes())
     )
-    token = recording_claim(recording_id=recording.pk, task_id="direct")
-    recording_analyse(recording=recording, token=token)
+    recording_process(recording_id=recording.pk, task_id="direct")
     recording.refresh_from_db()
     return recording
 

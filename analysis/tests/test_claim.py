@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from analysis.services import processing_stale_after, recording_claim, recording_release
+from analysis.pipeline.worker import recording_claim, recording_release
 from analysis.tests.support import make_recording
-from sessions.models import Recording
+from sessions.models import Recording, processing_stale_after
 
 
 @pytest.fixture

@@ -5,13 +5,10 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from analysis.demo import seed_recordings
 from analysis.models import ChannelResult
-from analysis.services import recordings_wait
-from analysis.tests.support import purge_broker
-from config.celery import app
+from analysis.pipeline.queue import recordings_wait
 from patients.models import MvcCalibration
 from sessions.models import Recording
 
@@ -19,9 +16,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_demo_sessions_get_analysed_game_rounds_and_calibrations(
-    alices_patient, bobs_patient, session_of
+    worker, alices_patient, bobs_patient, session_of
 ):
-    purge_broker()
     sessions = [
         session_of(patient, started_at=dt.datetime(2026, 3, day, 10, tzinfo=dt.UTC))
         for patient in (alices_patient, bobs_patient)
@@ -30,10 +26,9 @@ def test_demo_sessions_get_analysed_game_rounds_and_calibrations(
     demo = SimpleNamespace(
         patients=[alices_patient, bobs_patient], sessions=sessions, created=Counter()
     )
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
-        seed_recordings(demo)
-        ids = list(Recording.objects.values_list("pk", flat=True))
-        statuses = recordings_wait(recording_ids=ids, timeout_s=60, poll_s=0.2)
+    seed_recordings(demo)
+    ids = list(Recording.objects.values_list("pk", flat=True))
+    statuses = recordings_wait(recording_ids=ids, timeout_s=60, poll_s=0.2)
     assert demo.created["recordings"] == 8  # 2 rounds for each of the 4 sessions
     assert set(statuses.values()) == {"done"}
     # The first patient measured her MVC from a calibration file, the second entered it.

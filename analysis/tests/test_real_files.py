@@ -6,16 +6,13 @@ access-checked download view.
 """
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from analysis.models import RecordingAnalysis
-from analysis.services import recordings_wait
-from analysis.tests.support import purge_broker
-from config.celery import app
+from analysis.pipeline.queue import recordings_wait
 from conftest import shared_c3d_dir
 from sessions.uploads import UploadRefused, recording_upload
 
@@ -41,28 +38,26 @@ EXPECTED = {
 
 
 def test_every_real_file_ends_done_or_failed_with_the_right_reason(
-    session_of, alices_patient, alice, dave, zoe
+    worker, session_of, alices_patient, alice, dave, zoe
 ):
     files = sorted(p for p in shared_c3d_dir().rglob("*") if p.is_file())
     assert {p.name for p in files} == set(EXPECTED), "a new file in ../shared needs a verdict"
     session = session_of(alices_patient)
-    purge_broker()
     outcomes, recordings = {}, {}
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
-        for path in files:
-            try:
-                recording = recording_upload(
-                    session=session,
-                    uploaded_file=SimpleUploadedFile(path.name, path.read_bytes()),
-                    user=alice,
-                )
-            except UploadRefused as exc:
-                outcomes[path.name] = ("refused", exc.message)
-            else:
-                recordings[path.name] = recording
-        statuses = recordings_wait(
-            recording_ids=[r.pk for r in recordings.values()], timeout_s=120, poll_s=0.2
-        )
+    for path in files:
+        try:
+            recording = recording_upload(
+                session=session,
+                uploaded_file=SimpleUploadedFile(path.name, path.read_bytes()),
+                user=alice,
+            )
+        except UploadRefused as exc:
+            outcomes[path.name] = ("refused", exc.message)
+        else:
+            recordings[path.name] = recording
+    statuses = recordings_wait(
+        recording_ids=[r.pk for r in recordings.values()], timeout_s=120, poll_s=0.2
+    )
     for name, recording in recordings.items():
         recording.refresh_from_db()
         assert statuses[recording.pk] == recording.status

@@ -3,33 +3,13 @@
 from io import StringIO
 
 import pytest
-import redis
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 
 from analysis.models import RecordingAnalysis
-from analysis.services import analysis_save, session_reanalyse
-from analysis.tests.support import contract_document, make_recording, purge_broker
+from analysis.pipeline.queue import session_reanalyse
+from analysis.tests.support import analysed, make_recording
 from sessions.models import Recording
-
-
-@pytest.fixture
-def broker(settings):
-    purge_broker()
-    yield redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    purge_broker()
-
-
-def analysed(session, name):
-    recording = make_recording(session, name)
-    analysis_save(
-        recording=recording,
-        document=contract_document(),
-        parameters={},
-        trigger="upload",
-        timings={},
-    )
-    return recording
 
 
 @pytest.fixture

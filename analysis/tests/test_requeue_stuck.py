@@ -2,22 +2,12 @@
 
 from datetime import timedelta
 
-import pytest
-import redis
 from django.utils import timezone
 
-from analysis.services import processing_stale_after, recordings_requeue_stuck
+from analysis.pipeline.queue import recordings_requeue_stuck
 from analysis.tasks import requeue_stuck_recordings
-from analysis.tests.support import make_recording, purge_broker
-from sessions.models import Recording
-
-
-@pytest.fixture
-def broker(settings):
-    purge_broker()
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    yield client
-    purge_broker()
+from analysis.tests.support import make_recording
+from sessions.models import Recording, processing_stale_after
 
 
 def test_it_enqueues_stuck_pending_and_stale_processing_recordings_only(

@@ -1,24 +1,9 @@
-"""What the result, session and progress pages read, in a fixed number of queries."""
-
-import datetime as dt
+"""What the result and session pages read, in a fixed number of queries."""
 
 import pytest
 
-from analysis.selectors import patient_progress, recording_result, session_summary
-from analysis.services import analysis_save
-from analysis.tests.support import contract_document, make_recording
-
-
-def analysed(session, name, **doc):
-    recording = make_recording(session, name)
-    analysis_save(
-        recording=recording,
-        document=contract_document(**doc),
-        parameters={"scoring": {"target_pct_mvc": 75.0}},
-        trigger="upload",
-        timings={},
-    )
-    return recording
+from analysis.selectors import recording_result, session_summary
+from analysis.tests.support import analysed, make_recording
 
 
 @pytest.fixture
@@ -70,21 +55,3 @@ def test_the_session_score_is_the_mean_of_its_recordings(session, django_assert_
         "pending",
     ]
     assert summary["rpe"] == 5
-
-
-def test_progress_has_one_point_per_session_in_constant_queries(
-    alices_patient, session_of, django_assert_max_num_queries
-):
-    for day in range(1, 6):
-        session = session_of(
-            alices_patient, started_at=dt.datetime(2026, 3, day, 10, tzinfo=dt.UTC), rpe=day
-        )
-        analysed(session, f"day{day}-a.c3d", overall=50.0 + day)
-        analysed(session, f"day{day}-b.c3d", overall=60.0 + day)
-    with django_assert_max_num_queries(3):
-        points = patient_progress(alices_patient)
-    assert [p["score"]["overall"] for p in points] == [56.0, 57.0, 58.0, 59.0, 60.0]
-    assert points[0]["compliance"] == {"left quadriceps": 90.0, "right quadriceps": 70.0}
-    assert points[0]["mdf_slope_pct_per_min"]["left quadriceps"] == -3.0
-    assert points[0]["mdf_slope_pct_per_min"]["right quadriceps"] is None
-    assert [p["rpe"] for p in points] == [1, 2, 3, 4, 5]

@@ -5,7 +5,8 @@ import math
 import pytest
 
 from analysis.models import ChannelResult, Contraction, RecordingAnalysis
-from analysis.services import analysis_save, recording_claim
+from analysis.pipeline.store import analysis_save
+from analysis.pipeline.worker import recording_claim
 from analysis.tests.support import contract_document, make_recording
 from sessions.models import Recording
 

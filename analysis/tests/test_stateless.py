@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from analysis import core
 from analysis.models import RecordingAnalysis
-from analysis.services import STATELESS_PREFIX, analysis_stateless
+from analysis.pipeline.stateless import STATELESS_PREFIX, analysis_stateless
 from conftest import shared_c3d_dir
 from sessions.models import Recording
 from sessions.uploads import UploadRefused

@@ -3,36 +3,21 @@
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.core.files.base import ContentFile
-from django.test import Client
 
 from analysis.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
-from analysis.services import status_notify
+from analysis.pipeline.notify import status_notify
+from analysis.tests.support import login_session, make_recording
 from config.asgi import application
 from sessions.models import Recording
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-def cookie_for(user):
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
-def make_recording(session, name="round1.c3d"):
-    recording = Recording(session=session, sha256=name.ljust(64, "0"), size_bytes=3)
-    recording.original_name = name
-    recording.file.save(name, ContentFile(b"abc"), save=False)
-    recording.save()
-    return recording
-
-
 def communicator(session_id, user=None):
     # config.asgi reads ALLOWED_HOSTS at import, before pytest-django adds "testserver".
     headers = [(b"origin", b"http://localhost")]
     if user is not None:
-        headers.append((b"cookie", cookie_for(user)))
+        headers.append((b"cookie", f"sessionid={login_session(user)}".encode()))
     return WebsocketCommunicator(application, f"/ws/sessions/{session_id}/status/", headers)
 
 
@@ -102,5 +87,10 @@ async def test_it_does_not_forward_other_sessions_events(
     assert connected
     assert (await ws.receive_json_from(timeout=5))["recordings"] == []
     await database_sync_to_async(status_notify)(recording=other_recording)
-    assert await ws.receive_nothing(timeout=0.5)
+    # Then an event of this session: it must be the next thing the page gets (events reach a
+    # consumer in the order they were sent), so nothing of the other session came before it.
+    own_recording = await database_sync_to_async(make_recording)(session, "own.c3d")
+    await database_sync_to_async(status_notify)(recording=own_recording)
+    event = await ws.receive_json_from(timeout=5)
+    assert (event["type"], event["recording"]) == ("status", own_recording.pk)
     await ws.disconnect()

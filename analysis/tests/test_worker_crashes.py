@@ -11,12 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from analysis import core
 from analysis.models import RecordingAnalysis
-from analysis.services import gave_up_reason
+from analysis.pipeline.worker import gave_up_reason
 from analysis.tests.support import (
     OwnRedis,
     TcpProxy,
@@ -110,9 +112,6 @@ def marathon_game(tmp_path_factory):
     Its analysis keeps a worker busy for a few hundred milliseconds (the 175 s original takes
     a few tens), a window the test can hit reliably without any test-only hook in the code.
     """
-    import numpy as np
-
-    from analysis import core
 
     game = core.read_recording(shared_c3d_dir() / LONG_GAME, isolated=False)
     path = tmp_path_factory.mktemp("marathon") / "Ghostly_Emg_20230321_18-00-00-0000.c3d"

@@ -1,18 +1,18 @@
 """The pipeline end to end with a real Celery worker on the real Redis broker (not eager).
 
-The embedded worker (celery.contrib.testing, the same as the ``celery_worker`` fixture) runs in a
-thread of this process against the test database; the crash tests start real worker processes.
+The embedded worker (the root conftest's ``worker``: celery.contrib.testing, as the
+``celery_worker`` fixture) runs in a thread of this process against the test database; the crash
+tests start real worker processes.
 """
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from analysis.models import Contraction, RecordingAnalysis
-from analysis.services import gave_up_reason, recordings_wait
+from analysis.pipeline.queue import recordings_wait
+from analysis.pipeline.worker import gave_up_reason
 from analysis.tasks import process_recording
-from analysis.tests.support import make_recording, purge_broker, wait_for
-from config.celery import app
+from analysis.tests.support import embedded_worker, make_recording, wait_for
 from conftest import shared_c3d_dir
 from sessions.models import Recording
 from sessions.uploads import recording_upload
@@ -20,13 +20,6 @@ from sessions.uploads import recording_upload
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 GHOSTLY = "ghostly/Ghostly_Emg_20230321_17-23-09-0409.c3d"
-
-
-@pytest.fixture
-def worker(transactional_db):
-    purge_broker()
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
 
 
 @pytest.fixture
@@ -79,17 +72,19 @@ def test_a_file_the_core_refuses_ends_failed_with_its_reason(worker, session, al
     assert not RecordingAnalysis.objects.filter(recording=recording).exists()
 
 
-def test_the_same_message_delivered_twice_gives_one_result(session, alice, transactional_db):
-    purge_broker()
+def test_the_same_message_delivered_twice_gives_one_result(
+    broker, session, alice, transactional_db
+):
     recording = make_recording(session, "dup.c3d", data=(shared_c3d_dir() / GHOSTLY).read_bytes())
     # The same message twice (a redelivery) and a second message for the same recording.
     for task_id in ("dup-task", "dup-task", "other-task"):
         process_recording.apply_async((recording.pk,), task_id=task_id)
-    with start_worker(
-        app, perform_ping_check=False, pool="threads", concurrency=3, shutdown_timeout=30
-    ):
+    # Not the `worker` fixture: three threads, started once the three messages wait in the
+    # queue, so that the deliveries race for the same row (the fixture's solo pool, started
+    # first, would take them one after another). It must not purge the queue it starts on.
+    with embedded_worker(purge=False, pool="threads", concurrency=3):
         finished(recording)
-        wait_for(lambda: app.connection_for_read().default_channel.client.llen("celery") == 0)
+        wait_for(lambda: broker.llen("celery") == 0, what="the queue to be drained")
     assert recording.status == Recording.Status.DONE
     assert RecordingAnalysis.objects.filter(recording=recording).count() == 1
 

@@ -4,14 +4,11 @@ import json
 from io import StringIO
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from analysis.models import RecordingAnalysis
-from analysis.services import recordings_wait, session_reanalyse
-from analysis.tests.support import purge_broker
-from config.celery import app
+from analysis.pipeline.queue import recordings_wait, session_reanalyse
 from conftest import shared_c3d_dir
 from patients.models import MvcCalibration, PatientProtocol
 from sessions.uploads import recording_upload
@@ -19,13 +16,6 @@ from sessions.uploads import recording_upload
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 GHOSTLY_NAME = "Ghostly_Emg_20230321_17-23-09-0409.c3d"
-
-
-@pytest.fixture
-def worker(transactional_db):
-    purge_broker()
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
 
 
 def wait(*recordings):

@@ -1,43 +1,27 @@
 """An open session page hears every stage of a real worker's run, in order, until done."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
-from analysis.tests.support import purge_broker
+from analysis.tests.support import login_session
 from config.asgi import application
-from config.celery import app
 from conftest import shared_c3d_dir
 from sessions.uploads import recording_upload
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def worker(transactional_db):
-    purge_broker()
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
-
-
-def login_cookie(user):
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
 async def test_the_page_hears_the_new_file_then_each_stage_until_done(
     worker, session_of, alices_patient, alice
 ):
     session = await database_sync_to_async(session_of)(alices_patient)
-    cookie = await database_sync_to_async(login_cookie)(alice)
+    session_id = await database_sync_to_async(login_session)(alice)
     ws = WebsocketCommunicator(
         application,
         f"/ws/sessions/{session.pk}/status/",
-        headers=[(b"origin", b"http://localhost"), (b"cookie", cookie)],
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={session_id}".encode())],
     )
     connected, _ = await ws.connect()
     assert connected

@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from analysis.tests.support import make_recording
+from conftest import make_patient
 from patients.models import Patient
 from sessions.models import Recording, TherapySession
 
@@ -197,11 +199,34 @@ def test_a_failed_recording_goes_back_to_the_pipeline_but_its_facts_cannot_chang
 
 
 @pytest.mark.django_db
+def test_the_analyse_again_action_refuses_the_recordings_of_a_voided_session(
+    client, staff, alices_patient, session_of, django_capture_on_commit_callbacks
+):
+    # The one re-analysis rule (permission, session not voided) holds in admin as on the page.
+    voided_session = session_of(alices_patient)
+    voided = make_recording(voided_session, "voided.c3d", status="failed", failure_reason="bad")
+    other = make_recording(session_of(alices_patient), "other.c3d", status="failed")
+    voided_session.void(by=staff["carol"], reason="wrong patient")
+    client.force_login(staff["carol"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            reverse("admin:therapy_sessions_recording_changelist"),
+            {"action": "analyse_again", "_selected_action": [voided.pk, other.pk], "index": 0},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert len(callbacks) == 1  # the other session's recording only
+    voided.refresh_from_db()
+    other.refresh_from_db()
+    assert (voided.status, voided.failure_reason) == (Recording.Status.FAILED, "bad")
+    assert other.status == Recording.Status.PENDING
+    assert "1 of voided sessions were refused" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_clinical_lists_do_not_query_per_row(
     client, zoe, north, alice, session_of, django_assert_max_num_queries
 ):
-    from conftest import make_patient
-
     for n in range(20):
         patient = make_patient(north, f"Q{n:03}", "Quentin", f"Row{n}", alice)
         session = session_of(patient, rpe=3)

@@ -1,9 +1,11 @@
 """Clinic settings versions, MVC calibrations and patient protocols in admin."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from clinic.models import ClinicSettings
+from clinic.services import clinic_settings_add, clinic_settings_create
 from patients.models import MvcCalibration, PatientProtocol
 
 
@@ -47,6 +49,34 @@ def test_saving_clinic_settings_adds_the_next_version_by_its_author(client, mana
     assert newest.target_pct_mvc == 80
     assert newest.created_by == manager
     assert ClinicSettings.objects.get(clinic=north, version=1).target_pct_mvc == 70
+
+
+@pytest.mark.django_db
+def test_the_settings_page_and_the_admin_number_versions_in_one_sequence(
+    client, manager, north, south
+):
+    clinic_settings_create(clinic=north, values={"target_pct_mvc": 70.0}, user=manager)  # page
+    client.force_login(manager)
+    response = client.post(reverse("admin:clinic_clinicsettings_add"), settings_form(north))
+    assert response.status_code == 302
+    clinic_settings_create(clinic=north, values={"target_pct_mvc": 60.0}, user=manager)
+    versions = ClinicSettings.objects.filter(clinic=north).order_by("version")
+    assert list(versions.values_list("version", "target_pct_mvc", "created_by")) == [
+        (1, 70.0, manager.pk),
+        (2, 80.0, manager.pk),
+        (3, 60.0, manager.pk),
+    ]
+    # Each clinic counts its own versions.
+    assert clinic_settings_add(row=ClinicSettings(clinic=south), user=None).version == 1
+
+
+@pytest.mark.django_db
+def test_only_managers_of_the_clinic_add_settings_versions(carol, alice, south, north):
+    with pytest.raises(PermissionDenied):
+        clinic_settings_add(row=ClinicSettings(clinic=south), user=carol)  # another clinic
+    with pytest.raises(PermissionDenied):
+        clinic_settings_add(row=ClinicSettings(clinic=north), user=alice)  # no permission
+    assert not ClinicSettings.objects.exists()
 
 
 @pytest.mark.django_db

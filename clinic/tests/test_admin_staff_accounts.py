@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from clinic.models import User
+from conftest import make_staff
 
 NEW_PASSWORD = "a-long-enough-staff-password-9"
 
@@ -157,8 +158,6 @@ def test_a_superuser_creates_an_administrator_without_clinic_or_password(client,
 def test_the_user_list_shows_roles_without_a_query_per_row(
     client, manager, north, django_assert_max_num_queries
 ):
-    from conftest import make_staff
-
     for n in range(15):
         make_staff(f"t{n}@north.test", f"Therapist {n}", north, "Therapist")
     client.force_login(manager)

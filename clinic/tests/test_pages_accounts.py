@@ -1,13 +1,17 @@
 """allauth in the site layout: email login, errors, rate limit, password reset/change, TOTP."""
 
 import re
+import time
 
 import pytest
+import redis
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
+from clinic.models import User
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -15,10 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def forget_rate_limits():
     """Delete allauth's attempt counters only: the same Redis database holds the task queue."""
-    client = cache._cache.get_client(write=True)
-    keys = list(client.scan_iter(match=cache.make_key("allauth:rl:*")))
-    if keys:
-        client.delete(*keys)
+    with redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]) as client:
+        keys = list(client.scan_iter(match=cache.make_key("allauth:rl:*")))
+        if keys:
+            client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +34,6 @@ def _fresh_rate_limits():
 
 
 def current_code(secret):
-    import time
 
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
@@ -60,8 +63,8 @@ def test_the_login_page_uses_the_site_layout_and_offers_no_signup(client):
 def test_it_logs_in_by_email_and_lands_on_the_dashboard(client, alice):
     response = login(client, "ALICE@north.test")
     assert response.status_code == 302
-    assert response.url == reverse("dashboard")
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert response.url == reverse("clinic:dashboard")
+    assert client.get(reverse("clinic:dashboard")).status_code == 200
 
 
 def test_a_wrong_password_re_renders_the_form_with_an_error(client, alice):
@@ -84,7 +87,6 @@ def test_signup_answers_closed(client):
     assert response.status_code == 200
     assert "Sign up is closed" in response.content.decode()
     client.post(reverse("account_signup"), {"email": "x@y.test", "password1": "a" * 12})
-    from clinic.models import User
 
     assert not User.objects.filter(email="x@y.test").exists()
 
@@ -92,7 +94,7 @@ def test_signup_answers_closed(client):
 def test_logout_is_a_post_and_ends_the_session(client, alice):
     client.force_login(alice)
     assert client.post(reverse("account_logout")).status_code == 302
-    assert client.get(reverse("dashboard")).status_code == 302
+    assert client.get(reverse("clinic:dashboard")).status_code == 302
 
 
 def test_password_reset_mails_a_link_that_sets_a_new_password(client, alice):
@@ -147,12 +149,12 @@ def test_once_totp_is_active_login_asks_for_the_code(client, alice):
     response = login(client, "alice@north.test")
     assert response.status_code == 302
     assert response.url == reverse("mfa_authenticate")
-    assert client.get(reverse("dashboard")).status_code == 302  # not logged in yet
+    assert client.get(reverse("clinic:dashboard")).status_code == 302  # not logged in yet
     wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
     assert wrong.status_code == 200
     done = client.post(reverse("mfa_authenticate"), {"code": current_code(secret)})
     assert done.status_code == 302
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("clinic:dashboard")).status_code == 200
 
 
 def test_the_two_factor_pages_use_the_site_layout(client, alice):

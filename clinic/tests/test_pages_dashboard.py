@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.tests.pages_support import make_recording, names_in
-from conftest import make_patient
-from sessions.models import Recording
+from analysis.tests.support import make_recording
+from conftest import make_patient, names_in
+from sessions.models import Recording, processing_stale_after
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def test_a_therapist_sees_her_patients_and_sessions_only(
     mine = session_of(alices_patient)
     theirs = session_of(bobs_patient)
     client.force_login(alice)
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("clinic:dashboard"))
     body = response.content.decode()
     assert [card.code for card in response.context["patients"]] == ["P001"]
     assert reverse("sessions:detail", args=[mine.pk]) in body
@@ -30,15 +30,28 @@ def test_a_therapist_sees_her_patients_and_sessions_only(
 def test_failed_and_stuck_recordings_need_attention_fresh_ones_do_not(
     client, alice, alices_patient, session_of
 ):
+    # "Stuck" is the pipeline's one definition (Recording.objects.stuck, what the sweeper
+    # re-sends): pending and not sent for a minute, or processing past the task's time limit.
+    now = timezone.now()
     session = session_of(alices_patient)
     failed = make_recording(session, name="failed.c3d", status="failed")
     stuck = make_recording(session, name="stuck.c3d", status="processing")
-    Recording.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    Recording.objects.filter(pk=stuck.pk).update(
+        processing_started_at=now - processing_stale_after() - timedelta(seconds=5)
+    )
+    unsent = make_recording(session, name="unsent.c3d", status="pending")
+    Recording.objects.filter(pk=unsent.pk).update(created_at=now - timedelta(minutes=5))
+    busy = make_recording(session, name="busy.c3d", status="processing")
+    Recording.objects.filter(pk=busy.pk).update(processing_started_at=now)
     make_recording(session, name="fresh.c3d", status="pending")
     make_recording(session, name="fine.c3d", status="done")
     client.force_login(alice)
-    rows = client.get(reverse("dashboard")).context["attention"]
-    assert {row["recording"].original_name for row in rows} == {"failed.c3d", "stuck.c3d"}
+    rows = client.get(reverse("clinic:dashboard")).context["attention"]
+    assert {row["recording"].original_name for row in rows} == {
+        "failed.c3d",
+        "stuck.c3d",
+        "unsent.c3d",
+    }
     assert failed.pk in {row["recording"].pk for row in rows}
 
 
@@ -46,7 +59,7 @@ def test_a_researcher_sees_codes_only(client, rita, alices_patient, bobs_patient
     session = session_of(alices_patient)
     make_recording(session, name="failed.c3d", status="failed")
     client.force_login(rita)
-    body = client.get(reverse("dashboard")).content.decode()
+    body = client.get(reverse("clinic:dashboard")).content.decode()
     assert "P001" in body
     assert "P002" in body
     assert names_in(body) == set()
@@ -59,7 +72,7 @@ def test_the_dashboard_query_count_does_not_grow(
         patient = make_patient(north, f"Q{i:03d}", "Pat", f"Number{i}", bob)
         make_recording(session_of(patient), name=f"r{i}.c3d", status="failed")
     client.force_login(carol)
-    client.get(reverse("dashboard"))
+    client.get(reverse("clinic:dashboard"))
     with django_assert_max_num_queries(9):
-        response = client.get(reverse("dashboard"))
+        response = client.get(reverse("clinic:dashboard"))
     assert len(response.context["recent_sessions"]) == 10

@@ -3,6 +3,7 @@
 import pytest
 from django.template import engines
 from django.template.loader import get_template
+from django.test import Client
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,6 @@ def test_the_429_page_uses_the_layout():
 
 
 def test_an_expired_form_answers_the_friendly_csrf_page(alice):
-    from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_dashboard_has_landmarks_skip_link_and_one_local_stylesheet(client, alice):
     client.force_login(alice)
-    body = client.get(reverse("dashboard")).content.decode()
+    body = client.get(reverse("clinic:dashboard")).content.decode()
     assert '<a class="skip-link" href="#main">' in body
     assert '<main id="main"' in body
     assert 'aria-label="Main"' in body
@@ -21,7 +22,7 @@ def test_the_dashboard_has_landmarks_skip_link_and_one_local_stylesheet(client, 
 
 def test_it_logs_out_through_a_post_form_only(client, alice):
     client.force_login(alice)
-    body = client.get(reverse("dashboard")).content.decode()
+    body = client.get(reverse("clinic:dashboard")).content.decode()
     assert re.search(r'<form method="post" action="/accounts/logout/"', body)
 
 
@@ -29,7 +30,7 @@ def test_pages_carry_no_inline_scripts_or_styles(client, carol, alices_patient):
     # CSP is script-src/style-src 'self': an inline script or style= would be blocked silently.
     client.force_login(carol)
     for url in [
-        reverse("dashboard"),
+        reverse("clinic:dashboard"),
         reverse("patients:list"),
         reverse("patients:detail", args=[alices_patient.pk]),
         reverse("patients:edit", args=[alices_patient.pk]),
@@ -44,13 +45,12 @@ def test_pages_carry_no_inline_scripts_or_styles(client, carol, alices_patient):
 
 def test_the_admin_link_shows_for_staff_users_only(client, alice, zoe):
     client.force_login(alice)
-    assert reverse("admin:index") not in client.get(reverse("dashboard")).content.decode()
+    assert reverse("admin:index") not in client.get(reverse("clinic:dashboard")).content.decode()
     client.force_login(zoe)
-    assert reverse("admin:index") in client.get(reverse("dashboard")).content.decode()
+    assert reverse("admin:index") in client.get(reverse("clinic:dashboard")).content.decode()
 
 
 def test_the_stylesheet_is_served_from_static(client):
-    from django.contrib.staticfiles import finders
 
     path = finders.find("css/app.css")
     assert path is not None

@@ -84,7 +84,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "dashboard"
+LOGIN_REDIRECT_URL = "clinic:dashboard"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -300,7 +300,7 @@ SPECTACULAR_SETTINGS = {
 C3D_READER_MAX_MEMORY_MB = env.int("C3D_READER_MAX_MEMORY_MB", default=1024)
 C3D_READER_TIMEOUT_S = env.float("C3D_READER_TIMEOUT_S", default=20.0)
 
-# RECORDING PIPELINE (analysis/tasks.py, analysis/services.py, sessions/uploads.py)
+# RECORDING PIPELINE (sessions/uploads.py, analysis/pipeline/, analysis/tasks.py)
 # ------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/tasks.html#Task.acks_late
 # A recording whose analysis was claimed this many times without finishing (the worker was

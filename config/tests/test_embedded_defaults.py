@@ -8,16 +8,15 @@ Daphne, and log in as the demo therapist.
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from analysis.tests.support import free_port, http_answers, wait_for
 from conftest import REPO_ROOT
 
 DEMO_THERAPIST = "therapist@demo.myoclinic.org"
@@ -44,23 +43,6 @@ def manage(env, *args, timeout=600):
         timeout=timeout,
         check=True,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url, timeout_s=30.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return urllib.request.urlopen(url, timeout=5)  # noqa: S310 - loopback URL we built
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def test_the_embedded_defaults_run_the_demo_on_sqlite(tmp_path):
@@ -90,8 +72,13 @@ def test_the_embedded_defaults_run_the_demo_on_sqlite(tmp_path):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        health = wait_for(f"{base}/healthz")
-        assert health.status == 200
+
+        def serving():
+            assert server.poll() is None, server.communicate()[1].decode()[-2000:]
+            return http_answers(f"{base}/healthz")
+
+        wait_for(serving, timeout=30, interval=0.2, what="daphne to answer /healthz")
+        assert urllib.request.urlopen(f"{base}/healthz", timeout=5).status == 200
 
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from clinic.tests.pages_support import names_in
+from conftest import names_in
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.access import age_band
-from clinic.tests.pages_support import names_in
-from conftest import make_patient
+from conftest import make_patient, names_in
 
 pytestmark = pytest.mark.django_db
 URL = "/patients/"

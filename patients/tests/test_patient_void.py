@@ -1,6 +1,7 @@
 """Void instead of delete: managers only, a reason required, who/when/why kept."""
 
 import pytest
+from auditlog.models import LogEntry
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,6 @@ def test_a_voided_patient_disappears_for_its_therapist(client, carol, alice, ali
 
 
 def test_voiding_writes_an_audit_entry(client, carol, alices_patient):
-    from auditlog.models import LogEntry
 
     client.force_login(carol)
     client.post(reverse("patients:void", args=[alices_patient.pk]), {"reason": "duplicate"})

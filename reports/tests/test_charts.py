@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from reports.charts import Band, HLine, Series, band_kind, envelope_chart, nice_ticks, trend_chart
+from reports.charts import Band, HLine, Series, envelope_chart, nice_ticks, trend_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -97,16 +97,3 @@ def test_trend_chart_of_no_sessions_is_still_a_valid_chart():
 )
 def test_nice_ticks_are_round_numbers(lo, hi, expected):
     assert nice_ticks(lo, hi) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    ("intensity", "duration", "kind"),
-    [
-        (True, True, "good"),
-        (True, False, "intensity"),
-        (False, True, "duration"),
-        (False, False, "neither"),
-    ],
-)
-def test_band_kind_grades_contractions(intensity, duration, kind):
-    assert band_kind(meets_intensity=intensity, meets_duration=duration) == kind

@@ -2,16 +2,19 @@
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from clinic.tests.pages_support import TINY_C3D, make_recording
+from analysis.tests.support import TINY_C3D, make_recording
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def recording(alices_patient, session_of):
-    return make_recording(session_of(alices_patient), name="Ghostly_Emg_20240603_09-30-00-0001.c3d")
+    return make_recording(
+        session_of(alices_patient), name="Ghostly_Emg_20240603_09-30-00-0001.c3d", data=TINY_C3D
+    )
 
 
 def url(recording):
@@ -48,7 +51,6 @@ def test_researchers_cannot_download_identifiable_files(client, rita, recording)
 
 def test_a_researcher_granted_the_permission_still_gets_no_file(client, rita, recording):
     # The C3D carries the player's name: the permission alone is not enough without identity.
-    from django.contrib.auth.models import Permission
 
     rita.user_permissions.add(Permission.objects.get(codename="download_recording"))
     client.force_login(rita)

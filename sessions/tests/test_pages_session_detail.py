@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from clinic.tests.pages_support import make_recording, names_in
+from analysis.tests.support import make_recording
+from conftest import names_in
 
 pytestmark = pytest.mark.django_db
 

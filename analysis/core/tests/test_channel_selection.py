@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.core import InvalidRecording, read_recording
-from analysis.core.channels import select_emg
+from analysis.core.channels import resolve_label, select_emg
 
 
 def test_ghostly_raw_channels_are_emg_and_activated_ones_pair_with_them():
@@ -60,7 +60,6 @@ def test_a_map_naming_a_missing_channel_is_refused(game_file):
 
 
 def test_labels_resolve_from_channel_objects_too(game_file):
-    from analysis.core.channels import resolve_label
 
     rec = read_recording(game_file)
     assert resolve_label("ch2", rec.channels) == "CH2 Raw"

@@ -7,18 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+from .conftest import REPO, run_python
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "analysis.core", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("-m", "analysis.core", *args)
 
 
 def test_analyse_prints_one_json_document_in_volts(game_file):
@@ -76,9 +69,7 @@ def test_the_cli_does_not_import_django():
         "except SystemExit:\n    pass\n"
         "assert 'django' not in sys.modules, 'django imported'\n"
     )
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
-    )
+    out = run_python("-c", code)
     assert out.returncode == 0, out.stderr
 
 

@@ -10,29 +10,17 @@ from scipy import signal
 from analysis.core import dsp
 from analysis.core.config import AnalysisConfig
 
-CFG = AnalysisConfig()
+from .conftest import runs_by_hand
 
 
 def test_band_pass_matches_scipys_zero_phase_filter_away_from_the_edges():
     # the steady-state start replaces sosfiltfilt's odd extension: same response inside
     x = np.random.default_rng(3).normal(size=20000) * 1e-4 + 2e-3  # with a DC offset
-    ours = dsp.bandpass(x, 2000.0, CFG)
-    ref = signal.sosfiltfilt(dsp.sos_for(2000.0, CFG), x - x.mean())
+    cfg = AnalysisConfig()
+    ours = dsp.bandpass(x, 2000.0, cfg)
+    ref = signal.sosfiltfilt(dsp.sos_for(2000.0, cfg), x - x.mean())
     inner = slice(2000, -2000)
     assert np.max(np.abs(ours[inner] - ref[inner])) < 1e-9 * np.max(np.abs(ref))
-
-
-def _runs_by_hand(mask: np.ndarray) -> list[tuple[int, int]]:
-    runs, start = [], None
-    for i, v in enumerate(mask.tolist()):
-        if v and start is None:
-            start = i
-        if not v and start is not None:
-            runs.append((start, i))
-            start = None
-    if start is not None:
-        runs.append((start, mask.size))
-    return runs
 
 
 @settings(max_examples=300, deadline=None)
@@ -40,7 +28,7 @@ def _runs_by_hand(mask: np.ndarray) -> list[tuple[int, int]]:
 def test_runs_of_finds_every_run_including_those_touching_the_ends(bits):
     mask = np.array(bits, dtype=bool)
     starts, ends = dsp.runs_of(mask)
-    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == _runs_by_hand(mask)
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == runs_by_hand(mask)
 
 
 def test_segment_stats_accept_a_segment_ending_at_the_last_sample():

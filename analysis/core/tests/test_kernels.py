@@ -12,7 +12,7 @@ from analysis.core import dsp, kernels
 from analysis.core.config import AnalysisConfig
 from analysis.core.recording import saturation_runs
 
-CFG = AnalysisConfig()
+from .conftest import runs_by_hand
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
@@ -59,15 +59,7 @@ def test_envelope_on_grid_is_the_rms_of_the_samples_inside_each_window(n, width,
 
 
 def _threshold_runs_by_hand(env, off, on, k, n, gap):
-    runs, start = [], None
-    for g, v in enumerate(env.tolist()):
-        if v > off and start is None:
-            start = g
-        if v <= off and start is not None:
-            runs.append([start * k, min(g * k, n)])
-            start = None
-    if start is not None:
-        runs.append([start * k, min(env.size * k, n)])
+    runs = [[s * k, min(e * k, n)] for s, e in runs_by_hand(env > off)]
     merged = []
     for s, e in runs:
         if merged and s - merged[-1][1] < gap:
@@ -195,15 +187,15 @@ def test_line_fit_equals_polyfit_over_the_finite_points():
 
 
 def test_spectral_indices_equal_those_of_scipys_welch_per_contraction():
-    rate = 990.0
+    rate, cfg = 990.0, AnalysisConfig()
     rng = np.random.default_rng(10)
-    bp = dsp.bandpass(rng.normal(size=20_000), rate, CFG)
+    bp = dsp.bandpass(rng.normal(size=20_000), rate, cfg)
     onsets, ends = np.array([1000, 6000, 12_000]), np.array([3500, 9100, 12_600])
-    mnf, mdf, fi = dsp.welch_segments(bp, onsets, ends, rate, CFG)
+    mnf, mdf, fi = dsp.welch_segments(bp, onsets, ends, rate, cfg)
     nper = 256  # 0.25 s rounded to a power of two; the shortest contraction allows it
     for r in range(3):
         f, pxx = signal.welch(bp[onsets[r] : ends[r]], fs=rate, window="hann", nperseg=nper)
-        gain = np.abs(signal.sosfreqz(dsp.sos_for(rate, CFG), worN=f, fs=rate)[1]) ** 4
+        gain = np.abs(signal.sosfreqz(dsp.sos_for(rate, cfg), worN=f, fs=rate)[1]) ** 4
         band = (f >= 20.0) & (f <= 450.0)
         p, fb = pxx[band] / np.maximum(gain[band], 1e-12), f[band]
         assert mnf[r] == pytest.approx((p * fb).sum() / p.sum(), rel=1e-9)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from analysis.core import analyse_recording, calibrate_mvc
+from analysis.core import (
+    ChannelMapMismatch,
+    InvalidRecording,
+    MvcEstimate,
+    UnknownChannel,
+    analyse_recording,
+    calibrate_mvc,
+)
 from analysis.core.synth import generate_session
 
 
@@ -19,12 +28,43 @@ def test_calibration_finds_the_highest_sustained_level():
         durations_s=(4.0, 4.0),
     )
     result = calibrate_mvc(rec)
-    assert set(result) == {"CH1 Raw"}
-    entry = result["CH1 Raw"]
-    assert entry["value"] == pytest.approx(500e-6, rel=0.08)
-    assert (entry["muscle"], entry["side"]) == ("quadriceps", "left")
-    assert "highest 1 s mean" in entry["method"]
-    assert calibrate_mvc(rec, channel="CH1") == entry["value"]
+    assert result == {
+        "CH1 Raw": MvcEstimate("CH1 Raw", "quadriceps", "left", pytest.approx(500e-6, rel=0.08))
+    }
+    # naming the channel (label or GHOSTLY short name) gives the same one entry
+    assert calibrate_mvc(rec, channel="CH1") == result
+    assert calibrate_mvc(rec, channel="ch1 raw") == result
+
+
+def test_calibration_returns_one_entry_per_emg_channel_with_its_muscle():
+    rec, _ = generate_session(56, duration_s=30.0, contractions=2)
+    result = calibrate_mvc(rec)
+    assert [(e.label, e.muscle, e.side) for e in result.values()] == [
+        ("CH1 Raw", "quadriceps", "left"),
+        ("CH2 Raw", "quadriceps", "right"),
+    ]
+    assert all(label == e.label and e.value_v > 0 for label, e in result.items())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result["CH1 Raw"].value_v = 1.0  # type: ignore[misc]
+
+
+def test_a_channel_map_relabels_the_calibrated_muscles():
+    rec, _ = generate_session(57, duration_s=30.0, contractions=2)
+    result = calibrate_mvc(rec, channel_map={"CH2": ("hamstrings", "right")})
+    assert [(e.label, e.muscle, e.side) for e in result.values()] == [
+        ("CH2 Raw", "hamstrings", "right")
+    ]
+
+
+def test_an_unknown_channel_or_a_map_that_does_not_fit_is_refused_by_type():
+    rec, _ = generate_session(58, duration_s=30.0, channels=1, contractions=2)
+    with pytest.raises(UnknownChannel, match="no EMG channel 'CH2' in this recording"):
+        calibrate_mvc(rec, channel="CH2")
+    with pytest.raises(ChannelMapMismatch, match="unknown channel 'CH5'"):
+        calibrate_mvc(rec, channel_map={"CH5": ("quadriceps", "left")})
+    # both are refusals with one human line, as every InvalidRecording
+    assert issubclass(UnknownChannel, InvalidRecording)
+    assert issubclass(ChannelMapMismatch, InvalidRecording)
 
 
 def test_sources_are_labelled_and_an_estimate_is_visible_downstream():

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 
 import pytest
 
-from analysis.core import InvalidRecording, ReadLimits, read_recording
+from analysis.core import ChannelMapMismatch, InvalidRecording, ReadLimits, read_recording
 from analysis.core import _isolate as isolate_module
 from analysis.core import reader as reader_module
+
+from .conftest import run_python, wait_until
 
 
 def test_a_file_over_the_memory_cap_is_refused_with_the_limit_named(game_file):
@@ -105,18 +104,16 @@ def test_a_reader_that_hit_its_memory_cap_is_retired(game_file):
     used = before - set(_idle_pids())
     assert len(used) == 1
     (pid,) = used
-    deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not _alive(pid)
+    assert wait_until(lambda: not _alive(pid))
     assert read_recording(game_file).n_samples == 173_370  # the cap was for that file only
 
 
 def test_a_reader_that_died_while_idle_is_not_blamed_on_the_next_file(game_file):
     read_recording(game_file)
-    for pid in _idle_pids():
+    idle = _idle_pids()
+    for pid in idle:
         os.kill(pid, signal.SIGKILL)
-    time.sleep(0.05)
+    assert wait_until(lambda: not any(_alive(pid) for pid in idle))
     assert read_recording(game_file).n_samples == 173_370
 
 
@@ -128,8 +125,7 @@ def test_a_reader_that_overran_is_killed(tmp_path, game_file):
     with pytest.raises(InvalidRecording, match="longer than the limit"):
         read_recording(fifo, limits=ReadLimits(timeout_s=0.3))
     (killed,) = pids - set(_idle_pids())
-    time.sleep(0.05)
-    assert not _alive(killed)
+    assert wait_until(lambda: not _alive(killed))
 
 
 def test_without_the_helper_readers_are_forked_directly_and_retire_after_their_quota(
@@ -166,11 +162,16 @@ def test_the_reader_child_describes_a_file_without_loading_numba(game_file):
         + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'scipy')))\n"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(isolate_module.__file__)))
-    out = subprocess.run(  # noqa: S603 - our interpreter, our module
-        [sys.executable, "-c", script, root, "-1", str(game_file)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    out = run_python("-c", script, root, "-1", str(game_file))
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("isolated", [True, False], ids=["isolated", "in-process"])
+def test_a_refusal_keeps_its_type_across_the_reader_socket(game_file, isolated):
+    # callers fall back to the automatic channel choice on exactly this type
+    with pytest.raises(ChannelMapMismatch, match="channel mapping does not fit this file"):
+        read_recording(game_file, isolated=isolated, channel_map={"CH9": ("quadriceps", "left")})
+    with pytest.raises(InvalidRecording) as refused:
+        read_recording(game_file, isolated=isolated, limits=ReadLimits(max_channels=2))
+    assert type(refused.value) is InvalidRecording

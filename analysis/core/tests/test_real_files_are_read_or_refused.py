@@ -8,8 +8,8 @@ import ezc3d
 import numpy as np
 import pytest
 
-from analysis.core import InvalidRecording, analyse_recording, c3d_io, read_recording
-from analysis.core.c3d_io import read_raw
+from analysis.core import InvalidRecording, analyse_recording, c3d_read, read_recording
+from analysis.core.c3d_read import read_raw
 
 REFUSED = {
     "Empty.c3d": "empty",
@@ -93,14 +93,14 @@ def test_a_missing_file_is_file_not_found(tmp_path):
 @pytest.mark.parametrize("chunk_bytes", [1000, 256 * 1024])
 def test_chunked_reads_from_disk_equal_the_in_memory_copy(c3d_dir, monkeypatch, chunk_bytes):
     # Intel, DEC and SGI words, floats and integers, one frame per chunk up to whole files
-    monkeypatch.setattr(c3d_io, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(c3d_read, "_CHUNK_BYTES", chunk_bytes)
     compared = 0
     for path in sorted(c3d_dir.glob("*/*")):
         try:
             raw = read_raw(path)
         except InvalidRecording:
             continue
-        np.testing.assert_array_equal(c3d_io.read_analog(path, raw.layout), raw.analog)
+        np.testing.assert_array_equal(c3d_read.read_analog(path, raw.layout), raw.analog)
         compared += 1
     assert compared >= 10
 
@@ -112,4 +112,4 @@ def test_a_file_that_changed_after_its_layout_was_read_is_refused(game_file, tmp
     with open(copy, "ab") as fh:
         fh.write(b"\0" * 512)
     with pytest.raises(InvalidRecording, match="changed while it was being read"):
-        c3d_io.read_analog(copy, layout)
+        c3d_read.read_analog(copy, layout)

@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from analysis.core import (
-    AnalysisConfig,
-    StreamingAnalyser,
-    analyse_recording,
-    dsp,
-    read_recording,
-    streaming,
-)
+from analysis.core import AnalysisConfig, StreamingAnalyser, analyse_recording, dsp, read_recording
+from analysis.core.stream_signal import LiveSignal
 from analysis.core.synth import SCENARIOS, generate_session
 
 
@@ -118,13 +112,11 @@ def test_the_live_band_pass_equals_the_batch_zero_phase_band_pass_after_the_lag(
     rec, _ = generate_session(35, duration_s=30.0, rate_hz=990.0, channels=1, contractions=3)
     x = rec.channel("CH1 Raw").values.astype(np.float64)
     cfg = AnalysisConfig()
-    state = streaming._ChannelState("CH1 Raw", rec.rate_hz, cfg, None)
-    live = []
+    path = LiveSignal(rec.rate_hz, cfg)
+    live, zi = [], path.steady_zi * x[0]
     for k in range(0, x.size, 50):
-        if state.zi is None:
-            state.zi = state.zi_unit * x[0]
-        forward, state.zi = signal.sosfilt(state.sos, x[k : k + 50], zi=state.zi)
-        live.append(state._zero_phase(forward, final=k + 50 >= x.size))
+        forward, zi = signal.sosfilt(path.sos, x[k : k + 50], zi=zi)
+        live.append(path._zero_phase(forward, final=k + 50 >= x.size))
     live = np.concatenate(live)
     batch = dsp.bandpass(x, rec.rate_hz, cfg)
     assert live.size == batch.size

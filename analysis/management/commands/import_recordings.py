@@ -17,13 +17,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from analysis.models import RecordingAnalysis
-from analysis.services import recordings_wait
+from analysis.pipeline.queue import recordings_wait
 from patients.models import Patient
 from patients.selectors import patient_by_code
 from sessions.models import Recording, TherapySession
+from sessions.services import session_of_day
 from sessions.uploads import UploadRefused, recording_upload
 
 GHOSTLY_NAME = re.compile(r"(\d{4})(\d{2})(\d{2})_(\d{2})-(\d{2})-(\d{2})")
@@ -57,25 +57,6 @@ def recorded_at(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=tz)
 
 
-def session_for_day(patient: Patient, when: dt.datetime) -> TherapySession:
-    """The patient's active session on that local day, or a new one starting at ``when``."""
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    day = when.astimezone(tz).date()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-    with transaction.atomic():
-        existing = (
-            TherapySession.objects.active()
-            .filter(patient=patient, started_at__gte=start, started_at__lt=start + dt.timedelta(1))
-            .order_by("started_at")
-            .first()
-        )
-        if existing is not None:
-            return existing
-        return TherapySession.objects.create(
-            patient=patient, therapist=patient.therapists.order_by("pk").first(), started_at=when
-        )
-
-
 class Command(BaseCommand):
     help = "Import C3D recordings (files or folders) through the upload service."
 
@@ -103,7 +84,7 @@ class Command(BaseCommand):
         for path in files:
             row = {"file": str(path), "recording": None, "status": "refused"}
             row |= {"failure_reason": "", "results": None}
-            target = session or session_for_day(patient, recorded_at(path))
+            target = session or session_of_day(patient=patient, when=recorded_at(path))
             try:
                 with path.open("rb") as handle:
                     recording = recording_upload(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from analysis.services import recordings_wait, session_reanalyse
+from analysis.pipeline.queue import recordings_wait, session_reanalyse
 from patients.models import Patient
 from patients.selectors import patient_by_code
 from sessions.models import TherapySession

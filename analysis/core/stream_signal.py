@@ -1,0 +1,240 @@
+"""The live signal path of one EMG channel: blocks of raw samples in, envelope history out.
+
+Causal versions of the batch path's first steps (:mod:`.dsp`), so that live and batch agree:
+
+* Drop-outs blanked as in the batch path, holding back a possible run's start.
+* Band-pass: by default a fixed-lag form of the batch's zero-phase filter. The forward
+  pass runs causally with its state carried between blocks (started at the first sample's
+  level, which is what the batch's mean removal amounts to); the backward pass runs over
+  the forward output held back for ``stream_lookahead_s``, started at the newest sample's
+  steady state like the batch's at the last sample. Its start-up has decayed by the time
+  a sample leaves the lag, so each released sample equals the batch path's band-passed
+  value. ``stream_lookahead_s=0`` runs the band-pass twice forward instead: the same
+  magnitude response, its group delay compensated in the event times.
+* Envelopes: trailing moving-RMS windows whose values are re-aligned to the centre of
+  their window (the batch's centred windows), kept for :data:`HISTORY_S`.
+* Noise floor: the RMS of every complete ``noise_block_s`` block, for a running percentile.
+
+Positions are *centred indices*: the index of the sample at the centre of an envelope
+window, counted from the first sample of the stream.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import signal
+
+from . import dsp
+from .config import AnalysisConfig
+
+HISTORY_S = 12.0
+
+
+class EnvelopeHistory:
+    """The latest :data:`HISTORY_S` of one envelope (volts), addressed by centred index."""
+
+    def __init__(self, keep_samples: int) -> None:
+        self.keep_samples = keep_samples
+        self.values_v = np.zeros(0)
+        self.first = 0  # centred index of values_v[0]
+
+    @property
+    def end(self) -> int:
+        """One past the newest centred index held."""
+        return self.first + self.values_v.size
+
+    def append(self, env: np.ndarray, first_centre: int) -> None:
+        # centred indices below 0 (the first half-window) are dropped
+        if first_centre < 0:
+            env = env[-first_centre:]
+            first_centre = 0
+        if self.values_v.size == 0:
+            self.first = first_centre
+        self.values_v = np.concatenate((self.values_v, env))
+        if self.values_v.size > self.keep_samples:
+            cut = self.values_v.size - self.keep_samples
+            self.values_v, self.first = self.values_v[cut:], self.first + cut
+
+    def between(self, a: int, b: int) -> np.ndarray:
+        """The values at centred indices [a, b) still held (empty where none are)."""
+        a, b = max(a, self.first), min(b, self.end)
+        return self.values_v[a - self.first : b - self.first] if b > a else np.zeros(0)
+
+
+class LiveSignal:
+    """Filter state, drop-out state, envelope histories and noise blocks of one channel."""
+
+    def __init__(self, rate_hz: float, cfg: AnalysisConfig) -> None:
+        self.rate_hz = rate_hz
+        self.lag_samples = round(cfg.stream_lookahead_s * rate_hz)
+        if self.lag_samples:
+            # fixed lag: the batch's forward pass, carried between blocks, and its backward
+            # pass over the forward output held back for the lag (_zero_phase)
+            self.sos = dsp.sos_for(rate_hz, cfg)
+            self.group_delay_samples = 0.0
+        else:
+            # no lag: the band-pass twice forward, the same magnitude response (|H|^2) as
+            # the batch's forward-backward pass; only the phase differs, and its group
+            # delay is compensated in the event times
+            self.sos = np.vstack([dsp.sos_for(rate_hz, cfg)] * 2)
+            self.group_delay_samples = _group_delay_samples(self.sos, rate_hz)
+        self.steady_zi = signal.sosfilt_zi(self.sos)  # steady state for a unit input
+        self.forward_zi: np.ndarray | None = None  # forward pass state between blocks
+        self.held_forward = np.zeros(0)  # forward-filtered samples still inside the lag
+
+        self.dropout_min_samples = dsp.dropout_samples(rate_hz, cfg)
+        self.held_raw = np.zeros(0)  # raw samples held back: a possible drop-out's start
+        self.dropout_level_v: float | None = None  # a drop-out still running at block end
+        self.baseline_v = 0.0
+        self.dropout_count = 0
+
+        self.envelope_window_samples = dsp.window_samples(cfg.envelope_window_s, rate_hz)
+        self.onset_window_samples = dsp.window_samples(cfg.onset_window_s, rate_hz)
+        # a trailing window ending at sample g is the batch's centred window at g - shift
+        wl, ws = self.envelope_window_samples, self.onset_window_samples
+        self.envelope_shift_samples = wl - wl // 2 - 1
+        self.onset_shift_samples = ws - ws // 2 - 1
+        self.squared_tail = np.zeros(0)  # the last envelope window - 1 squared samples
+        keep = int(HISTORY_S * rate_hz)
+        self.envelope = EnvelopeHistory(keep)  # the envelope_window_s RMS
+        self.onset_envelope = EnvelopeHistory(keep)  # the short onset_window_s RMS
+        self.n_filtered = 0  # samples out of the band-pass so far
+
+        self.noise_block_samples = dsp.window_samples(cfg.noise_block_s, rate_hz)
+        self.noise_block_sum_sq = 0.0
+        self.noise_block_filled = 0
+        self.noise_block_rms_v: list[float] = []
+
+    def time_s(self, centred_index: float) -> float:
+        """Seconds from the first sample, the no-lag filter's group delay compensated."""
+        return (centred_index - self.group_delay_samples) / self.rate_hz
+
+    def holds_samples(self) -> bool:
+        """Whether samples wait for the next block (a possible drop-out, the filter lag)."""
+        return bool(self.held_raw.size or self.held_forward.size)
+
+    def feed(self, x: np.ndarray) -> None:
+        self._filter(self._blank(np.asarray(x, dtype=np.float64)))
+
+    def flush(self) -> None:
+        """Release the held-back samples at the end of the stream."""
+        rest = self._blank(np.zeros(0), final=True)
+        self.held_raw = np.zeros(0)
+        self._filter(rest, final=True)
+
+    def _filter(self, x: np.ndarray, *, final: bool = False) -> None:
+        """Band-pass released samples and extend both envelope histories."""
+        if x.size:
+            if self.forward_zi is None:
+                self.forward_zi = self.steady_zi * x[0]
+            bp, self.forward_zi = signal.sosfilt(self.sos, x, zi=self.forward_zi)
+        else:
+            bp = x
+        if self.lag_samples:
+            bp = self._zero_phase(bp, final=final)
+        if bp.size == 0:
+            return
+        sq = bp * bp
+        self._noise_blocks(sq)
+        ext = np.concatenate((self.squared_tail, sq))
+        c = np.concatenate(([0.0], np.cumsum(ext)))
+        n_new = sq.size
+        ends = np.arange(ext.size - n_new + 1, ext.size + 1)  # cumsum index after each new
+        index = self.n_filtered + np.arange(n_new)  # stream index of each new sample
+        for width, shift, history in (
+            (self.envelope_window_samples, self.envelope_shift_samples, self.envelope),
+            (self.onset_window_samples, self.onset_shift_samples, self.onset_envelope),
+        ):
+            count = np.minimum(index + 1, width)
+            lo = np.maximum(ends - count, 0)
+            env = np.sqrt(np.maximum((c[ends] - c[lo]) / count, 0.0))
+            history.append(env, self.n_filtered - shift)
+        width = self.envelope_window_samples
+        self.squared_tail = ext[-(width - 1) :] if width > 1 else np.zeros(0)
+        self.n_filtered += n_new
+
+    def _zero_phase(self, forward: np.ndarray, *, final: bool) -> np.ndarray:
+        """The batch's backward pass over the forward output, final up to the lag ago.
+
+        Each call runs the backward filter from the newest sample (started at its steady
+        state, as the batch path starts at the last sample) down through the held-back
+        samples; by the lag later its start-up has decayed (below 1e-9 for the default
+        20 Hz corner and 0.3 s), so the released samples equal the batch path's
+        band-passed signal. At the end of the stream everything is released, exactly as
+        the batch pass ends.
+        """
+        if self.held_forward.size:
+            held = np.concatenate((self.held_forward, forward))
+        else:
+            held = forward
+        n_out = held.size if final else held.size - self.lag_samples
+        if n_out <= 0 or held.size == 0:
+            self.held_forward = held
+            return np.zeros(0)
+        back = held[::-1]
+        out, _ = signal.sosfilt(self.sos, back, zi=self.steady_zi * back[0])
+        self.held_forward = held[n_out:]
+        return out[::-1][:n_out]
+
+    def _blank(self, x: np.ndarray, *, final: bool = False) -> np.ndarray:
+        """Drop-outs blanked as in the batch path, holding back a possible run's start.
+
+        The trailing run of identical samples (shorter than a drop-out) waits for the next
+        block, so a run is blanked from its first sample; that costs at most
+        ``dropout_min_s`` of latency, and one sample on a living signal.
+        """
+        buf = np.concatenate((self.held_raw, x)) if self.held_raw.size else x
+        if buf.size == 0:
+            return buf
+        buf = buf.copy()
+        if self.dropout_level_v is not None:
+            lead = np.flatnonzero(buf != self.dropout_level_v)
+            n_lead = int(lead[0]) if lead.size else buf.size
+            buf[:n_lead] = self.baseline_v
+            if n_lead < buf.size:
+                self.dropout_level_v = None
+        starts, ends = dsp.flat_runs(buf, self.dropout_min_samples)
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            if b == buf.size:
+                self.dropout_level_v = float(buf[a])
+            buf[a:b] = self.baseline_v
+            self.dropout_count += 1
+        # hold back the trailing run of identical values unless it is already a drop-out
+        if self.dropout_level_v is None and not final:
+            diffs = np.flatnonzero(buf[1:] != buf[:-1])
+            tail = buf.size - (int(diffs[-1]) + 1) if diffs.size else buf.size
+            self.held_raw = buf[-tail:].copy()
+            release = buf[:-tail]
+        else:
+            self.held_raw = np.zeros(0)
+            release = buf
+        live = release[release != self.baseline_v] if self.dropout_count else release
+        if live.size:
+            self.baseline_v = float(np.mean(live)) if self.n_filtered else float(live[0])
+        return release
+
+    def _noise_blocks(self, sq: np.ndarray) -> None:
+        """Accumulate squared samples into complete noise blocks and their RMS."""
+        k = 0
+        while k < sq.size:
+            take = min(self.noise_block_samples - self.noise_block_filled, sq.size - k)
+            self.noise_block_sum_sq += float(sq[k : k + take].sum())
+            self.noise_block_filled += take
+            k += take
+            if self.noise_block_filled == self.noise_block_samples:
+                self.noise_block_rms_v.append(
+                    math.sqrt(self.noise_block_sum_sq / self.noise_block_samples)
+                )
+                self.noise_block_sum_sq, self.noise_block_filled = 0.0, 0
+
+
+def _group_delay_samples(sos, rate: float) -> float:
+    """The causal band-pass's group delay (samples) at the geometric centre of the default
+    20-450 Hz band (the upper corner clamped below Nyquist)."""
+    b, a = signal.sos2tf(sos)
+    nyq = rate / 2.0
+    centre = math.sqrt(20.0 * min(450.0, 0.95 * nyq))
+    _, gd = signal.group_delay((b, a), w=[centre], fs=rate)
+    return float(gd[0])

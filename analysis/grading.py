@@ -1,0 +1,24 @@
+"""Clinical display rules shared by result pages, charts and reports.
+
+One home for each rule, so that a page, a PDF and the admin never disagree about a figure.
+"""
+
+from __future__ import annotations
+
+
+def contraction_grade(*, meets_intensity, meets_duration) -> str:
+    """Grade a contraction for shading: both criteria (good), one of them, or neither."""
+    if meets_intensity and meets_duration:
+        return "good"
+    if meets_intensity:
+        return "intensity"
+    if meets_duration:
+        return "duration"
+    return "neither"
+
+
+def mvc_target_v(mvc_v, target_pct_mvc) -> float | None:
+    """The MVC-target line in volts (``target_pct_mvc`` % of the MVC), or None without either."""
+    if mvc_v is None or target_pct_mvc is None:
+        return None
+    return mvc_v * target_pct_mvc / 100
