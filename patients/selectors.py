@@ -211,29 +211,33 @@ def patient_by_code(code: str, *, clinic_code: str | None = None, include_voided
     return found[0]
 
 
+def _newest_per_muscle(calibrations) -> list[list[MvcCalibration]]:
+    """The calibrations grouped per (side, muscle), newest first; groups in muscle order."""
+    groups: dict[tuple[str, str], list] = {}
+    for cal in calibrations.order_by("-created_at", "-pk"):
+        groups.setdefault((cal.side, cal.muscle), []).append(cal)
+    return [items for _, items in sorted(groups.items())]
+
+
 def calibrations_by_muscle(patient) -> list[dict]:
     """Every MVC calibration of the patient per muscle, newest first; the newest one applies.
 
     The one home of the "newest calibration per muscle" rule: the pipeline's MVC values
     (``mvc_for``), the calibrations page and reports all read it from here.
     """
-    groups: dict[tuple[str, str], list] = {}
     rows = MvcCalibration.objects.filter(patient=patient).select_related("created_by")
-    for cal in rows.order_by("-created_at", "-pk"):
-        groups.setdefault((cal.side, cal.muscle), []).append(cal)
     return [
         {"muscle_key": items[0].muscle_key, "current": items[0], "history": items}
-        for _, items in sorted(groups.items())
+        for items in _newest_per_muscle(rows)
     ]
-
-
-def current_calibrations(patient) -> list[MvcCalibration]:
-    """The calibration that applies for each muscle of the patient."""
-    return [group["current"] for group in calibrations_by_muscle(patient)]
 
 
 def mvc_for(patient) -> dict:
     """The core's ``mvc`` mapping: {"<side> <muscle>": (value in volts, source)}."""
+    rows = MvcCalibration.objects.filter(patient=patient).only(
+        "side", "muscle", "value_v", "source", "created_at"
+    )
     return {
-        cal.muscle_key: (float(cal.value_v), cal.source) for cal in current_calibrations(patient)
+        items[0].muscle_key: (float(items[0].value_v), items[0].source)
+        for items in _newest_per_muscle(rows)
     }

@@ -3,7 +3,7 @@
 from clinic.models import ClinicSettings
 from patients.models import MvcCalibration, PatientProtocol
 from patients.protocol import effective_protocol
-from patients.selectors import current_calibrations, mvc_for
+from patients.selectors import calibrations_by_muscle, mvc_for
 
 
 def test_without_clinic_settings_the_ghostly_defaults_apply(alices_patient):
@@ -63,5 +63,6 @@ def test_the_newest_calibration_per_muscle_applies(alices_patient, alice):
         "left quadriceps": (0.0012, "calibration"),
         "right quadriceps": (0.0009, "entered"),
     }
-    assert newest in current_calibrations(alices_patient)
-    assert len(current_calibrations(alices_patient)) == 2
+    groups = calibrations_by_muscle(alices_patient)
+    assert [g["current"] for g in groups if g["muscle_key"] == "left quadriceps"] == [newest]
+    assert len(groups) == 2
