@@ -5,6 +5,10 @@ One home for each rule, so that a page, a PDF and the admin never disagree about
 
 from __future__ import annotations
 
+from analysis import core
+
+SCORE_COMPONENTS = ("compliance", "symmetry", "effort", "game")
+
 
 def contraction_grade(*, meets_intensity, meets_duration) -> str:
     """Grade a contraction for shading: both criteria (good), one of them, or neither."""
@@ -22,3 +26,13 @@ def mvc_target_v(mvc_v, target_pct_mvc) -> float | None:
     if mvc_v is None or target_pct_mvc is None:
         return None
     return mvc_v * target_pct_mvc / 100
+
+
+def standard_weights() -> dict[str, float]:
+    """The score's weights when neither the clinic nor the patient set any (the core's)."""
+    return dict(core.ScoringConfig().weights)
+
+
+def weights_text(weights: dict) -> str:
+    """ "compliance 0.5, symmetry 0.2, ..." in the components' order."""
+    return ", ".join(f"{name} {weights[name]:g}" for name in SCORE_COMPONENTS if name in weights)

@@ -3,6 +3,7 @@
 from django.db.models import Q
 from django.http import Http404
 
+from analysis.grading import standard_weights, weights_text
 from clinic.access import can_see_identity
 from clinic.models import Clinic, ClinicSettings
 from patients.models import Patient
@@ -60,9 +61,17 @@ def clinic_or_404(clinic_id) -> Clinic:
 
 
 def settings_versions(clinic) -> list[ClinicSettings]:
-    """Every settings version of the clinic, newest (the one that applies) first."""
-    return list(
+    """Every settings version of the clinic, newest (the one that applies) first.
+
+    Each carries ``weights_label``: its score weights in words ("standard" when it set none).
+    """
+    versions = list(
         ClinicSettings.objects.filter(clinic=clinic)
         .select_related("created_by")
         .order_by("-version")
     )
+    for version in versions:
+        own = version.scoring_weights or {}
+        text = weights_text({**standard_weights(), **own})
+        version.weights_label = text if own else f"standard ({text})"
+    return versions

@@ -3,13 +3,12 @@ clinic), voiding, MVC calibrations and the patient's protocol overrides."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from clinic.forms import clean_weights
+from clinic.forms import WEIGHT_FIELDS, ScoringWeightsForm
 from clinic.models import PROTOCOL_FIELDS, Clinic, User
 from clinic.roles import THERAPIST
 from patients.models import Patient, Side
@@ -163,7 +162,7 @@ class MvcUploadForm(forms.Form):
         return self.cleaned_data["muscle"].strip().lower()
 
 
-class PatientProtocolForm(forms.Form):
+class PatientProtocolForm(ScoringWeightsForm):
     """The patient's deviations from the clinic defaults; blank = the clinic default."""
 
     contractions_per_round = forms.IntegerField(required=False, min_value=1, max_value=500)
@@ -178,27 +177,22 @@ class PatientProtocolForm(forms.Form):
     programme_weeks = forms.IntegerField(
         label="Programme length (weeks)", required=False, min_value=1, max_value=520
     )
-    scoring_weights = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="JSON weights; blank = the clinic's weights.",
-    )
+
+    field_order = (*PROTOCOL_FIELDS, *WEIGHT_FIELDS.values())
 
     def __init__(self, *args, placeholders=None, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, value in (placeholders or {}).items():
-            if name in self.fields and value not in (None, {}):
-                shown = json.dumps(value) if isinstance(value, dict) else value
-                self.fields[name].widget.attrs["placeholder"] = f"{shown} (clinic default)"
-
-    def clean_scoring_weights(self):
-        return clean_weights(self.cleaned_data.get("scoring_weights"))
+        placeholders = dict(placeholders or {})
+        self.show_default_weights(
+            placeholders.pop("scoring_weights", None) or {}, source="clinic default"
+        )
+        for name, value in placeholders.items():
+            if name in self.fields and value is not None:
+                self.fields[name].widget.attrs["placeholder"] = f"{value} (clinic default)"
 
     @classmethod
     def initial_from(cls, protocol) -> dict:
         if protocol is None:
             return {}
         initial = {name: getattr(protocol, name) for name in PROTOCOL_FIELDS}
-        if protocol.scoring_weights:
-            initial["scoring_weights"] = json.dumps(protocol.scoring_weights)
-        return initial
+        return initial | cls.weights_initial(protocol.scoring_weights)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from analysis.grading import standard_weights, weights_text
 from clinic.models import GAME_CHANNEL_MAP, PROTOCOL_FIELDS, ClinicSettings
 from patients.models import PatientProtocol
 
@@ -90,7 +91,7 @@ def protocol_placeholders(patient) -> dict:
     """The value each protocol field takes when left blank: the clinic default."""
     defaults = clinic_defaults(patient.clinic_id)
     return {name: getattr(defaults, name) for name in PROTOCOL_FIELDS} | {
-        "scoring_weights": defaults.scoring_weights or {}
+        "scoring_weights": {**standard_weights(), **(defaults.scoring_weights or {})}
     }
 
 
@@ -104,8 +105,7 @@ def effective_protocol_rows(patient) -> list[dict]:
     rows.append(
         {
             "label": "Scoring weights",
-            "value": ", ".join(f"{k} {v:g}" for k, v in sorted(protocol.scoring_weights.items()))
-            or "numeric core defaults",
+            "value": weights_text({**standard_weights(), **protocol.scoring_weights}),
             "own": "scoring_weights" in protocol.overridden,
         }
     )

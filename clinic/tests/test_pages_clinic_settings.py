@@ -14,7 +14,10 @@ VALID = {
     "rounds_per_session": "3",
     "sessions_per_week": "4",
     "programme_weeks": "3",
-    "scoring_weights": '{"compliance": 0.6, "symmetry": 0.2, "effort": 0.1, "game": 0.1}',
+    "weight_compliance": "0.6",
+    "weight_symmetry": "0.2",
+    "weight_effort": "0.1",
+    "weight_game": "0.1",
     "bfr_safe_low_pct_aop": "45",
     "bfr_safe_high_pct_aop": "55",
     "game_score_max": "",
@@ -48,7 +51,8 @@ def test_the_form_starts_from_the_current_version(client, carol):
         {"target_pct_mvc": ""},
         {"hold_s": "abc"},
         {"bfr_safe_low_pct_aop": "60", "bfr_safe_high_pct_aop": "50"},
-        {"scoring_weights": "{oops"},
+        {"weight_game": "oops"},
+        {"weight_game": "1.5"},
         {"sessions_per_week": "0"},
     ],
 )
@@ -82,3 +86,36 @@ def test_a_therapist_may_not_save_settings(client, alice):
     client.force_login(alice)
     assert client.post(reverse(URL), VALID).status_code == 403
     assert not ClinicSettings.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"weight_game": "0.3"}, "The weights add up to 1.20; they must add up to 1."),
+        ({"weight_game": ""}, "Give all four weights, or leave all four blank"),
+    ],
+)
+def test_weights_must_be_all_four_and_add_up_to_one(client, carol, change, message):
+    client.force_login(carol)
+    response = client.post(reverse(URL), VALID | change)
+    assert message in response.content.decode()
+    assert not ClinicSettings.objects.exists()
+
+
+def test_blank_weights_mean_the_standard_weights_and_the_page_says_them(client, carol):
+    client.force_login(carol)
+    blank = {f"weight_{name}": "" for name in ("compliance", "symmetry", "effort", "game")}
+    client.post(reverse(URL), VALID | blank)
+    assert ClinicSettings.objects.get(clinic=carol.clinic).scoring_weights == {}
+    html = client.get(reverse(URL)).content.decode()
+    assert 'placeholder="0.5 (standard)"' in html
+    assert "standard (compliance 0.5, symmetry 0.2, effort 0.2, game 0.1)" in html
+
+
+def test_weights_are_number_fields_filled_from_the_current_version(client, carol):
+    client.force_login(carol)
+    client.post(reverse(URL), VALID)
+    html = client.get(reverse(URL)).content.decode()
+    assert 'type="number" name="weight_compliance"' in html
+    assert 'value="0.6"' in html
+    assert "compliance 0.6, symmetry 0.2, effort 0.1, game 0.1" in html

@@ -27,7 +27,14 @@ def test_overrides_are_saved_and_blank_means_the_default(client, alice, alices_p
     client.force_login(alice)
     response = client.post(
         url,
-        {"target_pct_mvc": "60", "hold_s": "3", "scoring_weights": '{"compliance": 0.7}'},
+        {
+            "target_pct_mvc": "60",
+            "hold_s": "3",
+            "weight_compliance": "0.7",
+            "weight_symmetry": "0.1",
+            "weight_effort": "0.1",
+            "weight_game": "0.1",
+        },
         follow=True,
     )
     assert "Protocol saved" in response.content.decode()
@@ -50,10 +57,9 @@ def test_overrides_are_saved_and_blank_means_the_default(client, alice, alices_p
         ("target_pct_mvc", "ninety"),
         ("hold_s", "-1"),
         ("sessions_per_week", "99"),
-        ("scoring_weights", "{not json"),
-        ("scoring_weights", '{"luck": 1}'),
-        ("scoring_weights", '{"compliance": 5}'),
-        ("scoring_weights", "[1, 2]"),
+        ("weight_compliance", "lots"),
+        ("weight_compliance", "5"),
+        ("weight_game", "-0.1"),
     ],
 )
 def test_bad_input_is_a_form_error(client, alice, alices_patient, url, field, value):
@@ -70,3 +76,34 @@ def test_a_researcher_sees_the_protocol_read_only(client, rita, url):
     assert "What applies now" in html
     assert "Save protocol" not in html
     assert " disabled" in html
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"weight_compliance": "0.7"}, "Give all four weights, or leave all four blank"),
+        (
+            {
+                "weight_compliance": "0.7",
+                "weight_symmetry": "0.7",
+                "weight_effort": "0.1",
+                "weight_game": "0.1",
+            },
+            "The weights add up to 1.60; they must add up to 1.",
+        ),
+    ],
+)
+def test_weights_must_be_all_four_adding_up_to_one(
+    client, alice, alices_patient, url, weights, message
+):
+    client.force_login(alice)
+    response = client.post(url, weights)
+    assert message in response.content.decode()
+    assert not PatientProtocol.objects.filter(patient=alices_patient).exists()
+
+
+def test_blank_weights_show_the_clinic_weights(client, alice, url):
+    client.force_login(alice)
+    html = client.get(url).content.decode()
+    assert 'placeholder="0.5 (clinic default)"' in html
+    assert "compliance 0.5, symmetry 0.2, effort 0.2, game 0.1" in html
