@@ -23,10 +23,13 @@ def dashboard_for(user, *, recent=10):
     sessions = (
         TherapySession.objects.visible_to(user)
         .active()
+        .filter(patient__voided_at__isnull=True)
         .select_related("patient", "therapist")
         .order_by("-started_at")
     )
-    recordings = Recording.objects.visible_to(user)
+    recordings = Recording.objects.visible_to(user).filter(
+        session__voided_at__isnull=True, session__patient__voided_at__isnull=True
+    )
     attention = (
         recordings.filter(
             Q(status=Recording.Status.FAILED) | Q(pk__in=recordings.stuck().values("pk"))

@@ -14,14 +14,18 @@ def session_for(user, pk, *, perm: str | None = None) -> TherapySession:
 
 
 def recording_for(user, pk, *, perm: str | None = None) -> Recording:
-    """A recording in the user's scope (404), with ``perm`` (403); hidden with a voided patient."""
+    """A recording in the user's scope (404), with ``perm`` (403).
+
+    Hidden like its session: with a voided patient or a voided session, only those who may void
+    them still read it (the voided rule follows every object below a voided one).
+    """
     recording = get_visible_or_404(
         Recording.objects.select_related("session__patient", "session__therapist", "uploaded_by"),
         user=user,
         perm=perm,
         pk=pk,
     )
-    hide_voided_from_non_voiders(user, patient=recording.session.patient)
+    hide_voided_from_non_voiders(user, patient=recording.session.patient, session=recording.session)
     return recording
 
 
