@@ -49,8 +49,8 @@ class SessionStatusConsumer(AsyncJsonWebsocketConsumer):
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        """Viewers only listen; anything they send is ignored."""
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Viewers only listen: whatever they send (JSON or not, text or binary) is ignored."""
 
     async def recording_status(self, event):
         await self.send_json({k: v for k, v in event.items() if k != "type"} | {"type": "status"})

@@ -14,11 +14,15 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def communicator(session_id, user=None):
+    return communicator_to(f"/ws/sessions/{session_id}/status/", user)
+
+
+def communicator_to(path, user=None):
     # config.asgi reads ALLOWED_HOSTS at import, before pytest-django adds "testserver".
     headers = [(b"origin", b"http://localhost")]
     if user is not None:
         headers.append((b"cookie", f"sessionid={login_session(user)}".encode()))
-    return WebsocketCommunicator(application, f"/ws/sessions/{session_id}/status/", headers)
+    return WebsocketCommunicator(application, path, headers)
 
 
 async def refused_with(ws):
@@ -93,4 +97,27 @@ async def test_it_does_not_forward_other_sessions_events(
     await database_sync_to_async(status_notify)(recording=own_recording)
     event = await ws.receive_json_from(timeout=5)
     assert (event["type"], event["recording"]) == ("status", own_recording.pk)
+    await ws.disconnect()
+
+
+async def test_a_malformed_session_id_closes_cleanly_with_4404(session, alice):
+    ws = await database_sync_to_async(communicator_to)("/ws/sessions/abc/status/", alice)
+    assert await refused_with(ws) == CLOSE_NOT_FOUND
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("frame", [{"text_data": "not json {"}, {"bytes_data": b"\x00\xff"}])
+async def test_frames_from_a_viewer_are_ignored_without_closing(session, alice, frame):
+    ws = await database_sync_to_async(communicator)(session.pk, alice)
+    connected, _ = await ws.connect()
+    assert connected
+    snapshot = await ws.receive_json_from(timeout=5)
+    assert snapshot["type"] == "snapshot"
+    await ws.send_to(**frame)
+    # The connection stays open: a status event of this session still arrives.
+    recording = await database_sync_to_async(make_recording)(session)
+    assert await database_sync_to_async(status_notify)(recording=recording)
+    event = await ws.receive_json_from(timeout=5)
+    assert event["type"] == "status"
+    assert event["recording"] == recording.pk
     await ws.disconnect()
