@@ -108,6 +108,12 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_RATE_LIMIT", default="10/m/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
 }
+# The per-address limits key on the client address. Behind N reverse proxies, the address is the
+# one the outermost of *ours* appended to X-Forwarded-For (the N-th from the right); anything to
+# its left is whatever the client sent. Daphne therefore runs without --proxy-headers (which takes
+# the leftmost, spoofable, value). 0 = no proxy: the socket's address.
+# https://docs.allauth.org/en/latest/common/configuration.html
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Myoclinic"
 
