@@ -53,11 +53,15 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("is_current", "trigger", "core_version")
     list_select_related = ("recording",)
-    exclude = ("document",)
     inlines = [ChannelResultInline]
 
     def scope_queryset(self, request, queryset):
         return queryset.visible_to(request.user)
 
+    def get_exclude(self, request, obj=None):
+        # The file's metadata carries the player's name (SUBJECTS:PLAYER_NAME).
+        return ("document",) if self.shows_identity(request) else ("document", "metadata")
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "document"]
+        hidden = set(self.get_exclude(request, obj))
+        return [f.name for f in self.model._meta.fields if f.name not in hidden]

@@ -30,6 +30,25 @@ def audit_register(model, **options) -> None:
         auditlog.register(model, **options)
 
 
+# Fields that identify a patient, on whichever model a lookup ends: ``?first_name__startswith=``,
+# ``?session__patient__mrn=`` or ``?original_name__icontains=`` would recover an identity one
+# character at a time from a list's count.
+IDENTITY_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "mrn",
+        "date_of_birth",
+        "notes",
+        "void_reason",
+        "original_name",
+        "metadata",
+        "file",
+        "sha256",
+    }
+)
+
+
 class ScopedAdminMixin:
     """Admin limited to the access policy; out of scope is 404 like on every other surface.
 
@@ -51,6 +70,12 @@ class ScopedAdminMixin:
 
     def shows_identity(self, request) -> bool:
         return can_see_identity(request.user)
+
+    def lookup_allowed(self, lookup, value, request):
+        """Lookups on identity fields are refused (400) to those who may not see identity."""
+        if not self.shows_identity(request) and IDENTITY_FIELDS & set(lookup.split("__")):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 class VoidedListFilter(admin.SimpleListFilter):

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from analysis.tests.support import make_recording
+from analysis.tests.support import analysed, make_recording
 from conftest import make_patient
 from patients.models import Patient
 from sessions.models import Recording, TherapySession
@@ -271,3 +271,41 @@ def test_free_text_that_may_name_a_patient_is_hidden_from_the_researcher(
     ):
         body = client.get(page).content.decode()
         assert "Agatha" not in body, page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("listing", "lookup"),
+    [
+        ("admin:patients_patient_changelist", {"first_name__startswith": "A"}),
+        ("admin:patients_patient_changelist", {"mrn": "MRN-P001"}),
+        ("admin:patients_patient_changelist", {"date_of_birth__year": "1950"}),
+        ("admin:patients_patient_changelist", {"notes__icontains": "a"}),
+        ("admin:patients_patient_changelist", {"last_name__regex": "^A"}),
+        ("admin:therapy_sessions_therapysession_changelist", {"notes__icontains": "a"}),
+        ("admin:therapy_sessions_recording_changelist", {"original_name__icontains": "a"}),
+    ],
+)
+def test_identity_lookups_are_refused_to_the_researcher(
+    client, staff, alices_patient, listing, lookup
+):
+    # A count that changes with ?first_name__startswith= would spell a name out letter by letter.
+    client.force_login(staff["rita"])
+    assert client.get(reverse(listing), lookup).status_code == 400
+    client.force_login(staff["carol"])
+    assert client.get(reverse(listing), lookup).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_researcher_does_not_see_the_players_name_of_a_result(
+    client, staff, alices_patient, session_of
+):
+    recording = analysed(session_of(alices_patient), "round1.c3d")
+    analysis = recording.analyses.get()
+    analysis.metadata = {"player_name": "Agatha Aldersley"}
+    analysis.save(update_fields=["metadata"])
+    page = reverse("admin:analysis_recordinganalysis_change", args=[analysis.pk])
+    client.force_login(staff["rita"])
+    assert "Agatha Aldersley" not in client.get(page).content.decode()
+    client.force_login(staff["carol"])
+    assert "Agatha Aldersley" in client.get(page).content.decode()
