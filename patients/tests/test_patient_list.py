@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.access import age_band
@@ -110,3 +112,21 @@ def test_anonymous_users_are_sent_to_login(client):
     response = client.get(reverse("patients:list"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_the_list_counts_and_pages_without_joining_sessions(
+    client, carol, alices_patient, session_of
+):
+    # At clinic scale the COUNT and the page query must not join, group or de-duplicate every
+    # session of every patient: only the rows shown get their session count.
+    session_of(alices_patient)
+    client.force_login(carol)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL)
+    assert response.status_code == 200
+    patient_queries = [q["sql"] for q in queries if 'FROM "patients_patient"' in q["sql"]]
+    count = next(sql for sql in patient_queries if "COUNT(*)" in sql)
+    assert "therapy_sessions" not in count
+    for sql in patient_queries:
+        assert "DISTINCT" not in sql
+        assert 'GROUP BY "patients_patient"' not in sql
