@@ -26,7 +26,7 @@ COPY --chown=myoclinic:myoclinic . .
 RUN SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only \
     MYOCLINIC_VAR_DIR=/tmp/build-var STATIC_ROOT=/app/staticfiles \
     python manage.py collectstatic --noinput -v 0 \
-    && python -c "from analysis.core.kernels import compile_all; compile_all()" \
+    && python -c "from analysis.core.precompile import compile_all; compile_all()" \
     && mkdir -p /data/media \
     && chown -R myoclinic:myoclinic /data /app/staticfiles "$NUMBA_CACHE_DIR"
 

@@ -124,6 +124,19 @@ class ChannelResult(models.Model):
     saturation_pct = models.FloatField(null=True, blank=True)
     snr_db = models.FloatField(null=True, blank=True)
     game_count = models.PositiveIntegerField(null=True, blank=True)
+    # Agreement of our contractions with the game's (None: older analyses, or no game channel).
+    game_matched = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Ours and the game's that overlap, one to one."
+    )
+    game_only_ours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Ours that no game contraction overlaps."
+    )
+    game_only_game = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The game's that none of ours overlaps."
+    )
+    game_spanning = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Ours that overlap two or more of the game's."
+    )
     compliance = models.FloatField(null=True, blank=True, help_text="Compliance score, 0-100.")
     envelope = models.JSONField(
         null=True, blank=True, help_text="Decimated envelope for display: {rate_hz, values}."
@@ -141,6 +154,18 @@ class ChannelResult(models.Model):
     @property
     def muscle_key(self):
         return f"{self.side} {self.muscle}".strip()
+
+    @property
+    def agreement(self):
+        """The agreement counts as the core's document names them, or None when not stored."""
+        if self.game_matched is None:
+            return None
+        return {
+            "matched": self.game_matched,
+            "only_ours": self.game_only_ours,
+            "only_game": self.game_only_game,
+            "spanning": self.game_spanning,
+        }
 
 
 class Contraction(models.Model):

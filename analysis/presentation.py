@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from django.urls import reverse
+
 from analysis import selectors
+from analysis.core import scoring as core_scoring
 from analysis.grading import contraction_grade, mvc_target_v
-from analysis.values import finite_or_none
+from analysis.values import finite_or_none, int_or_none
 from clinic.access import can_download_recordings
 from reports.charts import Band, HLine, envelope_chart
 from sessions.models import Recording
@@ -30,6 +33,27 @@ SCORE_LABELS = {
     "effort": "Effort",
     "game": "Game",
 }
+SCORE_MEANINGS = {
+    "overall": "Weighted mean of the components that could be computed.",
+    "compliance": "Share of the target contractions done at the target intensity and duration.",
+    "symmetry": "Balance between the left and right of the same muscle (100 = equal).",
+    "effort": "From the session's RPE (Borg CR-10) by the clinic's table.",
+    "game": "The game's score against the clinic's maximum game score.",
+}
+# reason code -> (sentence, link kind or None); links are shown only to users who may act.
+MISSING_REASONS = {
+    core_scoring.NO_RECORDING: ("No recording of this session has been analysed yet.", None),
+    core_scoring.NO_CHANNELS: ("No muscle channel of the recording could be analysed.", None),
+    core_scoring.NO_LEFT_RIGHT_PAIR: (
+        "Needs both the left and the right of a muscle mapped "
+        "(the channel map in the clinic settings).",
+        "settings",
+    ),
+    core_scoring.NO_RPE: ("No RPE was entered for this session.", "session"),
+    core_scoring.NO_GAME_MAXIMUM: ("The clinic has no maximum game score set.", "settings"),
+    core_scoring.NO_GAME_SCORE: ("The recordings carry no game score.", None),
+}
+SETTINGS_PERM = "clinic.add_clinicsettings"
 
 
 @dataclass
@@ -45,6 +69,7 @@ class ChannelView:
     metrics: dict
     contractions: list = field(default_factory=list)
     game_count: int | None = None
+    agreement: dict | None = None  # matched / only_ours / only_game / spanning, or None
     chart: str = ""
 
     @property
@@ -124,6 +149,7 @@ def results_from_selector(result: dict) -> dict:
             target_v=item.get("target_v"),
             metrics={name: getattr(ch, name) for name in METRIC_FIELDS},
             game_count=ch.game_count,
+            agreement=ch.agreement,
             contractions=[
                 _contraction_row(
                     i,
@@ -143,17 +169,25 @@ def results_from_selector(result: dict) -> dict:
         view.chart = _chart(view, item.get("envelope"))
         channels.append(view)
     analysis = result.get("analysis")
+    session = result["recording"].session if analysis is not None else None
     return {
         "analysis": analysis,
         "channels": channels,
         "warnings": result.get("warnings") or [],
         "metadata": result.get("metadata") or {},
-        "score": _score_rows(result.get("score") or {}),
+        "score": _score_rows(result.get("score") or {}, session=session),
         "duration_s": getattr(analysis, "duration_s", None),
         "rate_hz": getattr(analysis, "rate_hz", None),
         "game_score": getattr(analysis, "game_score", None),
         "stored": True,
     }
+
+
+def _agreement(value) -> dict | None:
+    """The document's agreement counts as integers, or None (older documents, no game)."""
+    if not isinstance(value, dict):
+        return None
+    return {k: int_or_none(value.get(k)) for k in ("matched", "only_ours", "only_game", "spanning")}
 
 
 def results_from_document(document: dict) -> dict:
@@ -189,6 +223,7 @@ def results_from_document(document: dict) -> dict:
             target_v=mvc_target_v(mvc_v, target_pct),
             metrics={k: finite_or_none(v) for k, v in metrics.items()},
             game_count=summary.get("game_count"),
+            agreement=_agreement(ch.get("agreement")),
             contractions=[
                 _contraction_row(
                     i,
@@ -207,17 +242,13 @@ def results_from_document(document: dict) -> dict:
         )
         view.chart = _chart(view, ch.get("envelope"))
         channels.append(view)
-    score_values = {name: finite_or_none(score.get(name)) for name in SCORE_LABELS}
-    score_values["compliance"] = finite_or_none(compliance.get("mean"))
-    score_values["missing"] = list(score.get("missing") or [])
-    score_values["bfr_gated"] = bool((score.get("bfr") or {}).get("gated"))
     metadata = rec.get("metadata") or {}
     return {
         "analysis": None,
         "channels": channels,
         "warnings": list(rec.get("warnings") or []),
         "metadata": metadata,
-        "score": _score_rows(score_values),
+        "score": _score_rows({**score, "scoring": scoring}),
         "duration_s": finite_or_none(rec.get("duration_s")),
         "rate_hz": finite_or_none(rec.get("rate_hz")),
         "game_score": finite_or_none(metadata.get("game_score")),
@@ -225,15 +256,100 @@ def results_from_document(document: dict) -> dict:
     }
 
 
-def _score_rows(score: dict) -> dict:
-    """Score components as (label, value) rows plus what was missing and the BFR gate."""
+def _link(kind, session):
+    """Where a missing component can be set: the session edit page or the clinic settings."""
+    if kind == "session" and session is not None and not session.is_voided:
+        return {
+            "url": reverse("sessions:edit", args=[session.pk]),
+            "label": "Edit the session",
+            "perm": "therapy_sessions.change_therapysession",
+        }
+    if kind == "settings":
+        return {
+            "url": reverse("clinic:settings"),
+            "label": "Clinic settings",
+            "perm": SETTINGS_PERM,
+            "otherwise": "ask your clinic manager",
+        }
+    return None
+
+
+def _meaning(name, score) -> str:
+    config = score.get("scoring") or {}
+    text = SCORE_MEANINGS[name]
+    targets = ("target_count", "target_pct_mvc", "target_duration_s")
+    if name == "compliance" and all(finite_or_none(config.get(k)) for k in targets):
+        text += (
+            f" Target: {config['target_count']:g} per muscle, >= {config['target_pct_mvc']:g} %"
+            f" MVC, held >= {config['target_duration_s']:g} s."
+        )
+    elif name == "effort" and score.get("rpe") is not None and score.get("effort") is not None:
+        text += f" RPE {score['rpe']:g} gives {score['effort']:.0f}."
+    elif name == "game" and config.get("game_score_max"):
+        text += f" Maximum: {config['game_score_max']:g}."
+    return text
+
+
+def _bfr_view(bfr: dict, session) -> dict | None:
+    """The BFR gate in words: the pressure, the safe band, and whether the score is withheld."""
+    pressure = finite_or_none(bfr.get("pressure_pct_aop"))
+    if pressure is None:
+        return None
+    lo, hi = bfr.get("safe_band_pct_aop") or (None, None)
+    band = f"{lo:g}-{hi:g} % AOP" if lo is not None else "the safe band"
+    if bfr.get("gated"):
+        text = (
+            f"BFR cuff pressure {pressure:g} % AOP is outside the safe band ({band}): "
+            "the score is withheld."
+        )
+    else:
+        text = f"BFR cuff pressure {pressure:g} % AOP, within the safe band ({band})."
+    return {"gated": bool(bfr.get("gated")), "text": text, "link": _link("session", session)}
+
+
+def _score_rows(score: dict, *, session=None) -> dict:
+    """Score components with weight, value and meaning; why each missing one is missing.
+
+    ``score`` is a score block of ``analysis.core.scoring.combine_score`` (the session's, a
+    recording's, or a stateless document's). Links carry the permission that shows them.
+    """
+    values = dict(score)
+    compliance = score.get("compliance")
+    if isinstance(compliance, dict):
+        values["compliance"] = compliance.get("mean")
+    weights = score.get("weights") or {}
+    missing = list(score.get("missing") or [])
+    reasons = {k: "not_computed" for k in missing} | dict(score.get("missing_reasons") or {})
+    explained = []
+    for name in missing:
+        text, kind = MISSING_REASONS.get(reasons.get(name), ("Not computed.", None))
+        if kind == "session" and session is None:
+            kind, text = None, "A file analysed on its own has no RPE."
+        explained.append(
+            {
+                "name": name,
+                "label": SCORE_LABELS.get(name, name),
+                "code": reasons.get(name),
+                "text": text,
+                "link": _link(kind, session),
+            }
+        )
+    bfr = score.get("bfr") or {}
     return {
         "rows": [
-            {"name": name, "label": label, "value": finite_or_none(score.get(name))}
+            {
+                "name": name,
+                "label": label,
+                "value": finite_or_none(values.get(name)),
+                "weight": finite_or_none(weights.get(name)),
+                "meaning": _meaning(name, values),
+            }
             for name, label in SCORE_LABELS.items()
         ],
-        "missing": list(score.get("missing") or []),
-        "bfr_gated": bool(score.get("bfr_gated")),
+        "missing": missing,
+        "missing_explained": explained,
+        "bfr": _bfr_view(bfr, session),
+        "bfr_gated": bool(bfr.get("gated", score.get("bfr_gated"))),
         "recordings": score.get("recordings"),
     }
 
@@ -249,7 +365,7 @@ def recording_results(recording) -> dict:
 def session_page(session) -> dict:
     """The session's recordings with status, per-channel summary and the session score."""
     summary = selectors.session_summary(session)
-    summary["score_view"] = _score_rows(summary["score"])
+    summary["score_view"] = _score_rows(summary["score"], session=session)
     return summary
 
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from statistics import fmean
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
 
+from analysis.core import scoring as core_scoring
+from analysis.core.config import ScoringConfig
 from analysis.grading import mvc_target_v
 from analysis.models import ChannelResult, Contraction, RecordingAnalysis
 from analysis.pipeline.notify import recording_status_payload
 from sessions.models import Recording, TherapySession
+from sessions.selectors import session_for
 
 SCORE_FIELDS = ("overall", "compliance", "symmetry", "effort", "game")
 
@@ -29,8 +34,12 @@ def recording_statuses(session_id: int) -> list[dict]:
 
 
 def session_statuses_for(*, user, session_id: int) -> list[dict] | None:
-    """The statuses if ``user`` may see the session, else None (the consumer closes 4404)."""
-    if not TherapySession.objects.visible_to(user).filter(pk=session_id).exists():
+    """The statuses if ``user`` may see the session as its page would, else None (the consumer
+    closes 4404): in scope, with the view permission, and not hidden by a voided patient or
+    session."""
+    try:
+        session_for(user, session_id, perm="therapy_sessions.view_therapysession")
+    except (Http404, PermissionDenied):
         return None
     return recording_statuses(session_id)
 
@@ -92,8 +101,7 @@ def recording_result(recording: Recording) -> dict:
         "channels": channels,
         "warnings": analysis.warnings,
         "metadata": analysis.metadata,
-        "score": {name: getattr(analysis, f"score_{name}") for name in SCORE_FIELDS}
-        | {"missing": analysis.score_missing, "bfr_gated": analysis.bfr_gated},
+        "score": _analysis_score(analysis, recording.session),
     }
 
 
@@ -111,20 +119,81 @@ def _mean(values):
     return fmean(values) if values else None
 
 
-def session_score(analyses: list[RecordingAnalysis]) -> dict:
-    """The session's score: the mean of each component over its analysed recordings.
+def stored_scoring(analyses: list[RecordingAnalysis]) -> dict:
+    """The scoring config the newest of ``analyses`` was computed with (core defaults filled in).
 
-    ``missing`` lists the components no recording could compute (for example effort without
-    an RPE), so the page can say what is missing rather than show a silent zero.
+    A session's recordings are usually analysed with one config; after a settings change
+    and a partial re-analysis, the newest analysis's config speaks for the session.
     """
-    score = {name: _mean(getattr(a, f"score_{name}") for a in analyses) for name in SCORE_FIELDS}
-    score["missing"] = sorted(
-        {m for a in analyses for m in (a.score_missing or [])}
-        | {name for name in SCORE_FIELDS if score[name] is None and analyses}
+    defaults = ScoringConfig().to_dict()
+    if not analyses:
+        return defaults
+    newest = max(analyses, key=lambda a: (a.created_at, a.pk))
+    stored = (newest.parameters or {}).get("scoring") or {}
+    return {**defaults, **stored}
+
+
+def session_score(
+    analyses: list[RecordingAnalysis],
+    *,
+    rpe=None,
+    bfr_pct_aop=None,
+    channels: list[ChannelResult] | None = None,
+) -> dict:
+    """The session's score block, by the core's one definition (``combine_score``).
+
+    Stored per-recording components (compliance, symmetry, game: the mean over the analysed
+    recordings) with the session's CURRENT facts: effort from ``rpe`` through the stored
+    ``rpe_table``, the BFR gate from ``bfr_pct_aop`` against the stored safe band, the stored
+    weights. So an RPE or BFR edit shows at once; the stored analyses keep what was computed
+    when. ``missing_reasons`` gives a code per absent component; ``channels`` (optional) adds
+    compliance per muscle. No query: the caller loads ``parameters`` and the score columns.
+    """
+    config = stored_scoring(analyses)
+    values = {
+        "compliance": _mean(a.score_compliance for a in analyses),
+        "symmetry": _mean(a.score_symmetry for a in analyses),
+        "game": _mean(a.score_game for a in analyses),
+        "effort": None,
+    }
+    reasons = {
+        "compliance": core_scoring.NO_RECORDING,
+        "symmetry": core_scoring.NO_LEFT_RIGHT_PAIR,
+        "effort": core_scoring.NO_RPE,
+        "game": core_scoring.game_missing_reason(None, config.get("game_score_max")),
+    }
+    if not analyses:
+        reasons = dict.fromkeys(reasons, core_scoring.NO_RECORDING) | (
+            {"effort": core_scoring.NO_RPE} if rpe is None else {}
+        )
+    else:
+        values["effort"] = core_scoring.effort_from_table(rpe, config["rpe_table"])
+    per_muscle: dict[str, list] = {}
+    for channel in channels or []:
+        per_muscle.setdefault(channel.muscle_key or channel.label, []).append(channel.compliance)
+    score = core_scoring.combine_score(
+        values=values,
+        weights=config["weights"],
+        bfr_pct_aop=bfr_pct_aop,
+        bfr_safe_band_pct_aop=config["bfr_safe_band_pct_aop"],
+        compliance_by_channel={k: _mean(v) for k, v in sorted(per_muscle.items())},
+        missing_reasons=reasons,
     )
-    score["bfr_gated"] = any(a.bfr_gated for a in analyses)
+    score["bfr_gated"] = score["bfr"]["gated"]
     score["recordings"] = len(analyses)
+    score["rpe"] = rpe
+    score["scoring"] = config
     return score
+
+
+def _analysis_score(analysis: RecordingAnalysis, session: TherapySession) -> dict:
+    """One recording's score with the session's current facts (its history row keeps the old)."""
+    return session_score(
+        [analysis],
+        rpe=session.rpe,
+        bfr_pct_aop=session.bfr_pressure_pct_aop,
+        channels=list(analysis.channels.all()),
+    )
 
 
 def _current_analysis_prefetch():
@@ -132,26 +201,27 @@ def _current_analysis_prefetch():
     return Prefetch(
         "analyses",
         queryset=RecordingAnalysis.objects.filter(is_current=True)
-        .defer("document", "parameters")
+        .defer("document")
         .prefetch_related(Prefetch("channels", queryset=ChannelResult.objects.defer("envelope"))),
         to_attr="current_analyses",
     )
 
 
-def _recording_row(recording: Recording) -> dict:
+def _recording_row(recording: Recording, session: TherapySession) -> dict:
     analysis = recording.current_analyses[0] if recording.current_analyses else None
     return {
         "recording": recording,
         "status": recording_status_payload(recording),
         "analysis": analysis,
         "channels": list(analysis.channels.all()) if analysis else [],
+        "score": _analysis_score(analysis, session) if analysis else None,
     }
 
 
 def recording_summary(recording: Recording) -> dict:
-    """One row of the session page: status, current analysis and its channels (2 queries)."""
+    """One row of the session page: status, current analysis, channels, score (2-3 queries)."""
     prefetch_related_objects([recording], _current_analysis_prefetch())
-    return _recording_row(recording)
+    return _recording_row(recording, recording.session)
 
 
 def session_summary(session: TherapySession) -> dict:
@@ -161,12 +231,17 @@ def session_summary(session: TherapySession) -> dict:
         .order_by("pk")
         .prefetch_related(_current_analysis_prefetch())
     )
-    rows = [_recording_row(recording) for recording in recordings]
+    rows = [_recording_row(recording, session) for recording in recordings]
     analyses = [row["analysis"] for row in rows if row["analysis"] is not None]
     return {
         "session": session,
         "recordings": rows,
-        "score": session_score(analyses),
+        "score": session_score(
+            analyses,
+            rpe=session.rpe,
+            bfr_pct_aop=session.bfr_pressure_pct_aop,
+            channels=[channel for row in rows for channel in row["channels"]],
+        ),
         "rpe": session.rpe,
         "bfr_pressure_pct_aop": session.bfr_pressure_pct_aop,
         "notes": session.notes,

@@ -28,7 +28,9 @@ def patient_progress(patient) -> list[dict]:
     """One point per (non-voided) session for the progress charts (3 queries).
 
     Each point: date, session score and components, compliance and MDF slope per muscle
-    ("left quadriceps": value), symmetry, RPE, number of analysed recordings.
+    ("left quadriceps": value), symmetry, RPE, number of analysed recordings. The score is
+    ``analysis.selectors.session_score``: stored components with the session's current RPE
+    and BFR pressure, so it matches the session page.
     """
     sessions = list(
         TherapySession.objects.filter(patient=patient, voided_at__isnull=True).order_by(
@@ -43,9 +45,9 @@ def patient_progress(patient) -> list[dict]:
         .only(
             "pk",
             "recording__session_id",
+            "created_at",
+            "parameters",
             *(f"score_{name}" for name in SCORE_FIELDS),
-            "score_missing",
-            "bfr_gated",
         )
     )
     by_session = defaultdict(list)
@@ -67,7 +69,11 @@ def patient_progress(patient) -> list[dict]:
         slot["mdf_slope"].append(row["mdf_slope_pct_per_min"])
     points = []
     for session in sessions:
-        score = session_score(by_session.get(session.pk, []))
+        score = session_score(
+            by_session.get(session.pk, []),
+            rpe=session.rpe,
+            bfr_pct_aop=session.bfr_pressure_pct_aop,
+        )
         muscles = per_muscle.get(session.pk, {})
         points.append(
             {

@@ -32,3 +32,9 @@ def recording_for(user, pk, *, perm: str | None = None) -> Recording:
 def session_recordings(session):
     """The session's recordings, oldest first (one per game round)."""
     return session.recordings.select_related("uploaded_by").order_by("created_at")
+
+
+def recording_name(recording, *, identity: bool) -> str:
+    """The name a page shows for a recording: its file name, which often names the player
+    (``Hollis_Quenby_D001.c3d``), only to those who may see identity; "Recording 57" otherwise."""
+    return recording.original_name if identity else f"Recording {recording.pk}"

@@ -16,7 +16,13 @@ import numpy as np
 from . import dsp, kernels
 from ._alloc import tune_allocator
 from .config import AnalysisConfig, ReadLimits, ScoringConfig
-from .mvc import mvc_from_envelope, resolve_mvc
+from .game import agreement, game_contractions
+from .mvc import resolve_mvc
+from .plausibility import (
+    MVC_ESTIMATE_NOTE,
+    estimated_mvc,
+    plausibility_warnings,
+)
 from .reader import read_recording
 from .recording import Channel, Recording
 from .scoring import score_session
@@ -50,14 +56,6 @@ def clean(value: Any) -> Any:
     return value
 
 
-def _runs_in_seconds(values: np.ndarray, rate_hz: float) -> list[dict]:
-    starts, ends = dsp.runs_of(np.asarray(values) != 0)
-    return [
-        {"start_s": s / rate_hz, "end_s": e / rate_hz, "duration_s": (e - s) / rate_hz}
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-    ]
-
-
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
     """Least-squares line through the finite ``y``: (slope, intercept, first x used);
     None for fewer than 3 points or a single x (the closed form of a degree-1 polyfit)."""
@@ -86,7 +84,7 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _contraction_rows(onsets, ends, peaks, means, mnf, mdf, fi, *, rate, pct, scoring) -> list:
+def _contraction_rows(onsets, ends, peaks, means, mnf, mdf, fi, *, rate, mvc, scoring) -> list:
     """One JSON-ready dict per contraction (volts; NaN as None).
 
     Plain Python over a few dozen values: cheaper than a numpy call per column.
@@ -95,7 +93,8 @@ def _contraction_rows(onsets, ends, peaks, means, mnf, mdf, fi, *, rate, pct, sc
     columns = (onsets, ends, peaks, means, mnf, mdf, fi)
     for s, e, peak, mean, f_mnf, f_mdf, f_fi in zip(*(c.tolist() for c in columns), strict=True):
         duration = (e - s) / rate
-        meets_intensity = peak * pct >= scoring.target_pct_mvc
+        peak_pct = 100.0 * peak / mvc if mvc > 0 else math.nan
+        meets_intensity = peak_pct >= scoring.target_pct_mvc
         meets_duration = duration >= scoring.target_duration_s
         rows.append(
             {
@@ -104,8 +103,8 @@ def _contraction_rows(onsets, ends, peaks, means, mnf, mdf, fi, *, rate, pct, sc
                 "duration_s": duration,
                 "peak": peak,
                 "mean": mean,
-                "peak_pct_mvc": _finite(peak * pct),
-                "mean_pct_mvc": _finite(mean * pct),
+                "peak_pct_mvc": _finite(peak_pct),
+                "mean_pct_mvc": _finite(100.0 * mean / mvc if mvc > 0 else math.nan),
                 "area": mean * (e - s) / rate,  # the envelope's integral
                 "mnf_hz": _finite(f_mnf),
                 "mdf_hz": _finite(f_mdf),
@@ -133,23 +132,30 @@ def analyse_channel(
     bp, csq = conditioned.bandpassed_v, conditioned.cumsum_squares
     env, noise, k = conditioned.envelope_v, conditioned.noise_v, conditioned.grid_step
     if mvc is None:
-        mvc_value, mvc_source = mvc_from_envelope(env, rate, cfg, k), "estimated"
+        mvc_value, mvc_source = estimated_mvc(env), "estimated"
     else:
         mvc_value, mvc_source = mvc
-    th = dsp.thresholds(noise, mvc_value if mvc_source != "estimated" else None, cfg)
-    onsets, ends, too_long = dsp.detect(env, csq, th, rate, cfg, k)
+    known = mvc_value if mvc_source != "estimated" else None
+    th = dsp.thresholds(noise, known, cfg, conditioned.activity_v)
+    onsets, ends, too_long = dsp.detect(env, csq, th, rate, cfg, k, noise)
     # amplitudes from the envelope grid: [onset, end) in samples -> grid points inside it
     g0 = np.minimum(-(-onsets // k), env.size - 1)
     g1 = np.maximum(np.minimum(-(-ends // k), env.size), g0 + 1)
     peaks, means, _ = dsp.segment_stats(env, g0, g1)
     mnf, mdf, fi = dsp.welch_segments(bp, onsets, ends, rate, cfg)
-    pct = 100.0 / mvc_value if mvc_value > 0 else math.nan
     contractions = _contraction_rows(
-        onsets, ends, peaks, means, mnf, mdf, fi, rate=rate, pct=pct, scoring=scoring
+        onsets, ends, peaks, means, mnf, mdf, fi, rate=rate, mvc=mvc_value, scoring=scoring
     )
     game = []
     if ch.activated_label:
-        game = _runs_in_seconds(rec.channel(ch.activated_label).values, rate)
+        game = game_contractions(rec.channel(ch.activated_label).values, rate)
+        agree, game_match = agreement(contractions, game)
+        for row, index in zip(contractions, game_match, strict=True):
+            row["game_match"] = index
+    else:
+        agree = None
+        for row in contractions:
+            row["game_match"] = None
     in_sum = float(np.sum(csq[ends] - csq[onsets])) if onsets.size else 0.0
     in_n = int(np.sum(ends - onsets))
     if in_n:
@@ -166,6 +172,14 @@ def analyse_channel(
             f"{conditioned.dropouts} sensor drop-out(s) (flat at the rail for >= "
             f"{cfg.dropout_min_s * 1000:g} ms) set to the baseline before analysis"
         )
+    warnings += plausibility_warnings(
+        peak_rms_v=float(env.max()) if env.size else 0.0,
+        mvc_v=mvc_value,
+        mvc_source=mvc_source,
+        threshold_v=th.on,
+        target_pct_mvc=scoring.target_pct_mvc,
+        in_band=conditioned.in_band_fraction,
+    )
     if too_long:
         warnings.append(
             f"{too_long} activation(s) longer than {cfg.max_duration_s:g} s ignored "
@@ -194,11 +208,14 @@ def analyse_channel(
         "side": ch.side,
         "mvc": mvc_value,
         "mvc_source": mvc_source,
+        "mvc_note": MVC_ESTIMATE_NOTE if mvc_source == "estimated" else None,
         "threshold": th.on,
         "threshold_off": th.off,
         "noise": noise,
+        "activity_level": conditioned.activity_v,
         "contractions": contractions,
         "game_contractions": game,
+        "agreement": agree,
         "summary": summary,
         "warnings": warnings,
     }
@@ -253,10 +270,7 @@ def analyse_recording(
     for ch in channels:
         warnings.extend(f"{ch['label']}: {w}" for w in ch.pop("warnings"))
         if ch["mvc_source"] == "estimated":
-            warnings.append(
-                f"{ch['label']}: MVC estimated from this recording (no calibration or entered "
-                "value): % MVC figures are relative to the strongest contraction here"
-            )
+            warnings.append(f"{ch['label']}: {MVC_ESTIMATE_NOTE}")
     # long per-contraction lists are already plain and finite: only the rest is cleaned
     bulky = [
         {k: ch.pop(k) for k in ("contractions", "game_contractions", "envelope") if k in ch}

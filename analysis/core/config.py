@@ -119,6 +119,19 @@ class AnalysisConfig(_ConfigMixin):
     ``onset_window_s`` RMS envelope within one envelope window of the coarse edge, at
     ``max(off, edge_fraction x the contraction's peak)`` (see ``dsp.detect``).
 
+    Edges (``edges.py``): with ``edge_backtrack`` the threshold crossings move out to where
+    the short envelope returns to ``edge_baseline_factor`` x the median of the short
+    envelope over ``edge_baseline_s`` ending ``edge_guard_s`` before the onset crossing
+    (Hodges & Bui 1996; backward search), at most ``edge_search_s``; the level is at least
+    ``edge_crossing_ratio`` x the crossing's own level (on strong, clean signals a level
+    at the noise is reached by the short window's leading edge, half a window early).
+
+    Activity (``activity.py``): with ``activity_thresholds`` ON is at least the channel's
+    burst level (a three-class Otsu split of the log block RMS, used when the middle class
+    is tonic activity under ``tonic_ratio`` of the bursts) and OFF at least half of it; a
+    hold ends where its envelope falls below ``hold_release_fraction`` of the hold's own
+    median level (0 disables the split), so rest between bursts separates them.
+
     Spectral: Welch PSD (Hann, 50 % overlap, segments of ``welch_segment_s`` rounded
     to a power of two) on the band-passed contraction segment only.
 
@@ -146,15 +159,25 @@ class AnalysisConfig(_ConfigMixin):
     nyquist_fraction: float = 0.95
     envelope_window_s: float = 0.100
     detection_grid_hz: float = 500.0
-    onset_window_s: float = 0.025
+    onset_window_s: float = 0.04
     edge_fraction: float = 0.1
+    edge_backtrack: bool = True
+    edge_search_s: float = 0.5
+    edge_baseline_s: float = 0.45
+    edge_guard_s: float = 0.15
+    edge_baseline_factor: float = 1.5
+    edge_sd_factor: float = 2.0
+    edge_crossing_ratio: float = 0.2
     noise_block_s: float = 0.25
     noise_percentile: float = 10.0
     on_noise_factor: float = 4.0
     off_noise_factor: float = 2.5
     on_pct_mvc: float | None = 10.0
     off_pct_mvc: float | None = 5.0
-    min_duration_s: float = 0.25
+    min_duration_s: float = 0.15
+    activity_thresholds: bool = True
+    tonic_ratio: float = 0.3
+    hold_release_fraction: float = 0.5
     merge_gap_s: float = 0.25
     max_duration_s: float = 30.0
     welch_segment_s: float = 0.25
@@ -195,6 +218,10 @@ class AnalysisConfig(_ConfigMixin):
             raise ValueError("edge_fraction must be in [0, 1)")
         if not (0 <= self.noise_percentile <= 100):
             raise ValueError("noise_percentile must be in [0, 100]")
+        if not (0 <= self.hold_release_fraction < 1):
+            raise ValueError("hold_release_fraction must be in [0, 1)")
+        if not (0 < self.tonic_ratio <= 1):
+            raise ValueError("tonic_ratio must be in (0, 1]")
         if self.merge_gap_s < 0:
             raise ValueError("merge_gap_s must be >= 0")
         if self.min_duration_s >= self.max_duration_s:

@@ -26,7 +26,9 @@ import numpy as np
 from scipy import signal
 
 from . import kernels
+from .activity import activity_level, block_rms, split_holds
 from .config import AnalysisConfig
+from .edges import extend_edges
 from .runs import flat_runs, runs_of
 
 
@@ -142,6 +144,8 @@ class ConditionedChannel:
     grid_step: int
     noise_v: float
     dropouts: int
+    activity_v: float = 0.0  # the burst level of :func:`.activity.activity_level` (0: none)
+    in_band_fraction: float = float("nan")  # band-passed power / raw power (drop-outs blanked)
 
 
 def condition_channel(
@@ -153,6 +157,10 @@ def condition_channel(
     csq = cumsum_squares(bp)
     k = grid_step(rate_hz, cfg)
     width = window_samples(cfg.envelope_window_s, rate_hz)
+    activity = 0.0
+    if cfg.activity_thresholds:
+        blocks = block_rms(csq, bp.size, window_samples(cfg.noise_block_s, rate_hz))
+        activity = activity_level(blocks, cfg.tonic_ratio)
     return ConditionedChannel(
         bandpassed_v=bp,
         cumsum_squares=csq,
@@ -160,7 +168,16 @@ def condition_channel(
         grid_step=k,
         noise_v=noise_floor(csq, bp.size, rate_hz, cfg),
         dropouts=dropouts,
+        activity_v=activity,
+        in_band_fraction=_power_ratio(bp, csq, values),
     )
+
+
+def _power_ratio(bp: np.ndarray, csq: np.ndarray, raw: np.ndarray) -> float:
+    """Share of the raw signal's power (mean removed) that the band-pass keeps; the raw
+    power from every 8th sample (a plausibility check needs no more, at 1/8 of the cost)."""
+    raw_power = float(np.var(raw[::8], dtype=np.float64))
+    return float(csq[-1]) / bp.size / raw_power if raw_power > 0 and bp.size else float("nan")
 
 
 def moving_mean_max(env: np.ndarray, width: int, *, step: int = 1) -> float:
@@ -178,10 +195,13 @@ class Thresholds:
     off: float
 
 
-def thresholds(noise: float, mvc: float | None, cfg: AnalysisConfig) -> Thresholds:
-    """ON/OFF levels (volts): noise multiples, raised to % MVC when the MVC is known."""
-    on = cfg.on_noise_factor * noise
-    off = cfg.off_noise_factor * noise
+def thresholds(
+    noise: float, mvc: float | None, cfg: AnalysisConfig, activity: float = 0.0
+) -> Thresholds:
+    """ON/OFF levels (volts): noise multiples, raised to the channel's burst level
+    (``activity``, ON; half of it, OFF) and to % MVC when the MVC is known."""
+    on = max(cfg.on_noise_factor * noise, activity)
+    off = max(cfg.off_noise_factor * noise, activity / 2.0)
     if mvc is not None and mvc > 0:
         if cfg.on_pct_mvc is not None:
             on = max(on, cfg.on_pct_mvc / 100.0 * mvc)
@@ -214,6 +234,7 @@ def detect(
     rate_hz: float,
     cfg: AnalysisConfig,
     k: int = 1,
+    noise_v: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Contractions as (onsets, ends) sample indices, plus how many were too long.
 
@@ -225,12 +246,22 @@ def detect(
     it first falls below ``max(off, edge_fraction x peak)`` after the last ON sample. A
     level relative to the contraction keeps onsets honest on very clean signals, where a
     noise-relative level is crossed by the filters' leakage tens of milliseconds early;
-    5. kept if ``min_duration_s <= duration <= max_duration_s``.
+    5. edges moved out to the baseline (:func:`.edges.extend_edges`); 6. kept if the
+    contraction lasts ``min_duration_s`` between its threshold crossings and at most
+    ``max_duration_s`` in all.
     """
     n = csq.size - 1  # samples; ``env`` holds every k-th of them
     gap = window_samples(cfg.merge_gap_s, rate_hz)
     runs = runs_of(env > th.off)  # grid indices
     starts, ends, first_on, last_on = kernels.threshold_runs(env, *runs, th.on, k, n, gap)
+    parent_ends = ends
+    if cfg.hold_release_fraction > 0 and starts.size:
+        parents = starts
+        starts, ends, first_on, last_on = split_holds(
+            env, starts, ends, th.on, th.off, cfg.hold_release_fraction, k, n, gap
+        )
+        parent_ends = parent_ends[np.searchsorted(parents, starts, side="right") - 1]
+    bounds_hi = _walk_bounds(starts, parent_ends, runs[0] * k, n)
     onset, end = kernels.refine_edges(
         env,
         csq,
@@ -246,10 +277,23 @@ def detect(
         window_samples(cfg.min_duration_s, rate_hz),
         window_samples(cfg.onset_window_s, rate_hz),
     )
-    dur = (end - onset) / rate_hz
-    too_long = dur > cfg.max_duration_s
-    ok = (dur >= cfg.min_duration_s) & ~too_long
+    above_s = (end - onset) / rate_hz  # between the threshold crossings
+    onset, end = extend_edges(onset, end, starts, bounds_hi, csq, n, rate_hz, noise_v, cfg)
+    too_long = (end - onset) / rate_hz > cfg.max_duration_s
+    ok = (above_s >= cfg.min_duration_s) & ~too_long
     return onset[ok], end[ok], int(too_long.sum())
+
+
+def _walk_bounds(starts, parent_ends, run_starts, n) -> np.ndarray:
+    """Where each contraction's end may walk to: the next piece of the same candidate, or
+    else the next rise of the envelope above OFF after the candidate (a live detector
+    knows both when it closes a run)."""
+    if not starts.size:
+        return starts
+    after = np.searchsorted(run_starts, parent_ends, side="left")
+    next_rise = np.append(run_starts, n)[after]
+    same = np.append(parent_ends[1:] == parent_ends[:-1], False)
+    return np.where(same, np.append(starts[1:], n), np.minimum(next_rise, n))
 
 
 def segment_stats(env: np.ndarray, onsets: np.ndarray, ends: np.ndarray):

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import dsp
+from .activity import activity_level, split_holds
 from .config import AnalysisConfig
+from .edges import baseline_level, walk_back, walk_forward
 from .stream_signal import LiveSignal
 
 
@@ -32,6 +34,8 @@ class _Run:
     started: bool = False  # contraction_start emitted
     onset: int | None = None
     end: int | None = None  # first index below OFF once the run has ended
+    crossing: int | None = None  # the onset's threshold crossing (before backtracking)
+    level_v: float = 0.0  # what counts as back at baseline (:mod:`.edges`)
 
 
 class LiveDetector:
@@ -44,16 +48,29 @@ class LiveDetector:
         cfg: AnalysisConfig,
         mvc: tuple[float, str] | None,
         noise_v: float | None = None,
+        activity_v: float | None = None,
     ) -> None:
         self.label = label
         self.live = live
         self.cfg = cfg
         self.mvc = mvc  # (volts, source) or None
         self.known_noise_v = noise_v
+        self.known_activity_v = activity_v
+        self._activity = (-1, 0.0)  # (blocks seen, burst level) of the running estimate
         self.min_duration_samples = dsp.window_samples(cfg.min_duration_s, live.rate_hz)
         self.envelope_window_samples = live.envelope_window_samples
         self.merge_gap_samples = dsp.window_samples(cfg.merge_gap_s, live.rate_hz)
         self.warmup_samples = dsp.window_samples(cfg.stream_warmup_s, live.rate_hz)
+        self.search_samples = dsp.window_samples(cfg.edge_search_s, live.rate_hz)
+        self.baseline_samples = dsp.window_samples(cfg.edge_baseline_s, live.rate_hz)
+        self.guard_samples = dsp.window_samples(cfg.edge_guard_s, live.rate_hz)
+        # a run closes once the merge gap has passed and the end's walk has its samples
+        self.close_samples = self.merge_gap_samples
+        if cfg.edge_backtrack:
+            reach = max(self.search_samples, self.guard_samples + self.baseline_samples)
+            self.close_samples = max(self.merge_gap_samples, self.envelope_window_samples + reach)
+        self.prev_end = 0  # the last contraction's end (walks never cross it)
+        self.noise_now_v = 0.0
         self.next_index = 0  # the next centred index the detector looks at
         self.phase = "idle"
         self.run: _Run | None = None
@@ -67,7 +84,21 @@ class LiveDetector:
         else:
             noise = float(np.percentile(self.live.noise_block_rms_v, self.cfg.noise_percentile))
         known = self.mvc[0] if self.mvc is not None else None
-        return dsp.thresholds(noise, known, self.cfg)
+        self.noise_now_v = noise
+        return dsp.thresholds(noise, known, self.cfg, self.activity_v())
+
+    def activity_v(self) -> float:
+        """The burst level (:func:`.activity.activity_level`): known, or over every noise
+        block seen so far (recomputed once per new block)."""
+        if not self.cfg.activity_thresholds:
+            return 0.0
+        if self.known_activity_v is not None:
+            return self.known_activity_v
+        blocks = self.live.noise_block_rms_v
+        if self._activity[0] != len(blocks):
+            level = activity_level(np.asarray(blocks), self.cfg.tonic_ratio)
+            self._activity = (len(blocks), level)
+        return self._activity[1]
 
     def detect(self, finishing: bool = False) -> list[dict]:
         """Events for everything the envelope history holds now; ``finishing`` releases
@@ -105,7 +136,10 @@ class LiveDetector:
                 if above.size:
                     self.phase, self.next_index = "run", i + int(above[0])
                     continue
-                if min(end, limit) < limit:
+                if min(end, limit) < limit or (
+                    not finishing
+                    and self.live.onset_envelope.end < self.run.end + self.close_samples
+                ):
                     self.next_index = end
                     break
                 events += self._close(th)
@@ -154,10 +188,52 @@ class LiveDetector:
             if ahead.size and ahead[0] <= level and not (ahead > level).any():
                 return []
         lo = max(r.start - w, onset_envelope.first)
-        onset = self._refine_onset(f, level, lo, hi)
+        r.crossing = self._refine_onset(f, level, lo, hi)
+        onset, r.level_v = self._backtrack(r.crossing)
         r.onset, r.started = onset, True
         t = self.live.time_s(onset)
         return [{"type": "contraction_start", "label": self.label, "t": t, "onset_s": t}]
+
+    def _backtrack(self, crossing: int) -> tuple[int, float]:
+        """The onset moved back from its crossing to the baseline (:mod:`.edges`), and the
+        level that counts as baseline (for the end too)."""
+        history = self.live.onset_envelope
+        if not self.cfg.edge_backtrack:
+            return crossing, 0.0
+        lo = max(crossing - self.search_samples, self.prev_end, history.first)
+        span_end = crossing - self.guard_samples
+        before = history.between(max(span_end - self.baseline_samples, self.prev_end), span_end)
+        cap = history.between(crossing - 1, crossing)
+        cap_v = float(cap[0]) if cap.size else 0.0
+        level = baseline_level(before, self.noise_now_v, cap_v, self.cfg)
+        level = max(level, self.cfg.edge_crossing_ratio * cap_v)
+        onset = lo + walk_back(history.between(lo, crossing + 1), level)
+        return min(onset, crossing), level
+
+    def _walk_end(self, end: int, bound: int, level: float) -> int:
+        """The end moved forward from its crossing to the baseline, before ``bound``."""
+        if not self.cfg.edge_backtrack:
+            return end
+        history = self.live.onset_envelope
+        hi = min(end + self.search_samples, bound, history.end)
+        a = end + self.guard_samples
+        after = history.between(a, min(a + self.baseline_samples, bound))
+        if after.size:
+            level = max(level, baseline_level(after, self.noise_now_v, np.inf, self.cfg))
+        at_end = history.between(end, end + 1)
+        if at_end.size:
+            level = max(level, self.cfg.edge_crossing_ratio * float(at_end[0]))
+        if hi <= end:
+            return end
+        return end + walk_forward(history.between(end, hi), level)
+
+    def _next_start(self, r: _Run, th: dsp.Thresholds) -> int:
+        """Where the envelope next rises above OFF after the run's merge gap (the batch's
+        next candidate), or past the end's search window."""
+        a = r.end + self.merge_gap_samples
+        b = r.end + self.close_samples + self.search_samples
+        above = np.flatnonzero(self.live.envelope.between(a, b) > th.off)
+        return a + int(above[0]) if above.size else b
 
     def _refine_onset(self, anchor: int, level: float, lo: int, hi: int) -> int:
         s = self.live.onset_envelope.between(lo, hi)
@@ -166,31 +242,112 @@ class LiveDetector:
         base = max(lo, self.live.onset_envelope.first)
         return base + dsp.refine_onset(s, min(anchor - base, s.size - 1), level, 0, s.size)
 
+    def _pieces(self, r: _Run, th: dsp.Thresholds) -> list[tuple[int, int, int, int]]:
+        """The run split at its hold level as the batch splits it (:func:`.split_holds`):
+        (start, end, first_on, last_on) per piece, centred indices."""
+        envelope = self.live.envelope
+        base = max(r.start, envelope.first)
+        if self.cfg.hold_release_fraction <= 0 or r.end <= base:
+            return [(r.start, r.end, r.first_on, r.last_on)]
+        seg = envelope.between(base, r.end)
+        one = np.zeros(1, np.int64)
+        pieces = split_holds(
+            seg,
+            one,
+            one + seg.size,
+            th.on,
+            th.off,
+            self.cfg.hold_release_fraction,
+            1,
+            seg.size,
+            self.merge_gap_samples,
+        )
+        rows = [tuple(int(v) + base for v in row) for row in zip(*pieces, strict=True)]
+        return rows or [(r.start, r.end, r.first_on, r.last_on)]
+
+    def _piece_onset(self, start: int, first_on: int, th: dsp.Thresholds) -> int:
+        """A piece's onset, refined as :meth:`_maybe_start` refines a run's."""
+        m, w = self.min_duration_samples, self.envelope_window_samples
+        early = self.live.envelope.between(first_on, first_on + m)
+        level = max(th.off, self.cfg.edge_fraction * float(early.max() if early.size else 0.0))
+        lo = max(start - w, self.live.onset_envelope.first)
+        return self._refine_onset(first_on, level, lo, first_on + w + m)
+
+    def _pieces_onsets(self, r: _Run, pieces, th: dsp.Thresholds):
+        """(crossing, onset, level) per piece; the first piece keeps the announced onset
+        when it is the run's own."""
+        out = []
+        for k, p in enumerate(pieces):
+            if k == 0 and p[2] == r.first_on and p[0] == r.start and r.crossing is not None:
+                out.append((r.crossing, r.onset, r.level_v))
+                continue
+            crossing = self._piece_onset(p[0], p[2], th)
+            onset, level = self._backtrack(crossing)
+            out.append((crossing, onset, level))
+        return out
+
     def _close(self, th: dsp.Thresholds) -> list[dict]:
-        """``contraction_end`` for the run that ended (its end refined like its onset)."""
+        """``contraction_end`` for each piece of the run that ended (its hold split at its
+        own level, each end refined like its onset)."""
         r, self.run, self.phase = self.run, None, "idle"
         if r is None or r.first_on is None:
             return []
         events = []
         if not r.started:
             events += self._start_late(r, th)
-        level = max(th.off, self.cfg.edge_fraction * r.peak_v)
-        hi = r.end + self.envelope_window_samples
-        s = self.live.onset_envelope.between(r.last_on, hi)
-        below = np.flatnonzero(s <= level)
-        end = r.last_on + int(below[0]) if below.size else min(hi, self.live.onset_envelope.end)
-        end = max(end, r.onset + 1)
-        duration = (end - r.onset) / self.live.rate_hz
-        discarded = not (self.cfg.min_duration_s <= duration <= self.cfg.max_duration_s)
+        pieces = self._pieces(r, th)
+        whole = len(pieces) == 1 and pieces[0][2] == r.first_on and pieces[0][0] == r.start
+        next_start = self._next_start(r, th)
+        for i, (start, stop, _, last_on) in enumerate(pieces):
+            crossing, onset, level_v = (
+                self._pieces_onsets(r, pieces[i : i + 1], th)[0]
+                if (i or not whole)
+                else (r.crossing if r.crossing is not None else r.onset, r.onset, r.level_v)
+            )
+            if i and not whole:
+                t = self.live.time_s(onset)
+                events.append(
+                    {"type": "contraction_start", "label": self.label, "t": t, "onset_s": t}
+                )
+            if whole:
+                peak = r.peak_v
+            else:
+                seg = self.live.envelope.between(start, stop)
+                peak = float(seg.max()) if seg.size else 0.0
+            level = max(th.off, self.cfg.edge_fraction * peak)
+            hi = stop + self.envelope_window_samples
+            s = self.live.onset_envelope.between(last_on, hi)
+            below = np.flatnonzero(s <= level)
+            end = last_on + int(below[0]) if below.size else min(hi, self.live.onset_envelope.end)
+            end = max(end, crossing + 1)
+            bound = pieces[i + 1][0] if i + 1 < len(pieces) else next_start
+            if i + 1 < len(pieces):
+                nxt = self._piece_onset(pieces[i + 1][0], pieces[i + 1][2], th)
+                end = min(end, nxt)
+            above_s = (end - crossing) / self.live.rate_hz
+            end = self._walk_end(end, bound, level_v)
+            self.prev_end = end
+            inside = self.live.envelope.between(onset, end)
+            if whole:
+                mean = r.envelope_sum_v / r.envelope_count if r.envelope_count else 0.0
+            else:
+                mean = float(inside.mean()) if inside.size else 0.0
+                peak = float(inside.max()) if inside.size else peak
+            events.append(self._end_event(onset, end, peak, mean, above_s))
+        return events
+
+    def _end_event(self, onset: int, end: int, peak: float, mean: float, above_s: float) -> dict:
+        duration = (end - onset) / self.live.rate_hz
+        discarded = not (self.cfg.min_duration_s <= above_s and duration <= self.cfg.max_duration_s)
         event = {
             "type": "contraction_end",
             "label": self.label,
             "t": self.live.time_s(end),
-            "start_s": self.live.time_s(r.onset),
+            "start_s": self.live.time_s(onset),
             "end_s": self.live.time_s(end),
             "duration_s": duration,
-            "peak": r.peak_v,
-            "mean": r.envelope_sum_v / r.envelope_count if r.envelope_count else 0.0,
+            "peak": peak,
+            "mean": mean,
             "peak_pct_mvc": None,
             "meets_intensity": None,
             "meets_duration": None,
@@ -198,9 +355,8 @@ class LiveDetector:
             "discarded": discarded,
         }
         if self.mvc is not None and self.mvc[0] > 0:
-            event["peak_pct_mvc"] = 100.0 * r.peak_v / self.mvc[0]
-        events.append(event)
-        return events
+            event["peak_pct_mvc"] = 100.0 * peak / self.mvc[0]
+        return event
 
     def _start_late(self, r: _Run, th: dsp.Thresholds) -> list[dict]:
         """The start event of a run that ended before it could be announced."""

@@ -29,33 +29,46 @@ from scipy import signal
 from . import dsp
 from .config import AnalysisConfig
 
-HISTORY_S = 12.0
+HISTORY_S = 32.0  # longer than the longest contraction kept (``max_duration_s`` = 30 s)
 
 
 class EnvelopeHistory:
-    """The latest :data:`HISTORY_S` of one envelope (volts), addressed by centred index."""
+    """The latest :data:`HISTORY_S` (at least) of one envelope (volts), addressed by
+    centred index. A buffer of twice that size written in place: the newest values are
+    moved to its front only when it is full, so appending a block copies only the block."""
 
     def __init__(self, keep_samples: int) -> None:
         self.keep_samples = keep_samples
-        self.values_v = np.zeros(0)
+        self._buffer = np.zeros(2 * max(keep_samples, 1))
+        self._size = 0
         self.first = 0  # centred index of values_v[0]
+
+    @property
+    def values_v(self) -> np.ndarray:
+        return self._buffer[: self._size]
 
     @property
     def end(self) -> int:
         """One past the newest centred index held."""
-        return self.first + self.values_v.size
+        return self.first + self._size
 
     def append(self, env: np.ndarray, first_centre: int) -> None:
         # centred indices below 0 (the first half-window) are dropped
         if first_centre < 0:
             env = env[-first_centre:]
             first_centre = 0
-        if self.values_v.size == 0:
+        if self._size == 0:
             self.first = first_centre
-        self.values_v = np.concatenate((self.values_v, env))
-        if self.values_v.size > self.keep_samples:
-            cut = self.values_v.size - self.keep_samples
-            self.values_v, self.first = self.values_v[cut:], self.first + cut
+        if env.size > self.keep_samples:
+            self.first += self._size + env.size - self.keep_samples
+            env, self._size = env[-self.keep_samples :], 0
+        if self._size + env.size > self._buffer.size:
+            cut = self._size + env.size - self.keep_samples
+            kept = self._buffer[cut : self._size].copy()
+            self._buffer[: kept.size] = kept
+            self._size, self.first = kept.size, self.first + cut
+        self._buffer[self._size : self._size + env.size] = env
+        self._size += env.size
 
     def between(self, a: int, b: int) -> np.ndarray:
         """The values at centred indices [a, b) still held (empty where none are)."""

@@ -48,6 +48,8 @@ class StreamingAnalyser:
     period) fixes the baseline instead of learning it from the stream, which also removes
     the warm-up; without it the running estimate can differ from the batch path's
     whole-recording estimate early in a session, and so can the contractions found.
+    ``activity`` ({label: volts}, the ``activity_level`` of a previous analysis) fixes the
+    channel's burst level the same way (:func:`.activity.activity_level`).
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class StreamingAnalyser:
         channel_map=None,
         scoring: ScoringConfig | None = None,
         noise: dict | None = None,
+        activity: dict | None = None,
     ) -> None:
         rate_hz = float(rate_hz)
         if not (math.isfinite(rate_hz) and rate_hz > 0):
@@ -81,6 +84,12 @@ class StreamingAnalyser:
                 raise ValueError(f"noise given for unknown channel {label!r}")
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"noise for {label} must be > 0 volts (got {value!r})")
+        activity = {str(k): float(v) for k, v in (activity or {}).items()}
+        for label, value in activity.items():
+            if label not in self.columns:
+                raise ValueError(f"activity given for unknown channel {label!r}")
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"activity for {label} must be >= 0 volts (got {value!r})")
         self.detectors = {
             e.label: LiveDetector(
                 e.label,
@@ -88,6 +97,7 @@ class StreamingAnalyser:
                 self.cfg,
                 mvcs.get(e.label),
                 noise.get(e.label),
+                activity.get(e.label),
             )
             for e in emg
         }

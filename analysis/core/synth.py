@@ -53,6 +53,25 @@ SCENARIOS = (
     Scenario("weak_30pct", {"levels_pct": (30.0, 30.0)}),
     Scenario("clipping", {"clip_uv": 500.0}),
 )
+# The issue's harder signals (issue 11): truth = the burst's support. ``slow_ramps`` has
+# ramps up to 500 ms; all others rise and fall within 100 ms.
+_HARD = {"levels_pct": (30.0, 90.0), "ramp_s": 0.1, "wobble_pct": 10.0}
+HARD_SCENARIOS = (
+    Scenario("cosine_100ms_wobble", _HARD),
+    Scenario("hum_drift_dc", dict(_HARD, hum_uv=40.0, drift_uv=400.0, dc_offset_uv=2000.0)),
+    Scenario("noise_30uv", dict(_HARD, noise_uv=30.0)),
+    Scenario("weak_20_40pct", dict(_HARD, levels_pct=(20.0, 40.0), noise_uv=10.0)),
+    Scenario(
+        "mixed_shapes_wobble_30",
+        dict(_HARD, ramp_s=(0.05, 0.1), ramp_shape="mixed", wobble_pct=(0.0, 30.0)),
+    ),
+    Scenario(
+        "coloured_nonstationary_spikes",
+        dict(_HARD, noise_uv=15.0, pink_uv=20.0, noise_swing=0.6, spikes_per_min=6.0),
+    ),
+    Scenario("game_rate_990hz_noise_40uv", dict(_HARD, rate_hz=990.0, noise_uv=40.0)),
+    Scenario("slow_ramps", dict(_HARD, ramp_s=(0.05, 0.5), ramp_shape="mixed", noise_uv=10.0)),
+)
 
 
 def _carrier_sos(rate_hz: float, band: tuple[float, float], scale: float):
@@ -79,6 +98,57 @@ def _game_envelope(x: np.ndarray, rate_hz: float, threshold_v: float) -> np.ndar
     avg[100:] = (c[101:] - c[1:-100]) / 100.0
     avg[:100] = c[1:101] / np.arange(1, 101)
     return np.where(avg >= threshold_v, avg, 0.0)
+
+
+RAMP_SHAPES = ("cosine", "linear", "exp")
+
+
+def _edge(shape: str, ramp: int) -> np.ndarray:
+    """A rising edge of ``ramp`` samples from 0 (the burst's first sample) towards 1."""
+    x = np.arange(ramp) / ramp
+    if shape == "linear":
+        return x
+    if shape == "exp":
+        return np.expm1(3.0 * x) / np.expm1(3.0)
+    return 0.5 - 0.5 * np.cos(np.pi * x)
+
+
+def _hold_shape(rng, m: int, rate_hz: float, ramp_s, ramp_shape: str, wobble_pct) -> np.ndarray:
+    """Amplitude shape of one burst: rise, hold (with slow wobble), fall; draws from
+    ``rng`` only for the features in use (the default sessions stay bit-identical)."""
+    shape = np.ones(m)
+    ramps = []
+    for _ in range(2):
+        length = ramp_s if np.isscalar(ramp_s) else rng.uniform(*ramp_s)
+        kind = ramp_shape if ramp_shape != "mixed" else RAMP_SHAPES[rng.integers(3)]
+        ramps.append(_edge(kind, min(max(2, round(length * rate_hz)), m // 2)))
+    rise, fall = ramps
+    if np.any(wobble_pct):
+        depth = (wobble_pct if np.isscalar(wobble_pct) else rng.uniform(*wobble_pct)) / 100.0
+        freq, phase = rng.uniform(0.3, 1.5), rng.uniform(0, 2 * np.pi)
+        shape *= 1.0 + depth * np.sin(2 * np.pi * freq * np.arange(m) / rate_hz + phase)
+    shape[: rise.size] *= rise
+    shape[m - fall.size :] *= fall[::-1]
+    return shape
+
+
+def _pink(rng, n: int) -> np.ndarray:
+    """Unit-RMS 1/f noise (white noise shaped in the frequency domain)."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.arange(spec.size, dtype=float)
+    f[0] = 1.0
+    x = np.fft.irfft(spec / np.sqrt(f), n)
+    return x / np.sqrt(np.mean(x**2))
+
+
+def _spikes(rng, n: int, rate_hz: float, per_min: float, spike_uv: float) -> np.ndarray:
+    """Motion spikes: 5-15 ms biphasic pulses (one sine period) at random times."""
+    out = np.zeros(n)
+    for at in rng.uniform(0, n, rng.poisson(per_min * n / rate_hz / 60.0)).astype(int):
+        width = max(4, int(rng.uniform(0.005, 0.015) * rate_hz))
+        pulse = np.sin(2 * np.pi * np.arange(width) / width) * spike_uv * 1e-6
+        out[at : at + width] += pulse[: n - at]
+    return out
 
 
 def _schedule(rng, n: int, duration_s: float, durations_s, lead_s: float, min_rest_s: float):
@@ -112,7 +182,13 @@ def generate_session(
     clip_uv: float | None = None,
     fatigue: float = 0.3,
     carrier_band_hz: tuple[float, float] = (40.0, 160.0),
-    ramp_s: float = 0.05,
+    ramp_s: float | tuple[float, float] = 0.05,
+    ramp_shape: str = "cosine",
+    wobble_pct: float | tuple[float, float] = 0.0,
+    pink_uv: float = 0.0,
+    noise_swing: float = 0.0,
+    spikes_per_min: float = 0.0,
+    spike_uv: float = 300.0,
     lead_s: float = 3.0,
     min_rest_s: float = 1.5,
     game_threshold_pct: float = 10.0,
@@ -124,7 +200,17 @@ def generate_session(
     ``aliases`` accepts the issue's short names: ``noise`` (= noise_uv), ``hum`` (uV),
     ``drift`` (uV), ``clipping`` (uV clip level). Channel k is ``CHk Raw`` (left/right
     quadriceps alternating) with ``CHk activated`` beside it.
+
+    Harder signals (off by default; see :data:`HARD_SCENARIOS`): ``ramp_s`` as a range
+    draws each ramp's length, ``ramp_shape`` is ``cosine``, ``linear``, ``exp`` (a slow
+    exponential start) or ``mixed`` (one of them per ramp); ``wobble_pct`` (a value or a
+    range) is a slow force wobble (0.3-1.5 Hz sine) of the hold's level; ``pink_uv`` adds
+    1/f noise (RMS), ``noise_swing`` makes the white floor non-stationary (its level x
+    1 +/- swing, over tens of seconds); ``spikes_per_min`` motion spikes (5-15 ms biphasic
+    pulses of ``spike_uv``). Truth is always the burst's support: rise start to fall end.
     """
+    if ramp_shape not in RAMP_SHAPES + ("mixed",):
+        raise ValueError(f"ramp_shape must be one of {RAMP_SHAPES + ('mixed',)}")
     names = {"noise": "noise_uv", "hum": "hum_uv", "drift": "drift_uv", "clipping": "clip_uv"}
     unknown = set(aliases) - set(names)
     if unknown:
@@ -163,11 +249,7 @@ def generate_session(
             warm = 256
             carrier = signal.sosfilt(sos, rng.standard_normal(m + warm))[warm:]
             carrier /= np.sqrt(np.mean(carrier**2))
-            ramp = max(2, round(ramp_s * rate_hz))
-            shape = np.ones(m)
-            edge = 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
-            shape[:ramp] = edge
-            shape[-ramp:] = edge[::-1]
+            shape = _hold_shape(rng, m, rate_hz, ramp_s, ramp_shape, wobble_pct)
             amp = levels[i] / 100.0 * mvc_uv * 1e-6
             x[s0:s1] += amp * shape * carrier
             mnf, mdf = _spectral_truth(sos, rate_hz)
@@ -182,7 +264,15 @@ def generate_session(
                     "mdf_hz": mdf,
                 }
             )
-        x += rng.standard_normal(n) * noise_uv * 1e-6
+        floor = rng.standard_normal(n) * noise_uv * 1e-6
+        if noise_swing:
+            phase = rng.uniform(0, 2 * np.pi)
+            floor *= 1.0 + noise_swing * np.sin(2 * np.pi * t / 40.0 + phase)
+        x += floor
+        if pink_uv:
+            x += _pink(rng, n) * pink_uv * 1e-6
+        if spikes_per_min:
+            x += _spikes(rng, n, rate_hz, spikes_per_min, spike_uv)
         if hum_uv:
             x += hum_uv * 1e-6 * np.sin(2 * np.pi * hum_hz * t + rng.uniform(0, 2 * np.pi))
         if drift_uv or dc_offset_uv:

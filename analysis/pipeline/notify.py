@@ -27,11 +27,13 @@ def session_group(session_id: int) -> str:
 
 
 def recording_status_payload(recording: Recording, *, stage: str | None = None) -> dict:
-    """The message the session page receives for one recording (also sent on connect)."""
+    """The message the session page receives for one recording (also sent on connect).
+
+    No file name: the group's viewers may include those who may not see identity.
+    """
     stage = stage or recording.status
     return {
         "recording": recording.pk,
-        "name": recording.original_name,
         "status": recording.status,
         "stage": stage,
         "progress": PROGRESS.get(stage, 0.0),

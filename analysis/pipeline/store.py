@@ -99,6 +99,7 @@ def analysis_save(
         rows = []
         for position, ch in enumerate(channels):
             summary = ch.get("summary") or {}
+            agreement = ch.get("agreement") or {}  # older documents have none: None columns
             channel = ChannelResult(
                 analysis=analysis,
                 position=position,
@@ -129,6 +130,10 @@ def analysis_save(
                 saturation_pct=finite_or_none(summary.get("saturation_pct")),
                 snr_db=finite_or_none(summary.get("snr_db")),
                 game_count=int_or_none(summary.get("game_count")),
+                game_matched=int_or_none(agreement.get("matched")),
+                game_only_ours=int_or_none(agreement.get("only_ours")),
+                game_only_game=int_or_none(agreement.get("only_game")),
+                game_spanning=int_or_none(agreement.get("spanning")),
                 compliance=finite_or_none(compliance.get(ch.get("label"))),
                 envelope=ch.get("envelope"),
             )

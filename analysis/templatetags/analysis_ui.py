@@ -12,11 +12,19 @@ from django import template
 from analysis import presentation
 from analysis.pipeline.queue import may_reanalyse
 from analysis.values import finite_or_none
-from clinic.access import can_download_recordings
+from clinic.access import can_download_recordings, can_see_identity
 from sessions.forms import RecordingUploadForm
+from sessions.selectors import recording_name as _recording_name
 
 register = template.Library()
 DASH = "–"
+
+
+@register.filter
+def recording_name(recording, user):
+    """``{{ recording|recording_name:request.user }}``: the file name, or a neutral name for
+    those who may not see identity (file names often carry the player's name)."""
+    return _recording_name(recording, identity=can_see_identity(user))
 
 
 @register.filter
@@ -40,6 +48,12 @@ def pct(value, digits=0):
     """A 0-1 fraction as a percentage."""
     number = finite_or_none(value)
     return DASH if number is None else f"{number * 100:.{int(digits)}f}"
+
+
+@register.filter
+def may(user, perm):
+    """Whether ``user`` has the model permission ``perm`` (links only for those who may act)."""
+    return bool(user is not None and getattr(user, "has_perm", None) and user.has_perm(perm))
 
 
 @register.inclusion_tag("analysis/_session_pipeline.html", takes_context=True)

@@ -60,8 +60,12 @@ def make_recording(session, name="round1.c3d", data=None, **fields):
     return recording
 
 
-def contract_document(*, overall=80.0, left_good=10, version="test-1"):
-    """A result document shaped like the numeric core's contract, with known numbers."""
+def contract_document(*, overall=80.0, left_good=10, version="test-1", agreement=None):
+    """A result document shaped like the numeric core's contract, with known numbers.
+
+    ``agreement`` (``{"matched", "only_ours", "only_game", "spanning"}``) is set on every
+    channel when given; without it the document is of a core that did not compare yet.
+    """
 
     def contraction(i, good):
         return {
@@ -114,7 +118,7 @@ def contract_document(*, overall=80.0, left_good=10, version="test-1"):
                 "game_count": game_count,
             },
             "envelope": {"rate_hz": 10.0, "values": [0.0, 0.0002, 0.0009, 0.0001]},
-        }
+        } | ({"agreement": dict(agreement)} if agreement is not None else {})
 
     return {
         "version": version,
@@ -146,18 +150,22 @@ def contract_document(*, overall=80.0, left_good=10, version="test-1"):
     }
 
 
-def analysed(session, name="round1.c3d", **doc):
+def analysed(session, name="round1.c3d", *, scoring=None, **doc):
     """A recording of ``session`` whose current analysis is ``contract_document(**doc)``.
 
     Stored through the pipeline's ``analysis_save`` as an upload analysed with a 75 % MVC
-    target, as the worker would; the recording comes back refreshed (status ``done``).
+    target (and the ``scoring`` keys given, e.g. ``game_score_max``), as the worker would;
+    the recording comes back refreshed (status ``done``).
     """
 
     recording = make_recording(session, name)
     analysis_save(
         recording=recording,
         document=contract_document(**doc),
-        parameters={"scoring": {"target_pct_mvc": 75.0}, "clinic_settings_version": None},
+        parameters={
+            "scoring": {"target_pct_mvc": 75.0, **(scoring or {})},
+            "clinic_settings_version": None,
+        },
         trigger="upload",
         timings={},
     )

@@ -4,9 +4,11 @@ import re
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from analysis.pipeline.store import analysis_save
+from analysis.presentation import results_from_document
 from analysis.tests.support import analysed, contract_document, make_recording
 
 
@@ -104,3 +106,43 @@ def test_the_recording_results_tag_renders_for_the_recording_page(rf, alice, rec
         Context({"request": request, "recording": recording})
     )
     assert html.count('class="chart"') == 2
+
+
+AGREEMENT = {"matched": 10, "only_ours": 2, "only_game": 1, "spanning": 0}
+
+
+def test_each_muscle_says_how_the_games_count_agrees_with_ours(
+    client, alice, session_of, alices_patient
+):
+    recording = analysed(session_of(alices_patient), "agree.c3d", agreement=AGREEMENT)
+    html = results_html(client, alice, recording)
+    assert "Game registered 11; matched 10; only ours 2; only the game 1." in html
+    assert "Game registered 12; matched 10; only ours 2; only the game 1." in html
+    assert html.count("pauses shorter than 250 ms merged, runs shorter than 100 ms dropped") == 2
+
+
+def test_an_older_analysis_says_it_did_not_compare_with_the_game(client, alice, recording):
+    html = results_html(client, alice, recording)
+    assert "Game registered 11 (this analysis did not compare it with ours" in html
+
+
+def test_the_results_page_pins_its_queries_with_the_agreement(
+    client, alice, session_of, alices_patient, django_assert_max_num_queries
+):
+    recording = analysed(session_of(alices_patient), "agree.c3d", agreement=AGREEMENT)
+    url = reverse("analysis:recording_results", args=[recording.pk]) + "?fragment=1"
+    client.force_login(alice)
+    client.get(url)  # warm the login's caches
+    with django_assert_max_num_queries(10):
+        html = client.get(url).content.decode()
+    assert "matched 10" in html
+
+
+def test_the_stateless_results_show_the_agreement_from_the_document():
+    display = results_from_document(contract_document(agreement=AGREEMENT))
+    html = render_to_string("analysis/_recording_results.html", {"results": display})
+    assert "Game registered 11; matched 10; only ours 2; only the game 1." in html
+    assert "runs of its own activation signal above zero" in html
+    # The score block of the document explains itself too: no session, so no edit link.
+    assert 'data-missing="effort" data-reason="not_computed"' in html
+    assert "/edit/" not in html

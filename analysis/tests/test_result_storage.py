@@ -86,3 +86,24 @@ def test_a_result_from_a_claim_that_was_taken_over_is_discarded(recording):
     assert not RecordingAnalysis.objects.exists()
     assert save(recording, contract_document(), token=new_token) is not None
     assert RecordingAnalysis.objects.count() == 1
+
+
+def test_the_agreement_with_the_games_count_is_stored_per_channel(recording):
+    agreement = {"matched": 10, "only_ours": 2, "only_game": 1, "spanning": 1}
+    analysis = save(recording, contract_document(agreement=agreement))
+    left = analysis.channels.get(position=0)
+    assert (left.game_matched, left.game_only_ours, left.game_only_game, left.game_spanning) == (
+        10,
+        2,
+        1,
+        1,
+    )
+    assert left.agreement == agreement
+
+
+def test_an_older_document_without_agreement_stores_none(recording):
+    # Documents of cores before the agreement (and channels without a game) have no counts.
+    analysis = save(recording, contract_document())
+    left = analysis.channels.get(position=0)
+    assert left.game_matched is None
+    assert left.agreement is None

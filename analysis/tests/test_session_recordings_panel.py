@@ -38,8 +38,11 @@ def test_the_session_score_names_what_was_missing(client, alice, session):
     analysed(session, "b.c3d", overall=80.0)
     html = upload_page(client, alice, session)
     assert 'data-score="overall"' in html
-    assert ">70<" in html  # the mean of 60 and 80
-    assert "Not computed: effort, game" in html
+    # The stored components (compliance 80, symmetry 87.5) with the session's RPE 6 (effort
+    # 100), weighted 0.5/0.2/0.2 over 0.9: the documents' own "overall" does not count.
+    assert ">86<" in html
+    assert "Not computed: game." in html
+    assert "The clinic has no maximum game score set." in html
     assert "Recordings analysed</dt><dd>2 of 2<" in html
 
 
@@ -135,6 +138,6 @@ def test_the_score_panel_can_be_fetched_alone(client, alice, bob, session):
     client.force_login(alice)
     html = client.get(reverse("analysis:session_score", args=[session.pk])).content.decode()
     assert html.strip().startswith('<div class="score-panel" data-session-score')
-    assert ">64<" in html
+    assert ">86<" in html  # computed from the stored components and the session's RPE
     client.force_login(bob)
     assert client.get(reverse("analysis:session_score", args=[session.pk])).status_code == 404

@@ -33,6 +33,8 @@ def test_a_game_recording_is_analysed_and_nothing_is_stored(client, alice, setti
     assert html.count('class="chart"') >= 2
     assert 'data-metric="count"' in html
     assert 'data-metric="game_count"' in html
+    assert "Game registered " in html  # the game's count and its agreement with ours
+    assert "; matched " in html
     assert "MVC estimated" in html  # a file alone has no calibration
     assert not Recording.objects.exists()
     assert not RecordingAnalysis.objects.exists()

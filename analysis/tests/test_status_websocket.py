@@ -8,7 +8,9 @@ from analysis.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from analysis.pipeline.notify import status_notify
 from analysis.tests.support import login_session, make_recording
 from config.asgi import application
+from patients.services import patient_void
 from sessions.models import Recording
+from sessions.services import session_void
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -120,4 +122,19 @@ async def test_frames_from_a_viewer_are_ignored_without_closing(session, alice, 
     event = await ws.receive_json_from(timeout=5)
     assert event["type"] == "status"
     assert event["recording"] == recording.pk
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("voided", ["session", "patient"])
+async def test_a_voided_session_sends_no_snapshot_to_its_therapist(session, alice, carol, voided):
+    if voided == "session":
+        await database_sync_to_async(session_void)(
+            by=carol, session=session, reason="wrong patient"
+        )
+    else:
+        await database_sync_to_async(patient_void)(
+            by=carol, patient=session.patient, reason="duplicate record"
+        )
+    ws = await database_sync_to_async(communicator)(session.pk, alice)
+    assert await refused_with(ws) == CLOSE_NOT_FOUND
     await ws.disconnect()

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from analysis.tests.support import analysed
 from patients.progress import patient_adherence, patient_progress
 
@@ -17,7 +19,11 @@ def test_progress_has_one_point_per_session_in_constant_queries(
         analysed(session, f"day{day}-b.c3d", overall=60.0 + day)
     with django_assert_max_num_queries(3):
         points = patient_progress(alices_patient)
-    assert [p["score"]["overall"] for p in points] == [56.0, 57.0, 58.0, 59.0, 60.0]
+    # The stored components (compliance 80, symmetry 87.5) with each session's own RPE 1-5
+    # (effort 10, 25, 50, 75, 100 by the default table), as on the session page.
+    expected = [(0.5 * 80 + 0.2 * 87.5 + 0.2 * effort) / 0.9 for effort in (10, 25, 50, 75, 100)]
+    assert [p["score"]["overall"] for p in points] == pytest.approx(expected)
+    assert points[0]["score"]["missing_reasons"] == {"game": "no_game_score_max"}
     assert points[0]["compliance"] == {"left quadriceps": 90.0, "right quadriceps": 70.0}
     assert points[0]["mdf_slope_pct_per_min"]["left quadriceps"] == -3.0
     assert points[0]["mdf_slope_pct_per_min"]["right quadriceps"] is None
@@ -41,3 +47,17 @@ def test_adherence_counts_this_patients_sessions_against_the_plan(
     assert adherence["ratio"] == 0.6
     late = patient_adherence(alices_patient, today=dt.date(2026, 6, 1))
     assert late["expected"] == 10  # capped at the programme's length
+
+
+def test_a_progress_point_follows_the_sessions_current_rpe_and_bfr(alices_patient, session_of):
+    # The same definition as the session page: an edited BFR pressure withholds the point's
+    # score, an edited RPE changes its effort, without re-analysis.
+    session = session_of(alices_patient, rpe=6, bfr_pressure_pct_aop=50)
+    analysed(session, "a.c3d")
+    assert patient_progress(alices_patient)[0]["score"]["effort"] == 100.0
+    session.rpe, session.bfr_pressure_pct_aop = 2, 70
+    session.save()
+    score = patient_progress(alices_patient)[0]["score"]
+    assert score["effort"] == 25.0
+    assert score["overall"] is None
+    assert score["bfr"]["gated"] is True

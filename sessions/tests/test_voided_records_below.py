@@ -57,3 +57,22 @@ def test_the_dashboard_lists_no_session_or_failed_file_of_a_voided_patient(
     html = client.get(reverse("clinic:dashboard")).content.decode()
     assert reverse("sessions:detail", args=[session.pk]) not in html
     assert "Hidden_Failed.c3d" not in html
+
+
+def test_file_names_that_may_name_the_player_are_hidden_from_the_researcher(
+    client, alice, rita, alices_patient, session_of
+):
+    recording = make_recording(session_of(alices_patient), name="Hollis_Quenby_D001.c3d")
+    pages = (
+        reverse("sessions:detail", args=[recording.session_id]),
+        reverse("sessions:recording", args=[recording.pk]),
+        reverse("analysis:recording_row", args=[recording.pk]),
+        reverse("analysis:recording_results", args=[recording.pk]),
+    )
+    client.force_login(rita)
+    for page in pages:
+        html = client.get(page).content.decode()
+        assert "Hollis" not in html, page
+    assert f"Recording {recording.pk}" in client.get(pages[1]).content.decode()
+    client.force_login(alice)
+    assert "Hollis_Quenby_D001.c3d" in client.get(pages[1]).content.decode()

@@ -21,6 +21,7 @@ CONTRACTION_KEYS = {
     "meets_intensity",
     "meets_duration",
     "good",
+    "game_match",
 }
 SUMMARY_KEYS = {
     "count",
@@ -68,6 +69,7 @@ def test_the_game_file_document_has_the_contract_keys(game_file):
             "noise",
             "contractions",
             "game_contractions",
+            "agreement",
             "summary",
             "envelope",
         } <= set(ch)
@@ -76,6 +78,12 @@ def test_the_game_file_document_has_the_contract_keys(game_file):
             assert set(c) == CONTRACTION_KEYS
         assert set(ch["summary"]) == SUMMARY_KEYS
         assert ch["summary"]["game_count"] == len(ch["game_contractions"]) > 0
+        agree = ch["agreement"]
+        assert set(agree) == {"matched", "only_ours", "only_game", "spanning"}
+        assert agree["matched"] + agree["only_ours"] == len(ch["contractions"])
+        assert agree["matched"] + agree["only_game"] == len(ch["game_contractions"])
+        matches = [c["game_match"] for c in ch["contractions"] if c["game_match"] is not None]
+        assert len(matches) == len(set(matches)) == agree["matched"]
         env = ch["envelope"]
         assert 20 <= env["rate_hz"] <= 50
         assert len(env["values"]) == int(doc["recording"]["duration_s"] * env["rate_hz"]) + 0 or (

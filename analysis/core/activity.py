@@ -1,0 +1,144 @@
+"""Thresholds from a channel's activity distribution, and holds split at their own level.
+
+Real game recordings hold three populations of 250 ms blocks: rest (the noise floor),
+low-level tonic or background activity between bursts, and the bursts themselves. A
+threshold derived from the quietest blocks alone (the noise floor) lies under the tonic
+activity, so tonic activity becomes "contractions" and the hysteresis never lets a hold end
+between bursts. Two steps fix that, both usable by the batch and the live path:
+
+* :func:`activity_level`: a three-class Otsu split (Otsu 1979, multi-level form of Liao,
+  Chen & Chung 2001) of the log block RMS; the upper boundary separates bursts from rest
+  and tonic activity. The detection's ON level is at least this boundary, OFF at least half
+  of it (:func:`.dsp.thresholds`). On a signal with only rest and bursts the upper boundary
+  still lies between the two, so clean recordings keep their contractions.
+* :func:`split_holds`: a hold ends where the envelope falls below ``hold_release_fraction``
+  of the hold's own level (its median envelope above ON), so rest between two bursts
+  splits them even where it stays above the channel's OFF level, while force wobble
+  (which varies the level by tens of percent) keeps a hold whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .kernels import _JIT
+
+_BINS = 64
+
+
+def activity_level(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
+    """The level (volts) above which a block counts as a burst, from ``log(block RMS)``.
+
+    A three-class Otsu split (64-bin histogram, every pair of boundaries scored at once by
+    the between-class variance). When the middle class is tonic activity (its geometric
+    mean under ``tonic_ratio`` of the bursts'), the upper boundary is returned; otherwise
+    the middle class is only ramps and weaker bursts (a signal of rest and contractions of
+    several levels) and the two-class boundary (rest | activity) is returned instead, so
+    weak holds among strong ones are never cut. 0.0 with fewer than 8 blocks or no spread.
+    """
+    rms = np.asarray(block_rms_v, dtype=float)
+    rms = rms[rms > 0]
+    if rms.size < 8:
+        return 0.0
+    log = np.log(rms)
+    if not log.max() > log.min():
+        return 0.0
+    counts, edges = np.histogram(log, bins=_BINS)
+    centres = (edges[:-1] + edges[1:]) / 2.0
+    p = counts / counts.sum()
+    w = np.cumsum(p)  # weight of bins <= i
+    mu = np.cumsum(p * centres)
+    total = mu[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # sum_k w_k m_k^2 is the between-class variance up to a constant
+        two = mu**2 / w + (total - mu) ** 2 / (1.0 - w)
+        two[(w <= 0) | (1.0 - w <= 1e-12)] = -np.inf
+        i, j = np.triu_indices(_BINS - 1, 1)  # class 0: bins <= i, 1: (i, j], 2: > j
+        w0, w1, w2 = w[i], w[j] - w[i], 1.0 - w[j]
+        three = mu[i] ** 2 / w0 + (mu[j] - mu[i]) ** 2 / w1 + (total - mu[j]) ** 2 / w2
+    three[(w0 <= 0) | (w1 <= 0) | (w2 <= 1e-12)] = -np.inf
+    best = int(np.argmax(three))
+    a, b = i[best], j[best]
+    middle = (mu[b] - mu[a]) / w1[best]
+    top = (total - mu[b]) / w2[best]
+    if np.exp(middle - top) < tonic_ratio:
+        return float(np.exp(edges[b + 1]))
+    return float(np.exp(edges[int(np.argmax(two)) + 1]))
+
+
+def block_rms(csq: np.ndarray, n: int, block: int) -> np.ndarray:
+    """RMS of the non-overlapping ``block``-sample blocks, from a cumulative sum of squares."""
+    m = n // block
+    if m < 1:
+        return np.zeros(0)
+    energy = np.diff(csq[: m * block + 1 : block])
+    return np.sqrt(np.maximum(energy, 0.0) / block)
+
+
+@njit(**_JIT)
+def _split(env, starts, ends, on, off, release, k, gap, cap):
+    """Compiled :func:`split_holds` (the runs of ``seg > level`` and their merging and ON
+    test written as one scan per candidate, as :func:`.kernels.threshold_runs` does)."""
+    out_s = np.empty(cap, np.int64)
+    out_e = np.empty(cap, np.int64)
+    out_f = np.empty(cap, np.int64)
+    out_l = np.empty(cap, np.int64)
+    count = 0
+    for c in range(starts.size):
+        a, b = starts[c], ends[c]
+        g0, g1 = a // k, -(-b // k)
+        base = g0 * k
+        m = b - base  # samples in the candidate's span from its first grid point
+        seg = env[g0:g1]
+        held = seg[seg >= on]
+        level = max(off, release * np.median(held)) if held.size else off
+        first = count
+        g = 0
+        while g < seg.size:
+            if seg[g] <= level:
+                g += 1
+                continue
+            h = g
+            while h < seg.size and seg[h] > level:
+                h += 1
+            s, e = g * k, min(h * k, m)
+            if count > first and s - out_e[count - 1] < gap:
+                out_e[count - 1] = e
+            else:
+                out_s[count] = s
+                out_e[count] = e
+                count += 1
+            g = h
+        kept = first
+        for r in range(first, count):
+            f = -1
+            last = -1
+            for q in range(out_s[r] // k, -(-out_e[r] // k)):
+                if seg[q] >= on:
+                    if f < 0:
+                        f = q * k
+                    last = q * k
+            if f >= 0:
+                out_s[kept] = out_s[r] + base
+                out_e[kept] = out_e[r] + base
+                out_f[kept] = f + base
+                out_l[kept] = last + base
+                kept += 1
+        count = kept
+    return out_s[:count], out_e[:count], out_f[:count], out_l[:count]
+
+
+def split_holds(env, starts, ends, on, off, release, k, n, gap):
+    """Re-segment each candidate contraction at ``max(off, release x its hold level)``.
+
+    ``starts``/``ends`` (samples) are candidates from :func:`.kernels.threshold_runs` over
+    ``env`` (every ``k``-th sample of ``n``); the hold level is the median of the envelope
+    where it reaches ``on`` within the candidate. Inside, runs above the new level closer
+    than ``gap`` samples merge and are kept when they reach ``on``, as in the first pass.
+    Returns (starts, ends, first_on, last_on) in samples.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    cap = int(np.sum((ends - starts) // max(k, 1) // 2 + 2)) if starts.size else 0
+    return _split(env, starts, ends, float(on), float(off), float(release), int(k), int(gap), cap)
