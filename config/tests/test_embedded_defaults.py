@@ -8,6 +8,7 @@ Daphne, and log in as the demo therapist.
 import http.cookiejar
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -51,7 +52,17 @@ def test_the_embedded_defaults_run_the_demo_on_sqlite(tmp_path):
     first = manage(env, "seed_demo").stdout
     assert DEMO_THERAPIST in first
     manage(env, "seed_demo")  # idempotent
-    assert (tmp_path / "var" / "db.sqlite3").is_file()
+    database = tmp_path / "var" / "db.sqlite3"
+    assert database.is_file()
+    # Tasks run in-process here: every demo recording is analysed, none left pending.
+    with sqlite3.connect(database) as db:
+        statuses = dict(
+            db.execute(
+                "SELECT status, COUNT(*) FROM therapy_sessions_recording GROUP BY status"
+            ).fetchall()
+        )
+    assert statuses.get("done", 0) > 0, statuses
+    assert set(statuses) == {"done"}, statuses
 
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - fixed argv

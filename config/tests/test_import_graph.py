@@ -15,6 +15,10 @@ APPS = ("analysis", "clinic", "config", "patients", "reports", "sessions")
 
 # (module, imported) -> why the import stays inside a function.
 FUNCTION_LEVEL_IMPORTS: dict[tuple[str, str], str] = {
+    ("analysis.apps", "analysis"): (
+        "AppConfig.ready registers the Celery tasks in every process (Django's documented place "
+        "for registrations: models are not ready when apps.py is imported)"
+    ),
     ("analysis.core.c3d_write", "ezc3d"): (
         "only writing a C3D needs ezc3d (a C++ extension): readers and the web never load it"
     ),
