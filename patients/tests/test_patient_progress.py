@@ -67,3 +67,13 @@ def test_the_page_costs_the_same_queries_for_many_sessions(
     with django_assert_max_num_queries(14):
         response = client.get(url)
     assert response.content.decode().count('class="chart"') == 5
+
+
+def test_a_session_with_bfr_outside_the_safe_band_says_its_score_is_withheld(
+    client, alice, alices_patient, session_of, url
+):
+    analysed(session_of(alices_patient, started_at=at(2), rpe=5, bfr_pressure_pct_aop=70), "b.c3d")
+    client.force_login(alice)
+    table = client.get(url).content.decode().split('class="progress-table"', 1)[1]
+    assert "withheld (BFR)" in table
+    assert "70 % AOP outside the safe band" in table
