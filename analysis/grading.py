@@ -8,6 +8,14 @@ from __future__ import annotations
 from analysis import core
 
 SCORE_COMPONENTS = ("compliance", "symmetry", "effort", "game")
+# What each part of the score means, in one line (score panels, weight fields, reports).
+SCORE_MEANINGS = {
+    "overall": "Weighted mean of the components that could be computed.",
+    "compliance": "Share of the target contractions done at the target intensity and duration.",
+    "symmetry": "Balance between the left and right of the same muscle (100 = equal).",
+    "effort": "From the session's RPE (Borg CR-10) by the clinic's table.",
+    "game": "The game's score against the clinic's maximum game score.",
+}
 
 
 def contraction_grade(*, meets_intensity, meets_duration) -> str:

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from analysis import selectors
 from analysis.core import scoring as core_scoring
-from analysis.grading import contraction_grade, mvc_target_v
+from analysis.grading import SCORE_MEANINGS, contraction_grade, mvc_target_v
 from analysis.values import finite_or_none, int_or_none
 from clinic.access import can_download_recordings
 from reports.charts import Band, HLine, envelope_chart
@@ -32,13 +32,6 @@ SCORE_LABELS = {
     "symmetry": "Symmetry",
     "effort": "Effort",
     "game": "Game",
-}
-SCORE_MEANINGS = {
-    "overall": "Weighted mean of the components that could be computed.",
-    "compliance": "Share of the target contractions done at the target intensity and duration.",
-    "symmetry": "Balance between the left and right of the same muscle (100 = equal).",
-    "effort": "From the session's RPE (Borg CR-10) by the clinic's table.",
-    "game": "The game's score against the clinic's maximum game score.",
 }
 # reason code -> (sentence, link kind or None); links are shown only to users who may act.
 MISSING_REASONS = {

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from analysis.grading import SCORE_COMPONENTS, standard_weights
+from analysis.grading import SCORE_COMPONENTS, SCORE_MEANINGS, standard_weights
 from clinic.models import PROTOCOL_FIELDS, ClinicSettings
 
 WEIGHT_FIELDS = {name: f"weight_{name}" for name in SCORE_COMPONENTS}
-WEIGHT_HELP = {
-    "compliance": "Target contractions done at target intensity and duration.",
-    "symmetry": "Balance between the left and right muscle.",
-    "effort": "The patient's effort (RPE) after the session.",
-    "game": "The game's score against the clinic's maximum.",
-}
 
 
 def _weight_field(name):
@@ -23,7 +17,7 @@ def _weight_field(name):
         min_value=0.0,
         max_value=1.0,
         widget=forms.NumberInput(attrs={"step": "0.05", "min": "0", "max": "1"}),
-        help_text=WEIGHT_HELP[name],
+        help_text=SCORE_MEANINGS[name],
     )
 
 
