@@ -91,7 +91,8 @@ def _spectral_truth(sos, rate_hz: float) -> tuple[float, float]:
 
 
 def _game_envelope(x: np.ndarray, rate_hz: float, threshold_v: float) -> np.ndarray:
-    sos = signal.butter(2, [5.0, 25.0], btype="bandpass", fs=rate_hz, output="sos")
+    hi = min(ANALYSIS_BAND_HZ[1], 0.95 * rate_hz / 2.0)
+    sos = signal.butter(2, [ANALYSIS_BAND_HZ[0], hi], btype="bandpass", fs=rate_hz, output="sos")
     rect = np.abs(signal.sosfilt(sos, x))
     c = np.concatenate(([0.0], np.cumsum(rect)))
     avg = np.empty_like(rect)

@@ -2,7 +2,9 @@
 
 import numpy as np
 
+from analysis.core import analyse_recording
 from analysis.core.game import agreement, game_contractions
+from analysis.core.synth import generate_session
 
 RATE = 1000.0
 
@@ -32,3 +34,21 @@ def test_agreement_counts_matches_spans_and_leftovers():
     assert counts == {"matched": 2, "only_ours": 1, "only_game": 2, "spanning": 1}
     assert match[1:] == [2, None]
     assert match[0] in (0, 1)
+
+
+def test_the_synthetic_game_registers_each_hold_of_a_demo_round_once():
+    # the demo's rounds (990 Hz, 12 holds of 55-100 % MVC): the generator's game channel
+    # rectifies the EMG band, so a hold is one registered contraction, not several flickers
+    for seed in (0, 3, 5):
+        rec, truth = generate_session(
+            seed,
+            duration_s=60,
+            rate_hz=990.0,
+            contractions=12,
+            levels_pct=(55.0, 85.0),
+            durations_s=(1.2, 3.0),
+        )
+        doc = analyse_recording(rec, include_envelope=False)
+        for ch in doc["channels"]:
+            assert ch["summary"]["game_count"] == 12, (seed, ch["label"], ch["agreement"])
+            assert ch["agreement"]["matched"] == 12, (seed, ch["label"], ch["agreement"])
