@@ -190,17 +190,16 @@ def iso(value) -> str | None:
     return str(value)
 
 
-def csv_cell(value) -> str:
-    """Empty for None, true/false for booleans, repr-exact floats; ';' joins lists."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
+def csv_cell(value):
+    """true/false for booleans, ';' joins lists; the rest as the csv module writes it (None
+    empty, floats in their shortest round-trip form). By class, not isinstance: it runs for
+    every cell of every row."""
+    kind = value.__class__
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return ";".join(str(v) for v in value)
-    return str(value)
+    return value
 
 
 def csv_lines(columns: Iterable[str], rows: Iterable[dict]) -> Iterator[str]:
@@ -242,16 +241,12 @@ def export_sessions(user, patient: Patient):
     )
 
 
-def current_analyses_prefetch(*, envelopes: bool = False, contractions: bool = False):
+def current_analyses_prefetch(*, envelopes: bool = False):
     """Each recording's current analysis as ``current_analyses`` (a list of 0 or 1), with its
-    channels (envelopes only when asked: they are the bulk of the data) and contractions."""
+    channels (envelopes only when asked: they are the bulk of the data)."""
     channels = ChannelResult.objects.order_by("position")
     if not envelopes:
         channels = channels.defer("envelope")
-    if contractions:
-        channels = channels.prefetch_related(
-            Prefetch("contractions", queryset=Contraction.objects.order_by("source", "index"))
-        )
     return Prefetch(
         "analyses",
         queryset=RecordingAnalysis.objects.filter(is_current=True)
@@ -261,11 +256,11 @@ def current_analyses_prefetch(*, envelopes: bool = False, contractions: bool = F
     )
 
 
-def sessions_with_results(user, patient, *, envelopes=False, contractions=False) -> list:
-    """The sessions with their recordings (``export_recordings``) and current analyses:
-    4 queries, 5 with contractions."""
+def sessions_with_results(user, patient, *, envelopes=False) -> list:
+    """The sessions with their recordings (``export_recordings``) and current analyses with
+    their channels: 4 queries."""
     recordings = Recording.objects.order_by("created_at", "pk").prefetch_related(
-        current_analyses_prefetch(envelopes=envelopes, contractions=contractions)
+        current_analyses_prefetch(envelopes=envelopes)
     )
     return list(
         export_sessions(user, patient).prefetch_related(
@@ -409,11 +404,15 @@ def contraction_rows(user, scope: PatientScope) -> Iterator[dict]:
             side=F("channel__side"),
         )
     )
+    started, started_iso = None, None
     for values in queryset.iterator(chunk_size=2000):
+        if values["session_started_at"] != started:
+            started = values["session_started_at"]
+            started_iso = iso(started)
         yield {
             "patient_code": scope.patient.code,
             "session_id": values["session_id"],
-            "session_started_at": iso(values["session_started_at"]),
+            "session_started_at": started_iso,
             "recording_id": values["recording_id"],
             "channel": values["channel_label"],
             "muscle": values["muscle"],
@@ -448,22 +447,30 @@ def patient_export_csv(user, patient_id, table: str) -> Iterator[str]:
 
 
 def patient_export_document(user, patient_id) -> dict:
-    """A patient's whole export as one JSON-ready document (6 queries).
+    """A patient's whole export as one JSON-ready document (a fixed number of queries).
 
     ``patient`` (pseudonymised for researchers), then ``sessions`` oldest first, each with its
     row (``SESSION_COLUMNS``) and ``recordings``, each with its row and ``channels``, each with
     its row and ``contractions`` (detected and the game's, by ``source``). Same names as the CSV.
     """
     scope = export_scope(user, patient_id)
+    loaded = sessions_with_results(user, scope.patient)
+    contractions = contractions_by_channel(
+        c.pk
+        for s in loaded
+        for r in s.export_recordings
+        for a in r.current_analyses
+        for c in a.channels.all()
+    )
     sessions = []
-    for session in sessions_with_results(user, scope.patient, contractions=True):
+    for session in loaded:
         analyses = [a for r in session.export_recordings if (a := _analysis_of(r))]
         channels = [c for a in analyses for c in a.channels.all()]
         row = session_row(session, scope, analyses, channels)
         recordings = [
             {
                 **_strip(recording_row(recording, session, scope), SESSION_KEYS),
-                "channels": _channel_entries(recording, session, scope),
+                "channels": _channel_entries(recording, session, scope, contractions),
             }
             for recording in session.export_recordings
         ]
@@ -478,12 +485,26 @@ def patient_export_document(user, patient_id) -> dict:
     }
 
 
-def _channel_entries(recording, session, scope) -> list[dict]:
+def contractions_by_channel(channel_ids) -> dict[int, list[dict]]:
+    """The contractions of these channels as exported dicts, per channel (one query; plain
+    values: building thousands of model instances would cost more than the rest together)."""
+    found: dict[int, list[dict]] = {}
+    rows = (
+        Contraction.objects.filter(channel_id__in=list(channel_ids))
+        .order_by("channel_id", "source", "index")
+        .values("channel_id", *CONTRACTION_FIELDS)
+    )
+    for values in rows:
+        found.setdefault(values["channel_id"], []).append(contraction_values(values))
+    return found
+
+
+def _channel_entries(recording, session, scope, contractions) -> list[dict]:
     analysis = _analysis_of(recording)
     return [
         {
             **_strip(channel_row(channel, recording, session, scope), RECORDING_KEYS),
-            "contractions": [contraction_values(vars(c)) for c in channel.contractions.all()],
+            "contractions": contractions.get(channel.pk, []),
         }
         for channel in (analysis.channels.all() if analysis else ())
     ]
