@@ -66,6 +66,12 @@ class RecordingAnalysis(models.Model):
     class Meta:
         ordering = ["recording", "-created_at"]
         verbose_name_plural = "recording analyses"
+        permissions = [
+            (
+                "export_research_data",
+                "Can export the clinic's pseudonymised research dataset",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["recording"],

@@ -12,4 +12,7 @@ urlpatterns = [
     path("recordings/<int:pk>/row/", views.recording_row, name="recording_row"),
     path("recordings/<int:pk>/results/", views.recording_results, name="recording_results"),
     path("analysis/try/", views.stateless, name="stateless"),
+    # The researchers' pseudonymised dataset (docs/exports.md).
+    path("exports/", views.research_export_page, name="exports"),
+    path("exports/research.csv", views.research_export_csv, name="research-csv"),
 ]

@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from analysis import core, forms, presentation
+from analysis import core, forms, presentation, research
 from analysis.pipeline.queue import session_reanalyse
 from analysis.pipeline.stateless import analysis_stateless
 from clinic.access import require_perm
-from clinic.web import safe_next
+from clinic.web import safe_next, streaming_download
 from patients.selectors import card_for
 from sessions.selectors import recording_for, session_for
 from sessions.uploads import UploadRefused
@@ -99,3 +100,24 @@ def stateless(request):
     else:
         form = forms.SingleC3dForm()
     return render(request, "analysis/stateless.html", {"form": form, "results": results})
+
+
+@login_required
+@require_GET
+def research_export_page(request):
+    """What the researchers' dataset holds, and its download."""
+    require_perm(request.user, research.EXPORT_PERMISSION)
+    return render(request, "analysis/exports.html")
+
+
+@login_required
+@require_GET
+def research_export_csv(request):
+    """The clinic's pseudonymised dataset as a streamed CSV (403 without the permission)."""
+    lines = research.research_export_csv(request.user)
+    return streaming_download(
+        request,
+        lines,
+        filename=f"research-{timezone.localdate():%Y%m%d}.csv",
+        content_type="text/csv; charset=utf-8",
+    )

@@ -62,7 +62,15 @@ PIPELINE_PERMISSIONS = {
     CLINIC_MANAGER: [*_PIPELINE_CLINICAL_WORK, "clinic.add_clinicsettings"],
     RESEARCHER: _PIPELINE_VIEW,
 }
+# Added with the exports (issue 14): the clinic-wide pseudonymised research CSV. Granted by
+# analysis/0003_research_export_permission (its own frozen copy).
+EXPORT_PERMISSIONS = {
+    THERAPIST: [],
+    CLINIC_MANAGER: ["analysis.export_research_data"],
+    RESEARCHER: ["analysis.export_research_data"],
+}
 # Everything each role starts with today.
 ROLE_PERMISSIONS = {
-    role: [*INITIAL_PERMISSIONS[role], *PIPELINE_PERMISSIONS[role]] for role in ROLE_GROUPS
+    role: [*INITIAL_PERMISSIONS[role], *PIPELINE_PERMISSIONS[role], *EXPORT_PERMISSIONS[role]]
+    for role in ROLE_GROUPS
 }

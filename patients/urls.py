@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients.views import records, treatment
+from patients.views import exports, records, treatment
 from sessions import views as session_views
 
 app_name = "patients"
@@ -13,6 +13,10 @@ urlpatterns = [
     path("<int:pk>/calibrations/", treatment.patient_calibrations, name="calibrations"),
     path("<int:pk>/protocol/", treatment.patient_protocol, name="protocol"),
     path("<int:pk>/progress/", treatment.patient_progress, name="progress"),
+    # Downloads of the patient's results (docs/exports.md).
+    path("<int:pk>/export.csv", exports.patient_export_csv, name="export-csv"),
+    path("<int:pk>/export.json", exports.patient_export_json, name="export-json"),
+    path("<int:pk>/fhir.json", exports.patient_fhir, name="fhir"),
     # A session is created from its patient's page, under the patient's URL.
     path("<int:pk>/sessions/new/", session_views.session_create, name="session-create"),
 ]

@@ -32,6 +32,10 @@ USE_I18N = True
 USE_TZ = True
 SITE_ID = 1
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The secret key of the researchers' pseudonyms (HMAC-SHA256 of each patient's id, docs/exports.md).
+# Empty: derived from SECRET_KEY. Set it in production and keep it: a new key (or, unset, a new
+# SECRET_KEY) gives every patient a new pseudonym, so exports no longer link across time.
+RESEARCH_PSEUDONYM_KEY = env("RESEARCH_PSEUDONYM_KEY", default="")
 
 # DATABASES
 # ------------------------------------------------------------------------------
