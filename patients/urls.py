@@ -1,6 +1,7 @@
 from django.urls import path
 
 from patients.views import records, treatment
+from reports import views as report_views
 from sessions import views as session_views
 
 app_name = "patients"
@@ -13,6 +14,12 @@ urlpatterns = [
     path("<int:pk>/calibrations/", treatment.patient_calibrations, name="calibrations"),
     path("<int:pk>/protocol/", treatment.patient_protocol, name="protocol"),
     path("<int:pk>/progress/", treatment.patient_progress, name="progress"),
+    path("<int:pk>/progress-report/", report_views.progress_report, name="progress-report"),
+    path(
+        "<int:pk>/progress-report/status/",
+        report_views.progress_report_status,
+        name="progress-report-status",
+    ),
     # A session is created from its patient's page, under the patient's URL.
     path("<int:pk>/sessions/new/", session_views.session_create, name="session-create"),
 ]

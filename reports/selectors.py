@@ -226,6 +226,16 @@ def _in_range(points, date_from: date | None, date_to: date | None):
     ]
 
 
+def session_days(patient) -> list[date]:
+    """The local day of each non-voided session of ``patient`` (1 query)."""
+    return [
+        timezone.localtime(at).date()
+        for at in TherapySession.objects.filter(
+            patient=patient, voided_at__isnull=True
+        ).values_list("started_at", flat=True)
+    ]
+
+
 def progress_report_context(
     patient, *, variant: str, date_from: date | None, date_to: date | None
 ) -> dict:

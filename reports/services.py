@@ -166,10 +166,59 @@ def progress_report_pdf(
     return ReportFile(filename, pdf, cached, ms)
 
 
-def cached_progress_report(user, patient, *, date_from, date_to, variant=None) -> bytes | None:
+# A progress report over many sessions renders in a Celery task (reports.tasks); the job's
+# state is kept in the cache under a key of the same facts as the PDF.
+JOB_PENDING, JOB_DONE, JOB_FAILED = "pending", "done", "failed"
+JOB_SECONDS = 15 * 60
+
+
+def progress_sessions_in_range(patient, *, date_from, date_to) -> int:
+    """How many non-voided sessions the report covers (decides inline render or task)."""
+    return sum(
+        1
+        for p in selectors.session_days(patient)
+        if (date_from is None or p >= date_from) and (date_to is None or p <= date_to)
+    )
+
+
+def progress_job_key(user, patient, *, date_from, date_to, variant=None) -> str:
+    variant = variant_for(user, variant)
+    return "job:" + progress_cache_key(
+        patient, variant=variant, date_from=date_from, date_to=date_to
+    )
+
+
+def cached_progress_report(user, patient, *, date_from, date_to, variant=None) -> ReportFile | None:
     """The cached PDF of this progress report, or None (without rendering)."""
     require_object_access(user, patient, PATIENT_PERM)
     variant = variant_for(user, variant)
-    return cache.get(
+    pdf = cache.get(
         progress_cache_key(patient, variant=variant, date_from=date_from, date_to=date_to)
     )
+    if pdf is None:
+        return None
+    filename = progress_report_filename(
+        patient, variant=variant, date_from=date_from, date_to=date_to
+    )
+    return ReportFile(filename, pdf, True, 0.0)
+
+
+def progress_job_state(user, patient, *, date_from, date_to, variant=None) -> str | None:
+    """pending / done / failed for a report sent to a worker, or None (never sent, expired)."""
+    require_object_access(user, patient, PATIENT_PERM)
+    if cached_progress_report(user, patient, date_from=date_from, date_to=date_to, variant=variant):
+        return JOB_DONE
+    key = progress_job_key(user, patient, date_from=date_from, date_to=date_to, variant=variant)
+    state = cache.get(key)
+    return JOB_PENDING if state == JOB_DONE else state  # done but evicted: sent again
+
+
+def progress_job_claim(user, patient, *, date_from, date_to, variant=None) -> bool:
+    """Mark the job pending; False when one is already pending (the page only waits then)."""
+    key = progress_job_key(user, patient, date_from=date_from, date_to=date_to, variant=variant)
+    if cache.add(key, JOB_PENDING, JOB_SECONDS):
+        return True
+    if cache.get(key) in (JOB_FAILED, JOB_DONE):
+        cache.set(key, JOB_PENDING, JOB_SECONDS)
+        return True
+    return False
