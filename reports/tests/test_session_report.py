@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from analysis.tests.support import analysed
+from analysis.tests.support import analysed, make_recording
 from reports import services
 from reports.selectors import IDENTIFIED, PSEUDONYMISED
 from reports.tests.support import attached_json, pdf_metadata_text, pdf_text
@@ -94,3 +94,10 @@ def test_the_service_is_what_the_view_serves(session, alice):
     assert report.pdf.startswith(b"%PDF-")
     system = services.session_report_pdf(None, session, use_cache=False)
     assert "Aldersley" in pdf_text(system.pdf)
+
+
+def test_recordings_not_analysed_say_why(session, alice):
+    make_recording(session, "broken.c3d", status="failed", failure_reason="no EMG channel found")
+    text = pdf_text(_get(alice, session).content)
+    assert "Not analysed: failed (no EMG channel found)" in text
+    assert "broken.c3d" in text
