@@ -122,9 +122,9 @@ def _series_by_key(points, attr) -> list[Series]:
     return [Series(name=k, points=[(p["date"], p[attr].get(k)) for p in points]) for k in keys]
 
 
-def progress_charts(patient) -> dict:
-    """Trend charts across this patient's non-voided sessions, and the points behind them."""
-    points = patient_progress(patient)
+def trend_charts(points) -> list:
+    """The trend charts of ``points`` (score, compliance, symmetry, MDF slope, RPE); the
+    progress page and the progress report draw the same ones."""
     charts = []
     if points:
         charts = [
@@ -169,7 +169,13 @@ def progress_charts(patient) -> dict:
                 y_max=10,
             ),
         ]
-    return {"points": points, "charts": charts}
+    return charts
+
+
+def progress_charts(patient) -> dict:
+    """Trend charts across this patient's non-voided sessions, and the points behind them."""
+    points = patient_progress(patient)
+    return {"points": points, "charts": trend_charts(points)}
 
 
 def progress_page(patient) -> dict:

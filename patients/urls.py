@@ -1,6 +1,7 @@
 from django.urls import path
 
 from patients.views import exports, records, treatment
+from reports import views as report_views
 from sessions import views as session_views
 
 app_name = "patients"
@@ -17,6 +18,12 @@ urlpatterns = [
     path("<int:pk>/export.csv", exports.patient_export_csv, name="export-csv"),
     path("<int:pk>/export.json", exports.patient_export_json, name="export-json"),
     path("<int:pk>/fhir.json", exports.patient_fhir, name="fhir"),
+    path("<int:pk>/progress-report/", report_views.progress_report, name="progress-report"),
+    path(
+        "<int:pk>/progress-report/status/",
+        report_views.progress_report_status,
+        name="progress-report-status",
+    ),
     # A session is created from its patient's page, under the patient's URL.
     path("<int:pk>/sessions/new/", session_views.session_create, name="session-create"),
 ]

@@ -39,8 +39,15 @@ BAND_LABELS = {
 LINE_COLOURS = {"threshold": "#b2182b", "target": "#542788", "reference": "#4d4d4d"}
 SERIES_COLOURS = ("#2166ac", "#b2182b", "#1b7837", "#e08214", "#542788", "#4d4d4d")
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
-#: A white outline under line labels keeps them legible where they cross the signal.
-HALO = 'stroke="#ffffff" stroke-width="3" paint-order="stroke"'
+#: A white outline under line labels keeps them legible where they cross the signal. Drawn as
+#: a stroked copy under the label rather than with ``paint-order`` (WeasyPrint ignores it and
+#: would paint the white stroke over the text of the PDF reports).
+HALO = 'stroke="#ffffff" stroke-width="3" fill="#ffffff" aria-hidden="true"'
+
+
+def _haloed(attrs: str, colour: str, text: str) -> list[str]:
+    """A label with a white halo under it: the halo copy first, then the label."""
+    return [f"<text {attrs} {HALO}>{text}</text>", f'<text {attrs} fill="{colour}">{text}</text>']
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,8 @@ def envelope_chart(
     y_max = max([*scaled, *(line.value * scale for line in lines), 0.0])
     y_ticks = nice_ticks(0.0, y_max * 1.05 if y_max > 0 else 1.0)
     y_top = y_ticks[-1] if y_ticks[-1] > 0 else 1.0
-    x_ticks = nice_ticks(0.0, duration, 8) if duration > 0 else [0.0]
+    # Ticks past the end would be clamped onto the last one and print over it.
+    x_ticks = [t for t in nice_ticks(0.0, duration, 8) if t <= duration] if duration > 0 else [0.0]
     x_span = duration or 1.0
 
     def x_of(t: float) -> float:
@@ -202,10 +210,12 @@ def envelope_chart(
             f'<line class="hline hline-{escape(line.kind)}" x1="{left}" x2="{left + plot_w}" '
             f'y1="{y}" y2="{y}" stroke="{colour}" stroke-width="1.2" stroke-dasharray="6 4"/>'
         )
-        out.append(
-            f'<text x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end" fill="{colour}" '
-            f"{HALO}>"
-            f"{escape(line.label)} {_label(line.value * scale)} {escape(unit)}</text>"
+        out.extend(
+            _haloed(
+                f'x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end"',
+                colour,
+                f"{escape(line.label)} {_label(line.value * scale)} {escape(unit)}",
+            )
         )
     out.append(
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#666"/>'
@@ -312,10 +322,12 @@ def trend_chart(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y}" y2="{y}" stroke="{colour}" '
             f'stroke-dasharray="6 4"/>'
         )
-        out.append(
-            f'<text x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end" fill="{colour}" '
-            f"{HALO}>"
-            f"{escape(reference.label)}</text>"
+        out.extend(
+            _haloed(
+                f'x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end"',
+                colour,
+                escape(reference.label),
+            )
         )
     for index, s in enumerate(series):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]

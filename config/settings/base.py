@@ -348,3 +348,9 @@ LOGGING = {
 # AUDIT
 # ------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False
+
+# PDF reports (reports/): how long a rendered PDF stays in the cache (its key changes whenever
+# what it shows changes, so this only bounds the cache's size), and up to how many sessions a
+# progress report renders in the request; above that a Celery worker renders it.
+REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=7 * 24 * 3600)
+REPORT_INLINE_MAX_SESSIONS = env.int("REPORT_INLINE_MAX_SESSIONS", default=12)

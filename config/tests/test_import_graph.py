@@ -19,6 +19,9 @@ FUNCTION_LEVEL_IMPORTS: dict[tuple[str, str], str] = {
         "AppConfig.ready registers the Celery tasks in every process (Django's documented place "
         "for registrations: models are not ready when apps.py is imported)"
     ),
+    ("reports.apps", "reports"): (
+        "AppConfig.ready registers the progress report's Celery task, as analysis.apps does"
+    ),
     ("analysis.core.c3d_write", "ezc3d"): (
         "only writing a C3D needs ezc3d (a C++ extension): readers and the web never load it"
     ),

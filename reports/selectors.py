@@ -1,0 +1,343 @@
+"""What the PDF reports show, built from the same reads as the pages.
+
+The figures come from ``analysis.selectors`` / ``analysis.presentation`` (session and recording
+results, score rows, charts) and ``patients.progress`` (points, adherence, trend charts): a
+report never computes a figure of its own. Identity follows ``patients.selectors.patient_card``:
+the pseudonymised variant is given no name, MRN, birth date, file name or free text, so its
+template cannot print them. Access is the caller's job (``reports.services``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from datetime import date
+
+from django.utils import timezone
+
+from analysis import presentation, selectors
+from analysis.grading import SCORE_MEANINGS, weights_text
+from analysis.models import RecordingAnalysis
+from patients import progress
+from patients.models import MvcCalibration
+from patients.protocol import effective_protocol
+from patients.selectors import patient_card
+from sessions.models import Recording, TherapySession
+from sessions.selectors import recording_name
+
+IDENTIFIED = "identified"
+PSEUDONYMISED = "pseudonymised"
+VARIANTS = (IDENTIFIED, PSEUDONYMISED)
+#: Keys of a result document's file metadata that name a person (the C3D's SUBJECTS/INFO).
+IDENTIFYING_METADATA = ("player", "therapist_id", "group_id")
+#: Bumped whenever a report's layout or content changes, so cached PDFs are rebuilt.
+LAYOUT_VERSION = "1"
+
+
+def pseudonymised_document(document: dict) -> dict:
+    """A result document without the file metadata that names the player."""
+    doc = copy.deepcopy(document or {})
+    metadata = (doc.get("recording") or {}).get("metadata")
+    if isinstance(metadata, dict):
+        for key in IDENTIFYING_METADATA:
+            metadata.pop(key, None)
+    return doc
+
+
+def _current_analyses(session) -> dict[int, RecordingAnalysis]:
+    """The current analysis (with its document) of each recording of ``session`` (1 query)."""
+    analyses = RecordingAnalysis.objects.filter(recording__session=session, is_current=True).only(
+        "pk", "recording_id", "core_version", "parameters", "document", "created_at"
+    )
+    return {a.recording_id: a for a in analyses}
+
+
+def methods(document: dict | None, analysis: RecordingAnalysis | None) -> dict | None:
+    """The methods box (ISEK reporting items) from the parameters the core was given."""
+    if analysis is None:
+        return None
+    params = (document or {}).get("parameters") or {}
+    cfg = params.get("analysis") or (analysis.parameters or {}).get("analysis") or {}
+    scoring = params.get("scoring") or (analysis.parameters or {}).get("scoring") or {}
+    rec = (document or {}).get("recording") or {}
+    channels = [
+        {
+            "label": ch.get("label"),
+            "muscle": f"{ch.get('side') or ''} {ch.get('muscle') or ''}".strip() or "unmapped",
+        }
+        for ch in (document or {}).get("channels") or []
+    ]
+    return {
+        "core_version": analysis.core_version,
+        "analysed_at": analysis.created_at,
+        "rate_hz": rec.get("rate_hz"),
+        "duration_s": rec.get("duration_s"),
+        "channels": channels,
+        "bandpass_low_hz": cfg.get("bandpass_low_hz"),
+        "bandpass_high_hz": cfg.get("bandpass_high_hz"),
+        "filter_order": cfg.get("filter_order"),
+        "envelope_window_s": cfg.get("envelope_window_s"),
+        "on_noise_factor": cfg.get("on_noise_factor"),
+        "off_noise_factor": cfg.get("off_noise_factor"),
+        "on_pct_mvc": cfg.get("on_pct_mvc"),
+        "off_pct_mvc": cfg.get("off_pct_mvc"),
+        "min_duration_s": cfg.get("min_duration_s"),
+        "merge_gap_s": cfg.get("merge_gap_s"),
+        "mvc_window_s": cfg.get("mvc_window_s"),
+        "welch_segment_s": cfg.get("welch_segment_s"),
+        "target_count": scoring.get("target_count"),
+        "target_pct_mvc": scoring.get("target_pct_mvc"),
+        "target_duration_s": scoring.get("target_duration_s"),
+        "weights": weights_text(scoring.get("weights") or {}),
+        "parameters_json": json.dumps(cfg, sort_keys=True, indent=None),
+    }
+
+
+def session_report_context(session: TherapySession, *, variant: str) -> dict:
+    """Everything the session report shows (the session page's reads, plus documents)."""
+    identity = variant == IDENTIFIED
+    page = presentation.session_page(session)
+    analyses = _current_analyses(session)
+    recordings = []
+    for number, row in enumerate(page["recordings"], start=1):
+        recording = row["recording"]
+        analysis = analyses.get(recording.pk)
+        results = None
+        if recording.status == Recording.Status.DONE and analysis is not None:
+            results = presentation.results_from_selector(selectors.recording_result(recording))
+        document = analysis.document if analysis is not None else None
+        recordings.append(
+            {
+                "number": number,
+                "name": recording_name(recording, identity=identity),
+                "recording": recording,
+                "status": recording.get_status_display(),
+                "done": results is not None,
+                "failure_reason": recording.failure_reason,
+                "results": results,
+                "methods": methods(document, analysis),
+            }
+        )
+    protocol = effective_protocol(session.patient)
+    return {
+        "variant": variant,
+        "identity": identity,
+        "session": session,
+        "card": patient_card(session.patient, identity=identity),
+        "clinic": session.patient.clinic,
+        "protocol": protocol,
+        "summary": page,
+        "score": page["score_view"],
+        "score_raw": page["score"],
+        "meanings": SCORE_MEANINGS,
+        "recordings": recordings,
+        "generated_at": timezone.localtime(),
+    }
+
+
+def session_report_data(context: dict) -> dict:
+    """The JSON attached to a session report: the stored results it was made from."""
+    session = context["session"]
+    identity = context["identity"]
+    analyses = _current_analyses(session)
+    score = context["score_raw"]
+    return {
+        "kind": "session-report",
+        "variant": context["variant"],
+        "patient_code": context["card"].code,
+        "session": {
+            "id": session.pk,
+            "started_at": session.started_at.isoformat(),
+            "rpe": session.rpe,
+            "bfr_pressure_pct_aop": (
+                float(session.bfr_pressure_pct_aop)
+                if session.bfr_pressure_pct_aop is not None
+                else None
+            ),
+        },
+        "score": {k: score.get(k) for k in ("overall", *selectors.SCORE_FIELDS[1:], "missing")},
+        "recordings": [
+            {
+                "id": item["recording"].pk,
+                "name": item["name"],
+                "sha256": item["recording"].sha256,
+                "status": item["recording"].status,
+                "core_version": analyses[item["recording"].pk].core_version
+                if item["recording"].pk in analyses
+                else None,
+                "document": (
+                    analyses[item["recording"].pk].document
+                    if identity
+                    else pseudonymised_document(analyses[item["recording"].pk].document)
+                )
+                if item["recording"].pk in analyses
+                else None,
+            }
+            for item in context["recordings"]
+        ],
+    }
+
+
+def session_facts_key(session: TherapySession, *, variant: str) -> str:
+    """A digest of everything a session report depends on; any change gives a new key.
+
+    The session's and patient's rows (RPE, BFR, notes, identity, void), the current analysis
+    of each recording (a re-analysis makes a new one), the recordings' status, the protocol and
+    the report layout. 2 queries.
+    """
+    patient = session.patient
+    recordings = list(
+        Recording.objects.filter(session=session)
+        .order_by("pk")
+        .values_list("pk", "status", "updated_at")
+    )
+    current = list(
+        RecordingAnalysis.objects.filter(recording__session=session, is_current=True)
+        .order_by("pk")
+        .values_list("pk", "core_version", "created_at")
+    )
+    protocol = getattr(patient, "protocol", None)
+    parts = (
+        LAYOUT_VERSION,
+        variant,
+        session.pk,
+        session.updated_at.isoformat(),
+        patient.pk,
+        patient.updated_at.isoformat(),
+        protocol.updated_at.isoformat() if protocol is not None else None,
+        tuple((pk, status, str(at)) for pk, status, at in recordings),
+        tuple((pk, version, str(at)) for pk, version, at in current),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress report
+# ---------------------------------------------------------------------------------------------
+
+
+def _in_range(points, date_from: date | None, date_to: date | None):
+    return [
+        p
+        for p in points
+        if (date_from is None or p["date"] >= date_from)
+        and (date_to is None or p["date"] <= date_to)
+    ]
+
+
+def session_days(patient) -> list[date]:
+    """The local day of each non-voided session of ``patient`` (1 query)."""
+    return [
+        timezone.localtime(at).date()
+        for at in TherapySession.objects.filter(
+            patient=patient, voided_at__isnull=True
+        ).values_list("started_at", flat=True)
+    ]
+
+
+def progress_report_context(
+    patient, *, variant: str, date_from: date | None, date_to: date | None
+) -> dict:
+    """Everything the progress report shows: adherence, trends, sessions, calibrations."""
+    identity = variant == IDENTIFIED
+    points = _in_range(progress.patient_progress(patient), date_from, date_to)
+    adherence = progress.patient_adherence(patient, today=date_to)
+    adherence["planned_sessions"] = patient.planned_sessions
+    calibrations = _calibrations(patient, date_from, date_to)
+    return {
+        "variant": variant,
+        "identity": identity,
+        "card": patient_card(patient, identity=identity),
+        "clinic": patient.clinic,
+        "protocol": effective_protocol(patient),
+        "date_from": date_from,
+        "date_to": date_to,
+        "points": points,
+        "charts": progress.trend_charts(points),
+        "adherence": adherence,
+        "calibrations": calibrations,
+        "generated_at": timezone.localtime(),
+    }
+
+
+def _calibrations(patient, date_from, date_to) -> list[MvcCalibration]:
+    rows = MvcCalibration.objects.filter(patient=patient).order_by("created_at", "pk")
+    return [
+        c
+        for c in rows
+        if (date_from is None or timezone.localtime(c.created_at).date() >= date_from)
+        and (date_to is None or timezone.localtime(c.created_at).date() <= date_to)
+    ]
+
+
+def progress_report_data(context: dict) -> dict:
+    """The JSON attached to a progress report: the points and calibrations it shows."""
+    return {
+        "kind": "progress-report",
+        "variant": context["variant"],
+        "patient_code": context["card"].code,
+        "from": context["date_from"].isoformat() if context["date_from"] else None,
+        "to": context["date_to"].isoformat() if context["date_to"] else None,
+        "adherence": {
+            k: (v.isoformat() if isinstance(v, date) else v)
+            for k, v in context["adherence"].items()
+        },
+        "sessions": [
+            {
+                "id": p["session"].pk,
+                "date": p["date"].isoformat(),
+                "score": {k: p["score"].get(k) for k in ("overall", *selectors.SCORE_FIELDS[1:])},
+                "bfr_gated": p["score"].get("bfr_gated"),
+                "compliance": p["compliance"],
+                "mdf_slope_pct_per_min": p["mdf_slope_pct_per_min"],
+                "symmetry": p["symmetry"],
+                "rpe": p["rpe"],
+                "recordings": p["recordings"],
+            }
+            for p in context["points"]
+        ],
+        "calibrations": [
+            {
+                "muscle": c.muscle_key,
+                "value_v": c.value_v,
+                "source": c.source,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in context["calibrations"]
+        ],
+    }
+
+
+def progress_facts_key(patient, *, variant: str, date_from, date_to) -> str:
+    """A digest of what a progress report depends on (sessions, analyses, calibrations)."""
+    sessions = list(
+        TherapySession.objects.filter(patient=patient)
+        .order_by("pk")
+        .values_list("pk", "updated_at")
+    )
+    current = list(
+        RecordingAnalysis.objects.filter(recording__session__patient=patient, is_current=True)
+        .order_by("pk")
+        .values_list("pk", "created_at")
+    )
+    calibrations = list(
+        MvcCalibration.objects.filter(patient=patient)
+        .order_by("pk")
+        .values_list("pk", "created_at")
+    )
+    protocol = getattr(patient, "protocol", None)
+    parts = (
+        LAYOUT_VERSION,
+        variant,
+        patient.pk,
+        patient.updated_at.isoformat(),
+        str(date_from),
+        str(date_to),
+        timezone.localdate().isoformat(),  # adherence counts up to today
+        protocol.updated_at.isoformat() if protocol is not None else None,
+        tuple((pk, str(at)) for pk, at in sessions),
+        tuple((pk, str(at)) for pk, at in current),
+        tuple((pk, str(at)) for pk, at in calibrations),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
