@@ -5,31 +5,17 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-import redis
-from django.conf import settings
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from analysis.tests.support import forget_token_failures
 from clinic.models import ApiToken
 from clinic.services import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 THERAPISTS = "/api/v1/therapists/"
-
-
-def forget_token_failures():
-    """Delete the invalid-token counters only (the same Redis holds the task queue)."""
-    location = settings.CACHES["default"].get("LOCATION")
-    if not location or "redis" not in settings.CACHES["default"]["BACKEND"].lower():
-        cache.clear()
-        return
-    with redis.Redis.from_url(location) as client:
-        keys = list(client.scan_iter(match=cache.make_key("api-token-failures:*")))
-        if keys:
-            client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)
