@@ -8,6 +8,8 @@ re-analysis through the pipeline's ``recording_reanalyse``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from auditlog.signals import accessed
 from django.forms.models import model_to_dict
@@ -134,11 +136,20 @@ class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="One C3D recording (one game round).")
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 instant, compared in UTC: PostgreSQL refuses offsets beyond ±15:59."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            value = value.astimezone(dt.UTC)
+        return super().filter(qs, value)
+
+
 class SessionFilter(django_filters.FilterSet):
     patient = django_filters.NumberFilter(field_name="patient_id")
     therapist = django_filters.NumberFilter(field_name="therapist_id")
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
     ordering = django_filters.OrderingFilter(fields=(("started_at", "started_at"), ("id", "id")))
 
     class Meta:

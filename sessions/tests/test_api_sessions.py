@@ -146,3 +146,13 @@ def test_recording_detail_results_file_and_reanalyse(everyone, session_of):
     assert again.json()["status"] == "pending"
     assert api(alice).post(f"{RECORDINGS}{pending.pk}/reanalyse/").status_code == 409
     assert api(rita).post(f"{RECORDINGS}{done.pk}/reanalyse/").status_code == 403
+
+
+@pytest.mark.parametrize("when", ["2026-06-06T22:14:28-21:48", "2026-06-06T22:14:28+15:59"])
+def test_far_offsets_are_normalised_not_a_server_error(everyone, when):
+    carol = everyone["carol"]
+    assert api(carol).get(SESSIONS, {"started_before": when}).status_code == 200
+    created = api(everyone["alice"]).post(
+        SESSIONS, {"patient": everyone["alices_patient"].pk, "started_at": when}, format="json"
+    )
+    assert created.status_code == 201, created.content
