@@ -324,7 +324,7 @@ class RecordingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     action_perms = {
         "retrieve": ["therapy_sessions.view_recording"],
         "file": ["therapy_sessions.download_recording"],
-        "reanalyse": ["therapy_sessions.view_recording"],
+        "reanalyse": ["therapy_sessions.change_recording"],
     }
 
     def get_queryset(self):
