@@ -157,3 +157,17 @@ def test_command_prints_the_token_once_as_its_last_line(alice):
         call_command(
             "create_api_token", "--email", alice.email, "--name", "n", "--expires-days", "0"
         )
+
+
+def test_the_browser_session_needs_csrf_for_writes_a_token_does_not(alice):
+    body = {"code": "C1", "first_name": "Cora", "last_name": "Csrf"}
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    assert browser.get("/api/v1/patients/").status_code == 200
+    refused = browser.post("/api/v1/patients/", body, format="json")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    _, key = api_token_create(user=alice, name="t")
+    machine = APIClient(enforce_csrf_checks=True)
+    machine.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert machine.post("/api/v1/patients/", body, format="json").status_code == 201
