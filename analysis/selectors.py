@@ -246,3 +246,24 @@ def session_summary(session: TherapySession) -> dict:
         "bfr_pressure_pct_aop": session.bfr_pressure_pct_aop,
         "notes": session.notes,
     }
+
+
+def recording_document(recording: Recording, *, identity: bool) -> dict | None:
+    """The core's document of the current analysis (envelopes left out), or None.
+
+    Without identity access the file's player name (``recording.metadata.player``) is blanked:
+    the document is then as pseudonymised as the pages.
+    """
+    document = (
+        RecordingAnalysis.objects.filter(recording=recording, is_current=True)
+        .values_list("document", flat=True)
+        .first()
+    )
+    if document is None or identity:
+        return document
+    rec = dict(document.get("recording") or {})
+    metadata = dict(rec.get("metadata") or {})
+    if "player" in metadata:
+        metadata["player"] = None
+    rec["metadata"] = metadata
+    return {**document, "recording": rec}

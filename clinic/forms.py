@@ -110,3 +110,17 @@ class ClinicSettingsForm(ScoringWeightsForm):
         current = current or ClinicSettings()
         initial = {name: getattr(current, name) for name in cls.SETTINGS_FIELDS}
         return initial | cls.weights_initial(current.scoring_weights)
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: what it is for and how long it lives."""
+
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'Ward 3 tablet'.")
+    expires_days = forms.IntegerField(
+        label="Expires after (days)",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        initial=90,
+        help_text="Leave empty for a token that never expires (revoke it when it is not needed).",
+    )

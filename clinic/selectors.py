@@ -5,7 +5,7 @@ from django.http import Http404
 
 from analysis.grading import standard_weights, weights_text
 from clinic.access import can_see_identity
-from clinic.models import Clinic, ClinicSettings
+from clinic.models import ApiToken, Clinic, ClinicSettings
 from patients.models import Patient
 from patients.selectors import patient_card
 from sessions.models import Recording, TherapySession
@@ -78,3 +78,8 @@ def settings_versions(clinic) -> list[ClinicSettings]:
         text = weights_text({**standard_weights(), **own})
         version.weights_label = text if own else f"standard ({text})"
     return versions
+
+
+def api_tokens_of(user) -> list:
+    """The user's own API tokens, newest first (never anyone else's)."""
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-pk"))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from clinic.models import Clinic, ClinicSettings, User
+from clinic.models import ApiToken, Clinic, ClinicSettings, User
 from clinic.roles import ROLE_GROUPS
 
 
@@ -166,3 +170,74 @@ def clinic_settings_create(*, clinic: Clinic, values: dict, user: User | None) -
     for name, value in values.items():
         setattr(row, name, value)
     return clinic_settings_add(row=row, user=user)
+
+
+# Personal API tokens ---------------------------------------------------------------------------
+API_TOKEN_MAX_DAYS = 3650
+
+
+def api_token_hash(key: str) -> str:
+    """The stored form of a token: its SHA-256, hex (the token itself is never stored)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, expires_days: int | None = None):
+    """A new token for ``user``: returns (row, token). The token is shown once and never again.
+
+    ``expires_days`` None means no expiry; otherwise 1 to API_TOKEN_MAX_DAYS days from now.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the token (what it is for)."})
+    if expires_days is not None and not 1 <= expires_days <= API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"expires_days": f"Between 1 and {API_TOKEN_MAX_DAYS} days, or no expiry."}
+        )
+    if not user.is_active:
+        raise ValidationError("An inactive account cannot have API tokens.")
+    key = secrets.token_urlsafe(32)
+    row = ApiToken(
+        user=user,
+        name=name,
+        prefix=key[: ApiToken.PREFIX_LENGTH],
+        key_hash=api_token_hash(key),
+        expires_at=timezone.now() + timedelta(days=expires_days) if expires_days else None,
+    )
+    row.full_clean()
+    row.save()
+    return row, key
+
+
+def api_token_revoke(*, user: User, token_id) -> ApiToken:
+    """Revoke one of ``user``'s own tokens (another user's token does not exist for them)."""
+    try:
+        row = ApiToken.objects.get(pk=token_id, user=user)
+    except (ApiToken.DoesNotExist, ValueError, TypeError) as exc:
+        raise ApiToken.DoesNotExist("No such token.") from exc
+    if row.revoked_at is None:
+        row.revoked_at = timezone.now()
+        row.save(update_fields=["revoked_at"])
+    return row
+
+
+def api_token_authenticate(key: str, *, touch_every_s: int = 60) -> User | None:
+    """The active user of a usable token, or None; records when it was last used.
+
+    ``last_used_at`` is written at most once a minute per token, so that a busy client does not
+    turn every read into a write.
+    """
+    if not key or len(key) > 200:
+        return None
+    now = timezone.now()
+    row = (
+        ApiToken.objects.usable(now=now)
+        .select_related("user")
+        .filter(key_hash=api_token_hash(key))
+        .first()
+    )
+    if row is None:
+        return None
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= touch_every_s:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user

@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from clinic import forms, selectors, services
 from clinic.access import require_perm
+from clinic.models import ApiToken
 
 
 @login_required
@@ -58,4 +60,37 @@ def clinic_settings(request):
         request,
         "clinic/settings.html",
         {"clinic": clinic, "form": form, "current": current, "versions": versions},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The user's personal API tokens: list, create (shown once), revoke."""
+    new_token = None
+    form = forms.ApiTokenForm()
+    if request.method == "POST" and "revoke" in request.POST:
+        try:
+            row = services.api_token_revoke(user=request.user, token_id=request.POST["revoke"])
+        except ApiToken.DoesNotExist as exc:
+            raise Http404("No such token.") from exc
+        messages.success(request, f"Token “{row.name}” revoked.")
+        return redirect("clinic:api_tokens")
+    if request.method == "POST":
+        form = forms.ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                row, new_token = services.api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    expires_days=form.cleaned_data["expires_days"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                form = forms.ApiTokenForm()
+    return render(
+        request,
+        "clinic/api_tokens.html",
+        {"form": form, "tokens": selectors.api_tokens_of(request.user), "new_token": new_token},
     )

@@ -1,8 +1,23 @@
-"""The one DRF router of the REST API; apps register their viewsets here."""
+"""The one DRF router of the REST API (/api/v1/); each app's endpoints are in its ``api``."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from analysis.api import AnalyzeView
+from clinic.api.views import ClinicSettingsViewSet, TherapistViewSet
+from patients.api import PatientViewSet
+from sessions.api import RecordingViewSet, TherapySessionViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("patients", PatientViewSet, basename="patient")
+router.register("therapists", TherapistViewSet, basename="therapist")
+router.register("sessions", TherapySessionViewSet, basename="session")
+router.register("recordings", RecordingViewSet, basename="recording")
+router.register("clinic-settings", ClinicSettingsViewSet, basename="clinic-settings")
 
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [
+    path("analyze/", AnalyzeView.as_view(), name="analyze"),
+    *router.urls,
+]

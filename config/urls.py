@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 # The admin has no login of its own: it goes through allauth's rate-limited login (and 2FA).
 admin.site.login = secure_admin_login(admin.site.login)
@@ -12,8 +12,9 @@ admin.site.site_title = "Myoclinic admin"
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("api/", include("config.api_router")),
+    path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("clinic.urls")),
     path("patients/", include("patients.urls")),
     path("sessions/", include("sessions.urls")),

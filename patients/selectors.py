@@ -172,6 +172,13 @@ def patients_for_list(user, params):
     the patients, not to all their sessions. (No filter joins a many-valued relation more than
     once per row, hence no duplicates.)
     """
+    filterset = PatientFilter(params, queryset=patients_listed(user), user=user)
+    return filterset, filterset.qs
+
+
+def patients_listed(user):
+    """The visible patients with their session count, before the list's filters (the API's
+    filter set applies its own)."""
     sessions = (
         TherapySession.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
         .order_by()
@@ -179,14 +186,12 @@ def patients_for_list(user, params):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    base = (
+    return (
         Patient.objects.visible_to(user)
         .annotate(session_count=Coalesce(Subquery(sessions), 0))
         .prefetch_related("therapists")
         .order_by("code")
     )
-    filterset = PatientFilter(params, queryset=base, user=user)
-    return filterset, filterset.qs
 
 
 def patient_sessions(patient, *, user):

@@ -1,6 +1,8 @@
 """Session forms: the session (therapist from the patient's clinic, RPE 0-10, BFR 0-150 % AOP)
 and the upload of its recordings."""
 
+import datetime as dt
+
 from django import forms
 
 from patients.selectors import therapists_of_clinic
@@ -38,6 +40,11 @@ class TherapySessionForm(forms.ModelForm):
             self.instance.patient = patient
             if therapists.filter(pk=user.pk).exists():
                 self.initial.setdefault("therapist", user.pk)
+
+    def clean_started_at(self):
+        """In UTC: an ISO time with an offset beyond ±15:59 parses, but PostgreSQL refuses it."""
+        started = self.cleaned_data["started_at"]
+        return started.astimezone(dt.UTC) if started is not None else started
 
 
 class MultipleFileInput(forms.ClearableFileInput):

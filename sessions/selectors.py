@@ -38,3 +38,24 @@ def recording_name(recording, *, identity: bool) -> str:
     """The name a page shows for a recording: its file name, which often names the player
     (``Hollis_Quenby_D001.c3d``), only to those who may see identity; "Recording 57" otherwise."""
     return recording.original_name if identity else f"Recording {recording.pk}"
+
+
+def sessions_listed(user):
+    """The sessions ``user`` may see, newest first; void ones (or a void patient's) only for
+    those who may void them, like the pages."""
+    sessions = TherapySession.objects.visible_to(user)
+    if not user.has_perm("therapy_sessions.void_therapysession"):
+        sessions = sessions.active()
+    if not user.has_perm("patients.void_patient"):
+        sessions = sessions.filter(patient__voided_at__isnull=True)
+    return sessions.order_by("-started_at", "-pk")
+
+
+def recordings_listed(user):
+    """The recordings ``user`` may see, oldest first, hidden like their session."""
+    recordings = Recording.objects.visible_to(user)
+    if not user.has_perm("therapy_sessions.void_therapysession"):
+        recordings = recordings.filter(session__voided_at__isnull=True)
+    if not user.has_perm("patients.void_patient"):
+        recordings = recordings.filter(session__patient__voided_at__isnull=True)
+    return recordings.order_by("created_at", "pk")

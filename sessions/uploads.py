@@ -26,7 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 class UploadRefused(ValidationError):
-    """The file was not accepted; ``message`` says why in words a clinician understands."""
+    """The file was not accepted; ``message`` says why in words a clinician understands.
+
+    ``code`` says which check refused it (the API answers 413 for ``too_large``, 409 for
+    ``duplicate``, 400 otherwise): ``too_large``, ``not_c3d``, ``duplicate``, ``voided``.
+    """
 
 
 def read_head(uploaded_file, *, n: int = core.C3D_HEADER_BYTES) -> bytes:
@@ -56,11 +60,12 @@ def upload_check(*, uploaded_file, name: str | None = None) -> None:
         raise UploadRefused(f"{name}: the file size could not be determined.")
     if size > limit:
         raise UploadRefused(
-            f"{name} is {size / 1024 / 1024:.1f} MB, above the {limit / 1024 / 1024:.0f} MB limit."
+            f"{name} is {size / 1024 / 1024:.1f} MB, above the {limit / 1024 / 1024:.0f} MB limit.",
+            code="too_large",
         )
     problem = core.c3d_header_problem(read_head(uploaded_file), size=size)
     if problem:
-        raise UploadRefused(f"{name} is not a C3D recording: {problem}.")
+        raise UploadRefused(f"{name} is not a C3D recording: {problem}.", code="not_c3d")
 
 
 def recording_upload(
@@ -78,12 +83,14 @@ def recording_upload(
     name = os.path.basename(uploaded_file.name or "recording.c3d")[:255]
     require_object_access(user, session, "therapy_sessions.add_recording")
     if session.is_voided:
-        raise UploadRefused(f"{name}: this session is voided; recordings cannot be added.")
+        raise UploadRefused(
+            f"{name}: this session is voided; recordings cannot be added.", code="voided"
+        )
     upload_check(uploaded_file=uploaded_file, name=name)
     sha256 = file_sha256(uploaded_file)
     duplicate = Recording.objects.filter(session=session, sha256=sha256).first()
     if duplicate is not None:
-        raise UploadRefused(_duplicate_message(name, duplicate))
+        raise UploadRefused(_duplicate_message(name, duplicate), code="duplicate")
 
     recording = Recording(
         session=session,
@@ -104,7 +111,7 @@ def recording_upload(
         duplicate = Recording.objects.filter(session=session, sha256=sha256).first()
         if duplicate is None:
             raise
-        raise UploadRefused(_duplicate_message(name, duplicate)) from exc
+        raise UploadRefused(_duplicate_message(name, duplicate), code="duplicate") from exc
 
     recording_enqueue_on_commit(recording)
     return recording

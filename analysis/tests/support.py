@@ -23,6 +23,7 @@ from pathlib import Path
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.test import Client
 
@@ -495,3 +496,15 @@ class TcpProxy:
                 except OSError:
                     pass
             self.sockets = []
+
+
+def forget_token_failures():
+    """Delete the API's invalid-token counters only (the same Redis holds the task queue)."""
+    backend = settings.CACHES["default"]
+    if "redis" not in backend["BACKEND"].lower():
+        cache.clear()
+        return
+    with redis.Redis.from_url(backend["LOCATION"]) as client:
+        keys = list(client.scan_iter(match=cache.make_key("api-token-failures:*")))
+        if keys:
+            client.delete(*keys)

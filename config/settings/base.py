@@ -67,6 +67,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "auditlog",
     "channels",
 ]
@@ -288,21 +289,60 @@ ADMIN_URL = env("ADMIN_URL", default="admin/")
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
+# REST API (docs/api.md): personal tokens for machines, the session for the browser.
+# https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "clinic.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["clinic.api.base.ApiModelPermissions"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_PAGINATION_CLASS": "clinic.api.base.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "clinic.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+        "user": env("API_THROTTLE_USER", default="3000/minute"),
+        # POST /api/v1/analyze/ (a C3D read in a child process per request), per user.
+        "analyze": env("API_THROTTLE_ANALYZE", default="10/minute"),
+    },
+    # Throttles key on the address our own proxies added, like the login rate limits.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Invalid API tokens allowed per client address and minute before 429 (clinic/api/auth.py).
+API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=20)
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
     "TITLE": "Myoclinic API",
-    "DESCRIPTION": "Clinical records and EMG analysis for biofeedback rehabilitation.",
+    "DESCRIPTION": (
+        "Clinical records and EMG analysis for biofeedback rehabilitation. Authenticate with a "
+        "personal API token (`Authorization: Token <token>`, created on the account page or "
+        "with `manage.py create_api_token`). Errors: `{detail, code, errors}`; see docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI from the installed drf-spectacular-sidecar assets: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RecordingStatusEnum": "sessions.models.Recording.Status",
+        "RecordingSourceEnum": "sessions.models.Recording.Source",
+    },
 }
 
 # ANALYSIS

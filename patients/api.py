@@ -1,0 +1,427 @@
+"""Patient endpoints: records, MVC calibrations and protocol targets (/api/v1/patients/).
+
+Thin like the pages: the lookups are ``patients.selectors`` (404 out of scope, then 403), the
+writes ``patients.services`` after the pages' own forms validated the body. Researchers get
+the pseudonymised view: identity fields are null (``clinic.access.can_see_identity``).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.forms.models import model_to_dict
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from clinic.access import age_band, can_see_identity, require_perm
+from clinic.api.errors import ERRORS
+from clinic.api.forms import cleaned, form_data
+from clinic.models import PROTOCOL_FIELDS
+from patients import forms, protocol, selectors, services
+from patients.models import MvcCalibration, Patient, Side
+
+PATIENT_IDENTITY_FIELDS = (
+    "first_name",
+    "last_name",
+    "mrn",
+    "date_of_birth",
+    "notes",
+    "treatment_start",
+    "void_reason",
+)
+
+
+def _identity(context) -> bool:
+    request = context.get("request")
+    if "identity" not in context:
+        context["identity"] = bool(request and can_see_identity(request.user))
+    return context["identity"]
+
+
+class IdentityNulledSerializer(serializers.ModelSerializer):
+    """Fields in ``identity_fields`` are null for users who may not see identity."""
+
+    identity_fields: tuple = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not _identity(self.context):
+            for name in self.identity_fields:
+                if name in data:
+                    data[name] = None
+        return data
+
+
+class PatientSerializer(IdentityNulledSerializer):
+    identity_fields = PATIENT_IDENTITY_FIELDS
+    first_name = serializers.CharField(allow_null=True)
+    last_name = serializers.CharField(allow_null=True)
+    mrn = serializers.CharField(allow_null=True)
+    date_of_birth = serializers.DateField(allow_null=True)
+    notes = serializers.CharField(allow_null=True)
+    treatment_start = serializers.DateField(allow_null=True)
+    void_reason = serializers.CharField(allow_null=True)
+    age_band = serializers.SerializerMethodField()
+    is_voided = serializers.BooleanField()
+    session_count = serializers.SerializerMethodField()
+    therapists = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "code",
+            "clinic",
+            "first_name",
+            "last_name",
+            "mrn",
+            "date_of_birth",
+            "age_band",
+            "sex",
+            "diagnosis",
+            "notes",
+            "treatment_start",
+            "planned_sessions",
+            "is_active",
+            "therapists",
+            "session_count",
+            "is_voided",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_age_band(self, patient) -> str:
+        return age_band(patient.date_of_birth)
+
+    def get_session_count(self, patient) -> int | None:
+        """Sessions that are not void (lists only; null on a single patient)."""
+        return getattr(patient, "session_count", None)
+
+    def get_therapists(self, patient) -> list[int]:
+        return sorted(t.pk for t in patient.therapists.all())
+
+
+class PatientWriteSerializer(serializers.Serializer):
+    """The body of a create or update (validated by the patient page's form)."""
+
+    clinic = serializers.IntegerField(required=False, help_text="Administrators only.")
+    code = serializers.CharField(max_length=20)
+    mrn = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    sex = serializers.ChoiceField(choices=Patient.Sex.choices, required=False)
+    diagnosis = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    treatment_start = serializers.DateField(required=False, allow_null=True)
+    planned_sessions = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    is_active = serializers.BooleanField(required=False)
+    therapists = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Therapist ids of the patient's clinic (needs patients.assign_therapists).",
+    )
+
+
+class PatientPatchSerializer(PatientWriteSerializer):
+    code = serializers.CharField(max_length=20, required=False)
+    first_name = serializers.CharField(max_length=100, required=False)
+    last_name = serializers.CharField(max_length=100, required=False)
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why this record is void.")
+
+
+def protocol_document(patient) -> dict:
+    """The patient's own overrides (null = clinic default) and what applies now."""
+    own = protocol.own_protocol(patient)
+    effective = protocol.effective_protocol(patient)
+    overrides = {name: getattr(own, name, None) for name in (*PROTOCOL_FIELDS, "scoring_weights")}
+    return {
+        "patient": patient.pk,
+        "overrides": overrides,
+        "effective": {
+            **{name: getattr(effective, name) for name in PROTOCOL_FIELDS},
+            "scoring_weights": effective.scoring_weights,
+            "planned_sessions": effective.planned_sessions,
+            "clinic_settings_version": effective.clinic_settings_version,
+            "overridden": list(effective.overridden),
+        },
+    }
+
+
+class MvcCalibrationSerializer(IdentityNulledSerializer):
+    identity_fields = ("original_name", "notes")
+    original_name = serializers.CharField(allow_null=True)
+    notes = serializers.CharField(allow_null=True)
+    muscle_key = serializers.CharField()
+    value_uv = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MvcCalibration
+        fields = [
+            "id",
+            "patient",
+            "muscle",
+            "side",
+            "muscle_key",
+            "value_v",
+            "value_uv",
+            "source",
+            "original_name",
+            "notes",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_value_uv(self, row) -> float:
+        return row.value_v * 1e6
+
+
+class MvcEntrySerializer(serializers.Serializer):
+    """An MVC value measured elsewhere (JSON), in microvolts like the page."""
+
+    muscle = serializers.CharField(max_length=60)
+    side = serializers.ChoiceField(choices=Side.choices, required=False)
+    value_uv = serializers.FloatField(min_value=0.001, max_value=100_000_000)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class MvcMeasureSerializer(serializers.Serializer):
+    """A calibration recording (multipart): the core measures the MVC of the channel."""
+
+    muscle = serializers.CharField(max_length=60)
+    side = serializers.ChoiceField(choices=Side.choices, required=False)
+    channel = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    file = serializers.FileField()
+
+
+def _protocol_fields(required: bool):
+    fields = {}
+    for name in PROTOCOL_FIELDS:
+        kind = (
+            serializers.FloatField
+            if name in ("target_pct_mvc", "hold_s")
+            else serializers.IntegerField
+        )
+        fields[name] = kind(allow_null=not required, required=required)
+    fields["scoring_weights"] = serializers.DictField(
+        child=serializers.FloatField(), allow_null=not required, required=required
+    )
+    return fields
+
+
+class ProtocolWriteSerializer(serializers.Serializer):
+    """Overrides of the clinic defaults; null or absent = the clinic default."""
+
+    locals().update(_protocol_fields(required=False))
+
+
+class EffectiveProtocolSerializer(serializers.Serializer):
+    locals().update(_protocol_fields(required=True))
+    planned_sessions = serializers.IntegerField()
+    clinic_settings_version = serializers.IntegerField(allow_null=True)
+    overridden = serializers.ListField(child=serializers.CharField())
+
+
+class ProtocolSerializer(serializers.Serializer):
+    patient = serializers.IntegerField()
+    overrides = ProtocolWriteSerializer()
+    effective = EffectiveProtocolSerializer()
+
+
+class PatientApiFilter(selectors.PatientFilter):
+    """The patient list's own filters (search, active, therapist, voided) plus ordering."""
+
+    ordering = django_filters.OrderingFilter(
+        fields=(("code", "code"), ("created_at", "created_at"), ("id", "id"))
+    )
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset=queryset, prefix=prefix, user=request.user)
+
+
+def _patient_form_base(patient: Patient) -> dict:
+    """The patient's current values as form data, under a PATCH's fields."""
+    values = model_to_dict(patient, fields=forms.PatientForm.Meta.fields)
+    out = {}
+    for name, value in values.items():
+        if name == "therapists":
+            out[name] = [str(t.pk) for t in value]
+        elif value is None:
+            out[name] = ""
+        elif isinstance(value, bool):
+            out[name] = "true" if value else ""
+        else:
+            out[name] = str(value.isoformat() if hasattr(value, "isoformat") else value)
+    return out
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Patients you may see", responses={200: PatientSerializer, **ERRORS}
+    ),
+)
+class PatientViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = PatientSerializer
+    queryset = Patient.objects.none()  # the model for permissions and the schema
+    filterset_class = PatientApiFilter
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    action_perms = {
+        "retrieve": ["patients.view_patient"],
+        "partial_update": ["patients.change_patient"],
+        "void": ["patients.void_patient"],
+        "calibrations": ["patients.view_mvccalibration"],
+        "protocol": ["patients.view_patientprotocol"],
+    }
+
+    def get_queryset(self):
+        return selectors.patients_listed(self.request.user)
+
+    def _out(self, patient, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(patient).data, status=code)
+
+    @extend_schema(summary="One patient", responses={200: PatientSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return self._out(selectors.patient_for(request.user, pk, perm="patients.view_patient"))
+
+    @extend_schema(
+        summary="Create a patient",
+        request=PatientWriteSerializer,
+        responses={201: PatientSerializer, **ERRORS},
+    )
+    def create(self, request):
+        # Absent fields take the model's defaults (a form would read them as blank or false).
+        body = form_data(request.data, multi={"therapists"}, base=_patient_form_base(Patient()))
+        form = forms.PatientForm(body, user=request.user)
+        data = cleaned(form)
+        patient = services.patient_create(
+            by=request.user, patient=form.save(commit=False), therapists=data.get("therapists")
+        )
+        return self._out(patient, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a patient (only the fields given)",
+        request=PatientPatchSerializer,
+        responses={200: PatientSerializer, **ERRORS},
+    )
+    def partial_update(self, request, pk=None):
+        patient = selectors.patient_for(
+            request.user, pk, perm="patients.change_patient", active_only=True
+        )
+        data = form_data(request.data, multi={"therapists"}, base=_patient_form_base(patient))
+        form = forms.PatientForm(data, instance=patient, user=request.user)
+        values = cleaned(form)
+        services.patient_update(
+            by=request.user,
+            patient=form.save(commit=False),
+            therapists=values.get("therapists") if "therapists" in form.fields else None,
+        )
+        return self._out(selectors.patient_for(request.user, pk))
+
+    @extend_schema(
+        summary="Void a patient (with a reason)",
+        request=VoidSerializer,
+        responses={200: PatientSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        patient = selectors.patient_for(
+            request.user, pk, perm="patients.void_patient", active_only=True
+        )
+        reason = cleaned(forms.VoidForm(form_data(request.data)))["reason"]
+        return self._out(services.patient_void(by=request.user, patient=patient, reason=reason))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="MVC calibrations of a patient, newest first",
+        responses={200: MvcCalibrationSerializer(many=True), **ERRORS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add an MVC calibration: a value (JSON) or measured from a recording (multipart)",
+        request={
+            "application/json": MvcEntrySerializer,
+            "multipart/form-data": MvcMeasureSerializer,
+        },
+        responses={201: MvcCalibrationSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def calibrations(self, request, pk=None):
+        patient = selectors.patient_for(request.user, pk, perm="patients.view_mvccalibration")
+        if request.method == "GET":
+            rows = MvcCalibration.objects.filter(patient=patient).select_related("created_by")
+            rows = rows.order_by("side", "muscle", "-created_at", "-pk")
+            return Response(
+                MvcCalibrationSerializer(
+                    rows, many=True, context=self.get_serializer_context()
+                ).data
+            )
+        require_perm(request.user, "patients.add_mvccalibration")
+        if "file" in request.data:
+            form = forms.MvcUploadForm(form_data(request.data), request.data)
+            data = cleaned(form)
+            row = services.mvc_calibration_measure(
+                patient=patient,
+                muscle=data["muscle"],
+                side=data["side"],
+                channel=data["channel"],
+                uploaded_file=data["file"],
+                user=request.user,
+            )
+        else:
+            form = forms.MvcEntryForm(form_data(request.data))
+            data = cleaned(form)
+            row = services.mvc_calibration_enter(
+                patient=patient,
+                muscle=data["muscle"],
+                side=data["side"],
+                value_v=form.value_v,
+                notes=data["notes"],
+                user=request.user,
+            )
+        context = self.get_serializer_context()
+        return Response(MvcCalibrationSerializer(row, context=context).data, status=201)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The patient's protocol targets",
+        responses={200: ProtocolSerializer, **ERRORS},
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary="Set the patient's protocol overrides (null = the clinic default)",
+        request=ProtocolWriteSerializer,
+        responses={200: ProtocolSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "put"], pagination_class=None, filterset_class=None)
+    def protocol(self, request, pk=None):
+        patient = selectors.patient_for(request.user, pk, perm="patients.view_patientprotocol")
+        if request.method == "PUT":
+            require_perm(request.user, "patients.change_patientprotocol")
+            body = request.data
+            if not isinstance(body, dict):
+                body = {}
+            weights = body.get("scoring_weights")
+            if weights is not None and not isinstance(weights, dict):
+                raise serializers.ValidationError(
+                    {"scoring_weights": ["Expected an object or null."]}
+                )
+            flat = {k: v for k, v in body.items() if k in PROTOCOL_FIELDS}
+            flat |= forms.PatientProtocolForm.weights_initial(weights)
+            form = forms.PatientProtocolForm(form_data(flat))
+            services.patient_protocol_update(
+                patient=patient, values=cleaned(form), user=request.user
+            )
+        return Response(protocol_document(patient))
