@@ -62,7 +62,20 @@ PIPELINE_PERMISSIONS = {
     CLINIC_MANAGER: [*_PIPELINE_CLINICAL_WORK, "clinic.add_clinicsettings"],
     RESEARCHER: _PIPELINE_VIEW,
 }
+# Break-the-glass (patients.EmergencyAccess): therapists open, managers acknowledge.
+# Granted by patients/0005_emergency_access_permissions (its own frozen copy).
+EMERGENCY_PERMISSIONS = {
+    THERAPIST: ["patients.add_emergencyaccess"],
+    CLINIC_MANAGER: ["patients.view_emergencyaccess", "patients.acknowledge_emergencyaccess"],
+    RESEARCHER: [],
+}
+
 # Everything each role starts with today.
 ROLE_PERMISSIONS = {
-    role: [*INITIAL_PERMISSIONS[role], *PIPELINE_PERMISSIONS[role]] for role in ROLE_GROUPS
+    role: [
+        *INITIAL_PERMISSIONS[role],
+        *PIPELINE_PERMISSIONS[role],
+        *EMERGENCY_PERMISSIONS[role],
+    ]
+    for role in ROLE_GROUPS
 }

@@ -196,3 +196,19 @@ class PatientProtocolForm(ScoringWeightsForm):
             return {}
         initial = {name: getattr(protocol, name) for name in PROTOCOL_FIELDS}
         return initial | cls.weights_initial(protocol.scoring_weights)
+
+
+class EmergencyAccessForm(forms.Form):
+    """Break-the-glass: which patient of the clinic (code or MRN), and why."""
+
+    identifier = forms.CharField(
+        label="Patient code or MRN",
+        max_length=40,
+        help_text="Exactly as on the patient's record, e.g. P014.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Why you need this record now (e.g. covering for an absent colleague). "
+        "Your clinic's managers see it.",
+    )

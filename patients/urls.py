@@ -1,12 +1,18 @@
 from django.urls import path
 
-from patients.views import records, treatment
+from patients.views import emergency, records, treatment
 from sessions import views as session_views
 
 app_name = "patients"
 urlpatterns = [
     path("", records.patient_list, name="list"),
     path("new/", records.patient_create, name="create"),
+    path("emergency/", emergency.emergency_access, name="emergency"),
+    path(
+        "emergency/<int:pk>/acknowledge/",
+        emergency.emergency_acknowledge,
+        name="emergency-acknowledge",
+    ),
     path("<int:pk>/", records.patient_detail, name="detail"),
     path("<int:pk>/edit/", records.patient_edit, name="edit"),
     path("<int:pk>/void/", records.patient_void, name="void"),

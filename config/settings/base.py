@@ -278,6 +278,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# EMERGENCY ACCESS (break-the-glass, patients.EmergencyAccess)
+# ------------------------------------------------------------------------------
+# How long a therapist's emergency access to a patient not assigned to them lasts (hours).
+EMERGENCY_ACCESS_HOURS = env.float("EMERGENCY_ACCESS_HOURS", default=4.0)
+
 # ADMIN
 # ------------------------------------------------------------------------------
 ADMIN_URL = env("ADMIN_URL", default="admin/")
