@@ -116,6 +116,10 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Myoclinic"
+MFA_ADAPTER = "clinic.adapters.ClinicMFAAdapter"
+# Every account must set up TOTP before anything else (clinic.middleware.MfaRequiredMiddleware,
+# pages, API, admin and websockets). On in production settings; off here for the demo.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=False)
 
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
@@ -132,6 +136,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "clinic.middleware.MfaRequiredMiddleware",
     # Puts the signed-in user on django-auditlog's entries (who changed what).
     "auditlog.middleware.AuditlogMiddleware",
 ]
