@@ -1,4 +1,7 @@
-"""Middleware of the site: no caching of staff responses; two-factor set up before anything."""
+"""Middleware of the site: no caching of staff responses; two-factor set up before anything;
+sessions end after inactivity."""
+
+import time
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
@@ -7,6 +10,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -116,3 +121,43 @@ class MfaRequiredWebsocketMiddleware(BaseMiddleware):
         if await database_sync_to_async(mfa_setup_required)(scope.get("user")):
             return await MfaSetupRequiredConsumer.as_asgi()(scope, receive, send)
         return await super().__call__(scope, receive, send)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions end after inactivity (setting SESSION_IDLE_TIMEOUT)
+# ---------------------------------------------------------------------------------------------
+
+LAST_SEEN_KEY = "myoclinic.last_seen"
+SIGNED_IN_KEY = "myoclinic.signed_in"
+
+
+class IdleTimeoutMiddleware:
+    """Sign a user out after ``SESSION_IDLE_TIMEOUT`` seconds without a request.
+
+    The session's own expiry follows the last request (``set_expiry``), so an idle session is
+    also dead for websockets and for a copied cookie, not only for this middleware. To spare a
+    database write per request the time is refreshed at most once a minute (the timeout is
+    exact to that minute). ``SESSION_COOKIE_AGE`` stays the longest a session may live at all,
+    however busy (counted from the first request after login). 0 turns the idle rule off.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        idle = settings.SESSION_IDLE_TIMEOUT
+        if idle and user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            last_seen = session.get(LAST_SEEN_KEY, now)
+            signed_in = session.get(SIGNED_IN_KEY, now)
+            if now - last_seen > idle or now - signed_in > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                messages.info(request, "You were signed out after a period of inactivity.")
+                return redirect_to_login(request.get_full_path())
+            if LAST_SEEN_KEY not in session or now - last_seen >= min(60, idle // 2):
+                session[LAST_SEEN_KEY] = now
+                session[SIGNED_IN_KEY] = signed_in
+                session.set_expiry(idle)
+        return self.get_response(request)

@@ -195,3 +195,18 @@ async def test_websockets_close_for_a_user_without_a_device(
     assert connected
     assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
     await ws.disconnect()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("mfa_required")
+def test_guessing_codes_is_rate_limited(client, alice, alices_secret):
+    """Five wrong codes (allauth's login_failed limit, per user): then even the right one fails."""
+    password_login(client, alice.email)
+    right = totp_now(alices_secret)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert client.post(MFA_CODE_URL, {"code": wrong}).status_code == 200
+    refused = client.post(MFA_CODE_URL, {"code": right})
+    assert refused.status_code == 200
+    assert b"Too many" in refused.content
+    assert client.get("/")["Location"].startswith(LOGIN_URL)

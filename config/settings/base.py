@@ -60,6 +60,9 @@ THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Each login's session (browser, address, time), listed on the account's Sessions page,
+    # where the user signs out every other session at once.
+    "allauth.usersessions",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -134,6 +137,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.middleware.NoStoreForStaffMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "clinic.middleware.MfaRequiredMiddleware",
@@ -266,7 +270,10 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The longest a session lives however busy (seconds), and the inactivity after which it ends
+# (clinic.middleware.IdleTimeoutMiddleware; 0 = no idle limit).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 # django-csp 4: everything from our own origin; no inline scripts, no CDN.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
