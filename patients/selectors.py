@@ -20,6 +20,7 @@ from clinic.access import (
     can_see_identity,
     get_visible_or_404,
     hide_voided_from_non_voiders,
+    require_perm,
 )
 from clinic.models import User
 from clinic.roles import THERAPIST
@@ -87,8 +88,11 @@ def patient_for(user, pk, *, perm: str | None = None, active_only: bool = False)
     otherwise stay readable only to those who may void them.
     """
     queryset = Patient.objects.active() if active_only else Patient.objects.all()
-    patient = get_visible_or_404(queryset, user=user, perm=perm, pk=pk)
+    patient = get_visible_or_404(queryset, user=user, pk=pk)
+    # Voided is out of scope for non-voiders: 404 before the permission's 403.
     hide_voided_from_non_voiders(user, patient=patient)
+    if perm is not None:
+        require_perm(user, perm)
     return patient
 
 

@@ -31,12 +31,9 @@ def _save(patient: Patient) -> None:
             patient.save()
     except IntegrityError as exc:
         text = str(exc)
-        if "patient_mrn_unique_in_clinic" in text:
-            raise ValidationError({"mrn": "Another patient of this clinic has this MRN."}) from exc
-        if "patient_code_unique_in_clinic" in text:
-            raise ValidationError(
-                {"code": "Another patient of this clinic already has this code."}
-            ) from exc
+        if "patient_mrn_unique_in_clinic" in text or "patient_code_unique_in_clinic" in text:
+            # A race lost to a record the user may not see: say no more than the form does.
+            raise ValidationError("This code or MRN is already in use in this clinic.") from exc
         raise
 
 
