@@ -6,7 +6,9 @@ rule decides everywhere. Group membership sets the *scope* of objects:
 - a superuser sees everything;
 - a clinic manager and a researcher see their whole clinic (a researcher pseudonymised: the
   researcher group lacks ``patients.view_identifying_data``);
-- a therapist sees the patients assigned to them, and those patients' sessions and recordings;
+- a therapist sees the patients assigned to them, and those patients' sessions and recordings,
+  plus the patients of their own clinic they opened under emergency access (break-the-glass,
+  ``patients.EmergencyAccess``) until that access expires;
 - anyone else sees nothing.
 
 Model permissions (from groups, edited in admin) decide the *actions*. An object outside one's
@@ -19,7 +21,9 @@ import enum
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 
 from clinic.roles import CLINIC_MANAGER, RESEARCHER, THERAPIST
 
@@ -59,12 +63,43 @@ def can_see_identity(user) -> bool:
     return scope_of(user) is not Scope.NONE and user.has_perm("patients.view_identifying_data")
 
 
+# The Patient's relations this module reads, by name (it imports no model above clinic).
+ASSIGNMENT_RELATION = "therapists"
+EMERGENCY_RELATION = "emergency_accesses"
+
+
+def _patient_model(model, patient_path: str):
+    """The Patient model, reached from ``model`` along ``patient_path``."""
+    for name in patient_path.split("__") if patient_path else ():
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def _assigned_or_emergency(queryset, user, patient_path: str) -> Q:
+    """Patients assigned to ``user``, or opened by them under an emergency access not expired.
+
+    Two subqueries on the patient id, not joins: a join of either many-valued relation under
+    an OR would repeat rows (one per other therapist, one per grant).
+    """
+    patient = _patient_model(queryset.model, patient_path)
+    assignments = patient._meta.get_field(ASSIGNMENT_RELATION).remote_field.through
+    grants = patient._meta.get_field(EMERGENCY_RELATION).related_model
+    patient_id = f"{patient_path}__pk__in" if patient_path else "pk__in"
+    assigned = assignments._default_manager.filter(user=user).values("patient_id")
+    opened = grants._default_manager.filter(user=user, expires_at__gt=timezone.now()).values(
+        "patient_id"
+    )
+    return Q(**{patient_id: assigned}) | Q(**{patient_id: opened})
+
+
 def restrict(queryset, user, *, patient_path: str = ""):
     """``queryset`` narrowed to the objects ``user`` may see (every scoped model's ``visible_to``).
 
     ``patient_path`` is the lookup from the queryset's model to its Patient ("" for Patient
     itself, "session__patient" for a Recording): scope is decided on the patient, so this
-    module needs no model of the apps above it.
+    module needs no model of the apps above it. A therapist's emergency access widens the
+    assigned scope to that patient until it expires, and never beyond their own clinic (the
+    clinic filter applies to both).
     """
     prefix = f"{patient_path}__" if patient_path else ""
     scope = scope_of(user)
@@ -73,11 +108,24 @@ def restrict(queryset, user, *, patient_path: str = ""):
     if scope is Scope.CLINIC:
         return queryset.filter(**{f"{prefix}clinic_id": user.clinic_id})
     if scope is Scope.ASSIGNED:
-        # One row per object: (patient, therapist) pairs are unique in the assignment table.
         return queryset.filter(
-            **{f"{prefix}clinic_id": user.clinic_id, f"{prefix}therapists": user}
+            _assigned_or_emergency(queryset, user, patient_path),
+            **{f"{prefix}clinic_id": user.clinic_id},
         )
     return queryset.none()
+
+
+def is_emergency_read(user, patient) -> bool:
+    """True when ``user`` sees ``patient`` only through an emergency access (purpose emergency).
+
+    A therapist of the patient's clinic who is not assigned to them: the access policy let the
+    read through, so an active emergency access is what opened it.
+    """
+    return (
+        scope_of(user) is Scope.ASSIGNED
+        and patient.clinic_id == user.clinic_id
+        and not patient.therapists.filter(pk=user.pk).exists()
+    )
 
 
 def require_perm(user, perm: str) -> None:

@@ -69,8 +69,21 @@ EXPORT_PERMISSIONS = {
     CLINIC_MANAGER: ["analysis.export_research_data"],
     RESEARCHER: ["analysis.export_research_data"],
 }
+# Break-the-glass (patients.EmergencyAccess): therapists open, managers acknowledge.
+# Granted by patients/0005_emergency_access_permissions (its own frozen copy).
+EMERGENCY_PERMISSIONS = {
+    THERAPIST: ["patients.add_emergencyaccess"],
+    CLINIC_MANAGER: ["patients.view_emergencyaccess", "patients.acknowledge_emergencyaccess"],
+    RESEARCHER: [],
+}
+
 # Everything each role starts with today.
 ROLE_PERMISSIONS = {
-    role: [*INITIAL_PERMISSIONS[role], *PIPELINE_PERMISSIONS[role], *EXPORT_PERMISSIONS[role]]
+    role: [
+        *INITIAL_PERMISSIONS[role],
+        *PIPELINE_PERMISSIONS[role],
+        *EXPORT_PERMISSIONS[role],
+        *EMERGENCY_PERMISSIONS[role],
+    ]
     for role in ROLE_GROUPS
 }

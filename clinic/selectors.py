@@ -7,12 +7,13 @@ from analysis.grading import standard_weights, weights_text
 from clinic.access import can_see_identity
 from clinic.models import ApiToken, Clinic, ClinicSettings
 from patients.models import Patient
-from patients.selectors import patient_card
+from patients.selectors import emergency_accesses_to_acknowledge, patient_card
 from sessions.models import Recording, TherapySession
 
 
 def dashboard_for(user, *, recent=10):
-    """My patients, recent sessions, and recordings that need attention.
+    """My patients, recent sessions, recordings that need attention, and (for managers) the
+    emergency accesses of the clinic not yet acknowledged.
 
     Attention: failed, or stuck as the pipeline's sweeper sees it (``Recording.objects.stuck``).
 
@@ -37,7 +38,12 @@ def dashboard_for(user, *, recent=10):
         .select_related("session__patient")
         .order_by("-created_at")
     )
+    emergency = emergency_accesses_to_acknowledge(user)
     return {
+        "emergency": [
+            {"grant": g, "patient": patient_card(g.patient, identity=identity)}
+            for g in emergency[:50]
+        ],
         "patients": [patient_card(p, identity=identity) for p in patients.order_by("code")[:50]],
         "patient_count": patients.count(),
         "recent_sessions": [

@@ -7,6 +7,7 @@ from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
 
 from clinic.forms import WEIGHT_FIELDS, ScoringWeightsForm
 from clinic.models import PROTOCOL_FIELDS, Clinic, User
@@ -20,6 +21,15 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+# A code or MRN taken by a patient the user may not see: the answer names neither the patient
+# nor which of the two values is taken, and points to the ways that leave a trace.
+HIDDEN_CONFLICT = (
+    "This code or MRN cannot be used for a new record here. If the patient is already "
+    "registered in this clinic, a clinic manager can assign them to you (or, when care cannot "
+    "wait, open the record with Emergency access)."
+)
 
 
 class PatientForm(forms.ModelForm):
@@ -83,6 +93,13 @@ class PatientForm(forms.ModelForm):
             raise forms.ValidationError("Please check the year of birth.")
         return born
 
+    def _sees(self, patients) -> bool:
+        """Whether the user may see one of ``patients`` (voided ones only if they may void)."""
+        visible = patients.visible_to(self.user)
+        if not self.user.has_perm("patients.void_patient"):
+            visible = visible.active()
+        return visible.exists()
+
     def _clinic_id(self):
         if "clinic" in self.fields:
             clinic = self.cleaned_data.get("clinic")
@@ -95,12 +112,25 @@ class PatientForm(forms.ModelForm):
         if clinic_id is None:
             return cleaned
         others = Patient.objects.filter(clinic_id=clinic_id).exclude(pk=self.instance.pk)
-        code = cleaned.get("code")
-        if code and others.filter(code__iexact=code).exists():
-            self.add_error("code", "Another patient of this clinic already has this code.")
-        mrn = cleaned.get("mrn")
-        if mrn and others.filter(mrn=mrn).exists():
-            self.add_error("mrn", "Another patient of this clinic has this MRN.")
+        code, mrn = cleaned.get("code"), cleaned.get("mrn")
+        hidden_conflict = False
+        for field, value, taken, message in (
+            (
+                "code",
+                code,
+                Q(code__iexact=code),
+                "Another patient of this clinic already has this code.",
+            ),
+            ("mrn", mrn, Q(mrn=mrn), "Another patient of this clinic has this MRN."),
+        ):
+            if not value or not others.filter(taken).exists():
+                continue
+            if self._sees(others.filter(taken)):
+                self.add_error(field, message)
+            else:
+                hidden_conflict = True
+        if hidden_conflict:
+            self.add_error(None, HIDDEN_CONFLICT)
         for therapist in cleaned.get("therapists") or []:
             if therapist.clinic_id != clinic_id:
                 self.add_error("therapists", f"{therapist} does not work in this clinic.")
@@ -196,3 +226,19 @@ class PatientProtocolForm(ScoringWeightsForm):
             return {}
         initial = {name: getattr(protocol, name) for name in PROTOCOL_FIELDS}
         return initial | cls.weights_initial(protocol.scoring_weights)
+
+
+class EmergencyAccessForm(forms.Form):
+    """Break-the-glass: which patient of the clinic (code or MRN), and why."""
+
+    identifier = forms.CharField(
+        label="Patient code or MRN",
+        max_length=40,
+        help_text="Exactly as on the patient's record, e.g. P014.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Why you need this record now (e.g. covering for an absent colleague). "
+        "Your clinic's managers see it.",
+    )

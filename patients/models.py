@@ -212,3 +212,58 @@ class PatientProtocol(models.Model):
 
     def __str__(self):
         return f"Protocol of {self.patient.code}"
+
+
+class EmergencyAccessQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Grants on the patients ``user`` may see (a manager: the clinic's)."""
+        return restrict(self, user, patient_path="patient")
+
+    def active(self, *, now=None):
+        return self.filter(expires_at__gt=now or timezone.now())
+
+    def unacknowledged(self):
+        return self.filter(acknowledged_at__isnull=True)
+
+
+class EmergencyAccess(models.Model):
+    """Break-the-glass: a therapist opened a patient of their clinic not assigned to them.
+
+    While ``expires_at`` lies ahead, the access policy (``clinic.access.restrict``) lets
+    ``user`` see the patient as if assigned; never across clinics. The clinic's managers see
+    every grant on their dashboard until one of them acknowledges it. Rows are never deleted.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.TextField(max_length=2000)
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "patient", "expires_at"])]
+        permissions = [
+            ("acknowledge_emergencyaccess", "Can acknowledge emergency accesses of the clinic"),
+        ]
+
+    def __str__(self):
+        return f"Emergency access of {self.user} to {self.patient.code}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()

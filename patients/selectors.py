@@ -20,10 +20,11 @@ from clinic.access import (
     can_see_identity,
     get_visible_or_404,
     hide_voided_from_non_voiders,
+    require_perm,
 )
 from clinic.models import User
 from clinic.roles import THERAPIST
-from patients.models import MvcCalibration, Patient
+from patients.models import EmergencyAccess, MvcCalibration, Patient
 from sessions.models import TherapySession
 
 PAGE_SIZE = 25
@@ -87,8 +88,11 @@ def patient_for(user, pk, *, perm: str | None = None, active_only: bool = False)
     otherwise stay readable only to those who may void them.
     """
     queryset = Patient.objects.active() if active_only else Patient.objects.all()
-    patient = get_visible_or_404(queryset, user=user, perm=perm, pk=pk)
+    patient = get_visible_or_404(queryset, user=user, pk=pk)
+    # Voided is out of scope for non-voiders: 404 before the permission's 403.
     hide_voided_from_non_voiders(user, patient=patient)
+    if perm is not None:
+        require_perm(user, perm)
     return patient
 
 
@@ -255,3 +259,45 @@ def mvc_for(patient) -> dict:
         items[0].muscle_key: (float(items[0].value_v), items[0].source)
         for items in _newest_per_muscle(rows)
     }
+
+
+def emergency_accesses_of(user):
+    """The user's own emergency accesses not yet expired, soonest to end first."""
+    return (
+        EmergencyAccess.objects.filter(user=user)
+        .active()
+        .select_related("patient")
+        .order_by("expires_at")
+    )
+
+
+def emergency_access_now(user, patient):
+    """The access under which ``user`` sees ``patient`` now, if that is how they see it."""
+    return (
+        EmergencyAccess.objects.filter(user=user, patient=patient)
+        .active()
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def emergency_accesses_to_acknowledge(user):
+    """Every emergency access in the manager's clinic that no manager acknowledged yet."""
+    if not user.has_perm("patients.acknowledge_emergencyaccess"):
+        return EmergencyAccess.objects.none()
+    return (
+        EmergencyAccess.objects.visible_to(user)
+        .unacknowledged()
+        .select_related("user", "patient")
+        .order_by("-started_at")
+    )
+
+
+def emergency_access_for_acknowledging(user, pk) -> EmergencyAccess:
+    """One access of the manager's clinic (404 outside it), then the permission (403)."""
+    return get_visible_or_404(
+        EmergencyAccess.objects.select_related("patient"),
+        user=user,
+        perm="patients.acknowledge_emergencyaccess",
+        pk=pk,
+    )

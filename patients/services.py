@@ -7,16 +7,19 @@ so every analysis can still say which values it used.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from analysis import core
 from analysis.pipeline.inputs import read_limits, recording_read, uploaded_file_copy
 from clinic.access import Scope, require_object_access, scope_of
 from clinic.models import PROTOCOL_FIELDS
-from patients.models import MvcCalibration, Patient, PatientProtocol
+from patients.models import EmergencyAccess, MvcCalibration, Patient, PatientProtocol
 from patients.protocol import effective_protocol
 from sessions.uploads import file_sha256, upload_check
 
@@ -28,12 +31,9 @@ def _save(patient: Patient) -> None:
             patient.save()
     except IntegrityError as exc:
         text = str(exc)
-        if "patient_mrn_unique_in_clinic" in text:
-            raise ValidationError({"mrn": "Another patient of this clinic has this MRN."}) from exc
-        if "patient_code_unique_in_clinic" in text:
-            raise ValidationError(
-                {"code": "Another patient of this clinic already has this code."}
-            ) from exc
+        if "patient_mrn_unique_in_clinic" in text or "patient_code_unique_in_clinic" in text:
+            # A race lost to a record the user may not see: say no more than the form does.
+            raise ValidationError("This code or MRN is already in use in this clinic.") from exc
         raise
 
 
@@ -164,3 +164,60 @@ def patient_protocol_update(*, patient, values: dict, user):
         protocol.full_clean()
         protocol.save()
     return protocol
+
+
+# ---------------------------------------------------------------------------------------------
+# Emergency access (break-the-glass)
+# ---------------------------------------------------------------------------------------------
+
+NO_SUCH_PATIENT = "No patient of your clinic has this code or MRN."
+EMERGENCY_REASON_MIN_CHARS = 10
+
+
+def emergency_access_open(*, user, identifier: str, reason: str):
+    """Open a patient of ``user``'s clinic not assigned to them, for a limited time.
+
+    The patient is named by its code or MRN, looked up in the user's own clinic only: the
+    answer is the same for a patient of another clinic as for one that does not exist, so the
+    form tells nothing about other clinics. Voided patients are not found either. Returns
+    ``(patient, grant)``; ``grant`` is None when the user already sees the patient (assigned, or
+    an access not yet expired), so no new access is recorded.
+    """
+    if scope_of(user) is not Scope.ASSIGNED or not user.has_perm("patients.add_emergencyaccess"):
+        raise PermissionDenied("Emergency access is for therapists.")
+    reason = (reason or "").strip()
+    if len(reason) < EMERGENCY_REASON_MIN_CHARS:
+        raise ValidationError(
+            {"reason": f"Say why, in at least {EMERGENCY_REASON_MIN_CHARS} characters."}
+        )
+    identifier = (identifier or "").strip()
+    patient = None
+    if identifier:
+        patient = (
+            Patient.objects.active()
+            .filter(Q(code__iexact=identifier) | Q(mrn=identifier), clinic_id=user.clinic_id)
+            .first()
+        )
+    if patient is None:
+        raise ValidationError({"identifier": NO_SUCH_PATIENT})
+    if Patient.objects.visible_to(user).filter(pk=patient.pk).exists():
+        return patient, None
+    now = timezone.now()
+    grant = EmergencyAccess.objects.create(
+        user=user,
+        patient=patient,
+        reason=reason,
+        started_at=now,
+        expires_at=now + timedelta(hours=settings.EMERGENCY_ACCESS_HOURS),
+    )
+    return patient, grant
+
+
+def emergency_access_acknowledge(*, by, grant: EmergencyAccess) -> EmergencyAccess:
+    """A manager of the patient's clinic has seen the access: it leaves their dashboard."""
+    require_object_access(by, grant.patient, "patients.acknowledge_emergencyaccess")
+    if grant.acknowledged_at is None:
+        grant.acknowledged_by = by
+        grant.acknowledged_at = timezone.now()
+        grant.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    return grant

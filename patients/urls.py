@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients.views import exports, records, treatment
+from patients.views import emergency, exports, records, treatment
 from reports import views as report_views
 from sessions import views as session_views
 
@@ -8,6 +8,12 @@ app_name = "patients"
 urlpatterns = [
     path("", records.patient_list, name="list"),
     path("new/", records.patient_create, name="create"),
+    path("emergency/", emergency.emergency_access, name="emergency"),
+    path(
+        "emergency/<int:pk>/acknowledge/",
+        emergency.emergency_acknowledge,
+        name="emergency-acknowledge",
+    ),
     path("<int:pk>/", records.patient_detail, name="detail"),
     path("<int:pk>/edit/", records.patient_edit, name="edit"),
     path("<int:pk>/void/", records.patient_void, name="void"),

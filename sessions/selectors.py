@@ -1,15 +1,27 @@
 """Reads for the session and recording pages, and the lookups every surface uses for them."""
 
-from clinic.access import get_visible_or_404, hide_voided_from_non_voiders
+from django.http import Http404
+
+from clinic.access import get_visible_or_404, hide_voided_from_non_voiders, require_perm
 from sessions.models import Recording, TherapySession
 
 
-def session_for(user, pk, *, perm: str | None = None) -> TherapySession:
-    """A session in the user's scope (404), with ``perm`` (403); voided ones for voiders only."""
+def session_for(user, pk, *, perm: str | None = None, active_only: bool = False) -> TherapySession:
+    """A session in the user's scope (404), with ``perm`` (403); voided ones for voiders only.
+
+    With ``active_only`` a voided session (or one of a voided patient) is 404 for everyone:
+    nothing edits or voids a voided record.
+    """
     session = get_visible_or_404(
-        TherapySession.objects.select_related("patient", "therapist"), user=user, perm=perm, pk=pk
+        TherapySession.objects.select_related("patient", "therapist"), user=user, pk=pk
     )
+    # Voided is out of scope for non-voiders: 404 before the permission's 403, or the 403
+    # would tell that the voided session exists.
     hide_voided_from_non_voiders(user, patient=session.patient, session=session)
+    if active_only and (session.is_voided or session.patient.is_voided):
+        raise Http404("Not found.")
+    if perm is not None:
+        require_perm(user, perm)
     return session
 
 
@@ -22,10 +34,11 @@ def recording_for(user, pk, *, perm: str | None = None) -> Recording:
     recording = get_visible_or_404(
         Recording.objects.select_related("session__patient", "session__therapist", "uploaded_by"),
         user=user,
-        perm=perm,
         pk=pk,
     )
     hide_voided_from_non_voiders(user, patient=recording.session.patient, session=recording.session)
+    if perm is not None:
+        require_perm(user, perm)
     return recording
 
 

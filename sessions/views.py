@@ -61,9 +61,9 @@ def session_detail(request, pk):
 
 @login_required
 def session_edit(request, pk):
-    session = selectors.session_for(request.user, pk, perm="therapy_sessions.change_therapysession")
-    if session.is_voided:
-        raise Http404("Not found.")
+    session = selectors.session_for(
+        request.user, pk, perm="therapy_sessions.change_therapysession", active_only=True
+    )
     form = TherapySessionForm(
         request.POST or None, instance=session, patient=session.patient, user=request.user
     )
@@ -85,9 +85,9 @@ def session_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_void(request, pk):
-    session = selectors.session_for(request.user, pk, perm="therapy_sessions.void_therapysession")
-    if session.is_voided:
-        raise Http404("Not found.")
+    session = selectors.session_for(
+        request.user, pk, perm="therapy_sessions.void_therapysession", active_only=True
+    )
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

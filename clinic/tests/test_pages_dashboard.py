@@ -73,6 +73,7 @@ def test_the_dashboard_query_count_does_not_grow(
         make_recording(session_of(patient), name=f"r{i}.c3d", status="failed")
     client.force_login(carol)
     client.get(reverse("clinic:dashboard"))
-    with django_assert_max_num_queries(9):
+    # One query more for a manager: the emergency accesses to acknowledge (a fixed count).
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("clinic:dashboard"))
     assert len(response.context["recent_sessions"]) == 10

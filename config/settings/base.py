@@ -9,6 +9,7 @@ Every variable is listed in README.md.
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -64,6 +65,9 @@ THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Each login's session (browser, address, time), listed on the account's Sessions page,
+    # where the user signs out every other session at once.
+    "allauth.usersessions",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -121,6 +125,10 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Myoclinic"
+MFA_ADAPTER = "clinic.adapters.ClinicMFAAdapter"
+# Every account must set up TOTP before anything else (clinic.middleware.MfaRequiredMiddleware,
+# pages, API, admin and websockets). On in production settings; off here for the demo.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=False)
 
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
@@ -135,8 +143,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.middleware.NoStoreForStaffMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "clinic.middleware.MfaRequiredMiddleware",
     # Puts the signed-in user on django-auditlog's entries (who changed what).
     "auditlog.middleware.AuditlogMiddleware",
 ]
@@ -266,12 +276,18 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The longest a session lives however busy (seconds), and the inactivity after which it ends
+# (clinic.middleware.IdleTimeoutMiddleware; 0 = no idle limit).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
-# django-csp 4: everything from our own origin; no inline scripts, no CDN.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+# django-csp 4: everything from our own origin, and our scripts carry this response's nonce
+# (`<script nonce="{{ request.csp_nonce }}" src=...>`); no 'unsafe-inline' anywhere, no inline
+# script, style element, style attribute or event handler in templates/, no CDN.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
@@ -282,6 +298,11 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+
+# EMERGENCY ACCESS (break-the-glass, patients.EmergencyAccess)
+# ------------------------------------------------------------------------------
+# How long a therapist's emergency access to a patient not assigned to them lasts (hours).
+EMERGENCY_ACCESS_HOURS = env.float("EMERGENCY_ACCESS_HOURS", default=4.0)
 
 # ADMIN
 # ------------------------------------------------------------------------------

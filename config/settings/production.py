@@ -25,6 +25,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+# Two-factor authentication (TOTP) is required of every account.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
 # `manage.py seed_demo` writes accounts with published passwords: never on a real deployment
 # unless explicitly allowed (a demo server).
 SEED_DEMO_ALLOWED = env.bool("SEED_DEMO_ALLOWED", default=False)

@@ -25,3 +25,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Static files straight from static/ (no collectstatic before tests), as in development.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Off by default; tests of two-factor switch it on (settings.MFA_REQUIRED = True).
+MFA_REQUIRED = False

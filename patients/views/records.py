@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from clinic.access import require_perm
+from clinic.access import is_emergency_read, require_perm
 from patients import selectors, services
 from patients.forms import PatientForm, VoidForm
 
@@ -48,6 +48,9 @@ def patient_detail(request, pk):
             "card": selectors.card_for(request.user, patient),
             "therapists": patient.therapists.all(),
             "sessions": selectors.patient_sessions(patient, user=request.user),
+            "emergency": selectors.emergency_access_now(request.user, patient)
+            if is_emergency_read(request.user, patient)
+            else None,
         },
     )
 
