@@ -1,15 +1,21 @@
 """A patient's progress across sessions and adherence to the planned protocol.
 
-Reads for the progress page (and the progress report): one point per session from the stored
-analyses, a fixed number of queries whatever the number of sessions.
+Reads for the progress page: a fixed number of queries whatever the number of sessions, and
+work bounded by what the page shows. The charts draw one point per session while the sessions
+fit on a chart (``CHART_MAX_POINTS``), and beyond that one point per week (per month past two
+years) from aggregate queries; the table is paginated, newest first; adherence is one
+aggregate query.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from datetime import date
 from statistics import fmean
 
+from django.core.paginator import Paginator
+from django.db.models import Avg, Count, Max, Min, Q
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from analysis.models import ChannelResult, RecordingAnalysis
@@ -18,25 +24,29 @@ from patients.protocol import effective_protocol
 from reports.charts import HLine, Series, trend_chart
 from sessions.models import TherapySession
 
+PAGE_SIZE = 25
+CHART_MAX_POINTS = 60  # sessions drawn one by one; more are drawn per week
+CHART_MAX_WEEKS = 104  # weeks drawn one by one; a longer history is drawn per month
+
 
 def _mean(values):
     values = [v for v in values if v is not None]
     return fmean(values) if values else None
 
 
-def patient_progress(patient) -> list[dict]:
-    """One point per (non-voided) session for the progress charts (3 queries).
+def patient_progress(patient, sessions=None) -> list[dict]:
+    """One point per session for the progress table (3 queries).
 
+    ``sessions``: the sessions to score (a page of them); all non-voided ones when omitted.
     Each point: date, session score and components, compliance and MDF slope per muscle
     ("left quadriceps": value), symmetry, RPE, number of analysed recordings. The score is
     ``analysis.selectors.session_score``: stored components with the session's current RPE
     and BFR pressure, so it matches the session page.
     """
-    sessions = list(
-        TherapySession.objects.filter(patient=patient, voided_at__isnull=True).order_by(
-            "started_at", "pk"
-        )
-    )
+    if sessions is None:
+        sessions = TherapySession.objects.filter(patient=patient, voided_at__isnull=True)
+        sessions = sessions.order_by("started_at", "pk")
+    sessions = list(sessions)
     analyses = list(
         RecordingAnalysis.objects.filter(
             recording__session__in=[s.pk for s in sessions], is_current=True
@@ -92,19 +102,40 @@ def patient_progress(patient) -> list[dict]:
     return points
 
 
-def patient_adherence(patient, *, today: date | None = None) -> dict:
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def session_span(patient, *, today: dt.date | None = None) -> dict:
+    """One aggregate over the patient's non-voided sessions: how many, first, last, and how
+    many fall in the adherence window (from ``treatment_start``, else the first session, to the
+    end of ``today``, the clinic's local days). No session row reaches Python.
+    """
+    today = today or timezone.localdate()
+    window = {"started_at__lt": _local_midnight(today + dt.timedelta(days=1))}
+    if patient.treatment_start is not None:
+        window["started_at__gte"] = _local_midnight(patient.treatment_start)
+    return TherapySession.objects.filter(patient=patient, voided_at__isnull=True).aggregate(
+        n=Count("pk"),
+        first=Min("started_at"),
+        last=Max("started_at"),
+        done=Count("pk", filter=Q(**window)),
+    )
+
+
+def patient_adherence(patient, *, today: dt.date | None = None, span: dict | None = None) -> dict:
     """Sessions done vs expected by today under the patient's protocol (this patient only).
 
     The programme starts at ``treatment_start``, or the first session when that is unset.
+    ``span``: ``session_span(patient, today=today)`` when the caller has it already.
     """
     protocol = effective_protocol(patient)
     today = today or timezone.localdate()
-    sessions = TherapySession.objects.filter(patient=patient, voided_at__isnull=True)
-    dates = sorted(
-        timezone.localtime(s).date() for s in sessions.values_list("started_at", flat=True)
-    )
-    start = patient.treatment_start or (dates[0] if dates else None)
-    done = sum(1 for d in dates if start is not None and start <= d <= today)
+    span = span or session_span(patient, today=today)
+    start = patient.treatment_start
+    if start is None and span["first"] is not None:
+        start = timezone.localtime(span["first"]).date()
+    done = span["done"] if start is not None else 0
     expected = protocol.expected_sessions_by(start=start, today=today)
     return {
         "start": start,
@@ -115,6 +146,74 @@ def patient_adherence(patient, *, today: date | None = None) -> dict:
         "sessions_per_week": protocol.sessions_per_week,
         "programme_weeks": protocol.programme_weeks,
     }
+
+
+def _muscle_key(side: str, muscle: str, label: str) -> str:
+    return f"{side} {muscle}".strip() or label
+
+
+def bucketed_progress(patient, *, span_days: int) -> tuple[str, list[dict]]:
+    """Per-week (or per-month) means of the non-voided sessions, from 3 aggregate queries.
+
+    Each point: the bucket's first day, the number of sessions, mean RPE, and the mean of the
+    current analyses' stored scores (overall, symmetry) and per-muscle compliance and MDF slope.
+    Stored scores carry the RPE and BFR pressure of when they were computed; the per-session
+    table shows the current ones.
+    """
+    unit, trunc = ("week", TruncWeek) if span_days <= CHART_MAX_WEEKS * 7 else ("month", TruncMonth)
+    live = {"voided_at__isnull": True}
+    sessions = (
+        TherapySession.objects.filter(patient=patient, **live)
+        .annotate(bucket=trunc("started_at"))
+        .values("bucket")
+        .annotate(n=Count("pk"), rpe=Avg("rpe"))
+        .order_by("bucket")
+    )
+    through = "recording__session__"
+    analyses = (
+        RecordingAnalysis.objects.filter(
+            is_current=True,
+            recording__session__patient=patient,
+            recording__session__voided_at__isnull=True,
+        )
+        .annotate(bucket=trunc(f"{through}started_at"))
+        .values("bucket")
+        .annotate(score=Avg("score_overall"), symmetry=Avg("score_symmetry"), n=Count("pk"))
+        .order_by()
+    )
+    channels = (
+        ChannelResult.objects.filter(
+            analysis__is_current=True,
+            analysis__recording__session__patient=patient,
+            analysis__recording__session__voided_at__isnull=True,
+        )
+        .annotate(bucket=trunc(f"analysis__{through}started_at"))
+        .values("bucket", "side", "muscle", "label")
+        .annotate(compliance=Avg("compliance"), mdf=Avg("mdf_slope_pct_per_min"))
+        .order_by()
+    )
+    by_bucket = {row["bucket"]: row for row in analyses}
+    muscles = defaultdict(dict)
+    for row in channels:
+        muscles[row["bucket"]][_muscle_key(row["side"], row["muscle"], row["label"])] = row
+    points = []
+    for row in sessions:
+        bucket = row["bucket"]
+        scored = by_bucket.get(bucket, {})
+        per_muscle = dict(sorted(muscles.get(bucket, {}).items()))
+        points.append(
+            {
+                "date": timezone.localtime(bucket).date() if timezone.is_aware(bucket) else bucket,
+                "sessions": row["n"],
+                "score": {"overall": scored.get("score")},
+                "symmetry": scored.get("symmetry"),
+                "rpe": row["rpe"],
+                "recordings": scored.get("n", 0),
+                "compliance": {k: v["compliance"] for k, v in per_muscle.items()},
+                "mdf_slope_pct_per_min": {k: v["mdf"] for k, v in per_muscle.items()},
+            }
+        )
+    return unit, points
 
 
 def _series_by_key(points, attr) -> list[Series]:
@@ -172,14 +271,49 @@ def trend_charts(points) -> list:
     return charts
 
 
-def progress_charts(patient) -> dict:
-    """Trend charts across this patient's non-voided sessions, and the points behind them."""
-    points = patient_progress(patient)
-    return {"points": points, "charts": trend_charts(points)}
+def chart_points(patient, *, span: dict | None = None) -> tuple[str, list[dict]]:
+    """The points the trend charts draw, and what one point stands for ("session", "week"...).
+
+    Up to ``CHART_MAX_POINTS`` sessions are drawn one by one, more as weekly (or monthly) means
+    from aggregate queries, so the work never grows past a chart's worth of points.
+    ``span``: ``session_span(patient)`` when the caller has it already.
+    """
+    span = span or session_span(patient)
+    if span["n"] <= CHART_MAX_POINTS:
+        return "session", patient_progress(patient)
+    return bucketed_progress(patient, span_days=(span["last"] - span["first"]).days)
 
 
-def progress_page(patient) -> dict:
-    """The progress page: trend charts, the table of points, and adherence to the plan."""
-    adherence = patient_adherence(patient)
+def progress_charts(patient, *, span: dict | None = None) -> dict:
+    """Trend charts across this patient's non-voided sessions, what one point stands for, and
+    the points (per session or per week)."""
+    unit, points = chart_points(patient, span=span)
+    return {"charts": trend_charts(points), "chart_unit": unit, "chart_points": points}
+
+
+def progress_table(patient, page_number=None, *, span: dict, chart: dict):
+    """A page of the per-session table, newest first, each row scored.
+
+    When the charts drew every session, the page is a slice of their points (no query);
+    otherwise a page of sessions is read and scored (3 queries; the count comes from ``span``).
+    """
+    if chart["chart_unit"] == "session":
+        return Paginator(chart["chart_points"][::-1], PAGE_SIZE).get_page(page_number)
+    sessions = TherapySession.objects.filter(patient=patient, voided_at__isnull=True).order_by(
+        "-started_at", "-pk"
+    )
+    paginator = Paginator(sessions, PAGE_SIZE)
+    paginator.count = span["n"]  # known from the aggregate: no second COUNT
+    page = paginator.get_page(page_number)
+    page.object_list = patient_progress(patient, sessions=page.object_list)
+    return page
+
+
+def progress_page(patient, *, page_number=None) -> dict:
+    """The progress page: trend charts, a page of the table, and adherence to the plan."""
+    span = session_span(patient)
+    adherence = patient_adherence(patient, span=span)
     adherence["planned_sessions"] = patient.planned_sessions
-    return {**progress_charts(patient), "adherence": adherence}
+    chart = progress_charts(patient, span=span)
+    page = progress_table(patient, page_number, span=span, chart=chart)
+    return {**chart, "page": page, "points": page.object_list, "adherence": adherence}

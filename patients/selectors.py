@@ -12,7 +12,7 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from clinic.access import (
@@ -25,7 +25,7 @@ from clinic.access import (
 from clinic.models import User
 from clinic.roles import THERAPIST
 from patients.models import EmergencyAccess, MvcCalibration, Patient
-from sessions.models import TherapySession
+from sessions.models import Recording, TherapySession
 
 PAGE_SIZE = 25
 
@@ -199,13 +199,47 @@ def patients_listed(user):
 
 
 def patient_sessions(patient, *, user):
-    """A patient's session history, newest first; voided ones only for those who may void."""
+    """A patient's session history, newest first; voided ones only for those who may void.
+
+    Ready for pagination: ordered on the (patient, started_at) index, no join and no GROUP BY,
+    each row's recording count a subquery evaluated for the rows of the page only.
+    """
+    recordings = (
+        Recording.objects.filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     sessions = patient.sessions.select_related("therapist").annotate(
-        recording_count=Count("recordings")
+        recording_count=Coalesce(Subquery(recordings), 0)
     )
     if not user.has_perm("therapy_sessions.void_therapysession"):
         sessions = sessions.active()
-    return sessions.order_by("-started_at")
+    return sessions.order_by("-started_at", "-pk")
+
+
+def patient_session_summary(patient, *, user) -> dict:
+    """The figures above the session list, from aggregate queries (no row reaches Python).
+
+    Counts, first and last session, mean RPE over the non-voided sessions, recordings of the
+    non-voided sessions, and (for those who may void) how many sessions are void. Two
+    aggregate queries.
+    """
+    live = Q(voided_at__isnull=True)
+    figures = TherapySession.objects.filter(patient=patient).aggregate(
+        sessions=Count("pk", filter=live),
+        voided=Count("pk", filter=~live),
+        first=Min("started_at", filter=live),
+        last=Max("started_at", filter=live),
+        mean_rpe=Avg("rpe", filter=live),
+    )
+    figures["recordings"] = Recording.objects.filter(
+        session__patient=patient, session__voided_at__isnull=True
+    ).count()
+    if not user.has_perm("therapy_sessions.void_therapysession"):
+        figures["voided"] = None
+    return figures
 
 
 def patient_by_code(code: str, *, clinic_code: str | None = None, include_voided: bool = False):

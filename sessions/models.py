@@ -68,6 +68,11 @@ class TherapySession(Voidable):
     class Meta:
         ordering = ["-started_at"]
         permissions = [("void_therapysession", "Can void therapy sessions")]
+        # A patient's sessions newest first (patient page, progress table) read a page of this
+        # index backwards instead of sorting every session of the patient.
+        indexes = [
+            models.Index(fields=["patient", "started_at", "id"], name="session_patient_started")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(rpe__isnull=True) | models.Q(rpe__lte=10), name="rpe_0_10"

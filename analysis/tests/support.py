@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -25,6 +26,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.test import Client
 
 from analysis.pipeline.store import analysis_save
@@ -508,3 +510,62 @@ def forget_token_failures():
         keys = list(client.scan_iter(match=cache.make_key("api-token-failures:*")))
         if keys:
             client.delete(*keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# Query plans (PostgreSQL)
+# ---------------------------------------------------------------------------------------------
+
+
+def _plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def query_plan(query, *, analyze=False) -> dict:
+    """The PostgreSQL plan (EXPLAIN ... FORMAT JSON) of a queryset or an SQL string, top node."""
+    sql, params = (query, ()) if isinstance(query, str) else query.query.sql_with_params()
+    options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN ({options}) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]
+
+
+def rows_touched(query) -> int:
+    """Rows every node of the executed plan read (returned or filtered out), loops counted.
+
+    A query whose cost follows the page keeps this constant when the tables grow; one that
+    scans, sorts or groups every row grows with them.
+    """
+    total = 0
+    for node in _plan_nodes(query_plan(query, analyze=True)):
+        read = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+        total += read * max(node.get("Actual Loops", 1), 1)
+    return total
+
+
+def index_names(query) -> set[str]:
+    """The indexes the planner chose for a queryset or an SQL string (EXPLAIN, not run)."""
+    return {node["Index Name"] for node in _plan_nodes(query_plan(query)) if "Index Name" in node}
+
+
+def analyze_tables(*models) -> None:
+    """Fresh planner statistics after a bulk insert, as autovacuum would leave them later.
+
+    Also merges the GIN indexes' pending lists (autovacuum and autoanalyze do; a manual ANALYZE
+    does not): rows just inserted wait there, and the planner rightly prices a long pending list
+    as dearer than a scan.
+    """
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(f'ANALYZE "{table}"')
+            cursor.execute(
+                "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+                " WHERE i.indrelid = %s::regclass AND a.amname = 'gin'",
+                [table],
+            )

@@ -44,9 +44,27 @@ RESEARCH_PSEUDONYM_KEY = env("RESEARCH_PSEUDONYM_KEY", default="")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# Connection reuse (README "Sizing"): on PostgreSQL with DB_POOL_MAX_SIZE > 0 each process keeps
+# a psycopg pool (Django's "pool" option) of DB_POOL_MIN_SIZE..DB_POOL_MAX_SIZE connections; a
+# request (or a sync_to_async call of a websocket consumer) takes one for its duration and gives
+# it back, health-checked before reuse. A request that waits longer than DB_POOL_TIMEOUT
+# seconds for a free connection fails instead of queueing forever. Without a pool,
+# CONN_MAX_AGE keeps one persistent connection per thread, checked before reuse
+# (CONN_HEALTH_CHECKS). A pool and CONN_MAX_AGE exclude each other (Django refuses both).
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0) if USING_POSTGRES else 0
+if DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env.int("DB_POOL_MIN_SIZE", default=2), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # APPS
 # ------------------------------------------------------------------------------
@@ -60,6 +78,7 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # pg_trgm for the patient search; inert on SQLite
 ]
 THIRD_PARTY_APPS = [
     "allauth",

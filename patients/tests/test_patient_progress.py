@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analysis.tests.support import analysed
+from patients.progress import CHART_MAX_POINTS, chart_points
+from sessions.models import TherapySession
 
 
 def at(days_ago):
@@ -77,3 +79,82 @@ def test_a_session_with_bfr_outside_the_safe_band_says_its_score_is_withheld(
     table = client.get(url).content.decode().split('class="progress-table"', 1)[1]
     assert "withheld (BFR)" in table
     assert "70 % AOP outside the safe band" in table
+
+
+def _weekly_sessions(patient, weeks, per_week=3):
+    start = timezone.now() - dt.timedelta(weeks=weeks)
+    return TherapySession.objects.bulk_create(
+        TherapySession(
+            patient=patient,
+            therapist=patient.therapists.first(),
+            started_at=start + dt.timedelta(weeks=w, days=2 * d),
+            rpe=3 + d,
+        )
+        for w in range(weeks)
+        for d in range(per_week)
+    )
+
+
+def test_sessions_that_fit_on_a_chart_are_drawn_one_by_one(
+    client, alice, alices_patient, session_of, url
+):
+    for day in range(1, CHART_MAX_POINTS + 1):
+        session_of(alices_patient, started_at=at(day), rpe=2)
+    client.force_login(alice)
+    html = client.get(url).content.decode()
+    assert "data-chart-unit" not in html
+    assert html.count('class="chart"') == 5
+
+
+def test_beyond_a_chart_the_trends_are_weekly_means(client, alice, alices_patient, url):
+    sessions = _weekly_sessions(alices_patient, weeks=30, per_week=3)  # 90 sessions
+    for session in sessions[-3:]:
+        analysed(session, f"s{session.pk}.c3d")
+    client.force_login(alice)
+    html = client.get(url).content.decode()
+    assert 'data-chart-unit="week"' in html
+    unit, points = chart_points(alices_patient)
+    assert unit == "week"
+    assert 30 <= len(points) <= 31  # a week boundary may split the first week
+    assert sum(p["sessions"] for p in points) == 90
+    assert {p["rpe"] for p in points if p["sessions"] == 3} == {4.0}  # mean of 3, 4 and 5
+    scored = [p for p in points if p["score"]["overall"] is not None]
+    assert scored
+    assert scored[-1]["recordings"] >= 1
+    assert scored[-1]["compliance"]  # per muscle from the stored channels
+
+
+def test_a_long_history_is_drawn_per_month(alices_patient):
+    _weekly_sessions(alices_patient, weeks=150, per_week=1)
+    unit, points = chart_points(alices_patient)
+    assert unit == "month"
+    assert 34 <= len(points) <= 36
+
+
+def test_the_table_comes_a_page_at_a_time_newest_first(client, alice, alices_patient, url):
+    sessions = _weekly_sessions(alices_patient, weeks=10, per_week=3)  # 30 sessions
+    client.force_login(alice)
+    table = client.get(url).content.decode().split('class="progress-table"', 1)[1]
+    assert table.count("<tr>") == 1 + 25
+    newest = reverse("sessions:detail", args=[sessions[-1].pk])
+    assert table.index(newest) < table.index(reverse("sessions:detail", args=[sessions[-2].pk]))
+    assert reverse("sessions:detail", args=[sessions[0].pk]) not in table
+    second = client.get(url, {"page": 2}).content.decode().split('class="progress-table"', 1)[1]
+    assert second.count("<tr>") == 1 + 5
+    assert reverse("sessions:detail", args=[sessions[0].pk]) in second
+
+
+def test_the_page_costs_the_same_queries_per_session_or_per_week(
+    client, alice, alices_patient, url, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    counts = []
+    for weeks in (2, 60):  # 6 sessions drawn one by one, then 186 drawn per week
+        _weekly_sessions(alices_patient, weeks=weeks)
+        client.get(url)
+        with django_assert_max_num_queries(14) as captured:
+            client.get(url)
+        counts.append(len(captured))
+    # Per week: three aggregates for the charts and three reads for the table page, in place
+    # of the three reads that scored every session; the same at any number of sessions.
+    assert counts[1] == counts[0] + 3

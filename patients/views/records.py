@@ -47,7 +47,10 @@ def patient_detail(request, pk):
             "patient": patient,
             "card": selectors.card_for(request.user, patient),
             "therapists": patient.therapists.all(),
-            "sessions": selectors.patient_sessions(patient, user=request.user),
+            "page": Paginator(
+                selectors.patient_sessions(patient, user=request.user), selectors.PAGE_SIZE
+            ).get_page(request.GET.get("page")),
+            "summary": selectors.patient_session_summary(patient, user=request.user),
             "emergency": selectors.emergency_access_now(request.user, patient)
             if is_emergency_read(request.user, patient)
             else None,

@@ -129,6 +129,6 @@ def patient_progress(request, pk):
         {
             "patient": patient,
             "card": selectors.card_for(request.user, patient),
-            **progress.progress_page(patient),
+            **progress.progress_page(patient, page_number=request.GET.get("page")),
         },
     )
