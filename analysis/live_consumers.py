@@ -130,14 +130,17 @@ class IngestConsumer(AsyncWebsocketConsumer):
             )
 
     async def on_hello(self, hello: proto.Hello):
-        claimed = await database_sync_to_async(live.device_claim)(
-            self.session_id, self.channel_name
+        claimed, replaced = await database_sync_to_async(live.device_claim)(
+            self.session_id, self.channel_name, hello.device
         )
         if not claimed:
             raise proto.ProtocolError(
                 proto.CLOSE_SECOND_DEVICE, "another device is streaming into this session"
             )
         self.owner = True
+        if replaced:
+            await self.channel_layer.send(replaced, {"type": "live.replaced"})
+            await asyncio.sleep(0.2)  # let it close its spool first
         self.spool, resumed = await database_sync_to_async(live.Spool.open)(
             session_id=self.session_id, hello=hello, user_id=self.user.pk
         )
@@ -195,7 +198,9 @@ class IngestConsumer(AsyncWebsocketConsumer):
                     }
                 )
             )
-            await database_sync_to_async(live.device_renew)(self.session_id, self.channel_name)
+            await database_sync_to_async(live.device_renew)(
+                self.session_id, self.channel_name, self.hello.device
+            )
             await self.publish_state()
         payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
         await self.channel_layer.group_send(
@@ -219,6 +224,11 @@ class IngestConsumer(AsyncWebsocketConsumer):
             return
         self.finished = True
         self.spool.close()
+        last = self.analysis.finish(self.spool.next_sequence, self.spool.next_sample)
+        await self.channel_layer.group_send(
+            live.live_group(self.session_id),
+            {"type": "live.frame", "text": json.dumps(last, separators=(",", ":"))},
+        )
         recording = await database_sync_to_async(live.stream_stop)(
             session_id=self.session_id,
             interrupted=interrupted,
@@ -285,6 +295,24 @@ class IngestConsumer(AsyncWebsocketConsumer):
     async def live_stop(self, event):
         if not self.finished and self.hello is not None:
             await self.stop(interrupted=False, reason=f"stopped by {event.get('by', 'a viewer')}")
+
+    async def live_replaced(self, event):
+        """The same device connected again (it dropped and we had not noticed): step aside."""
+        if not self.finished:
+            self.finished = True
+            if self.spool is not None:
+                self.spool.close()
+            self.owner = False
+            await self.send(
+                text_data=json.dumps(
+                    {
+                        "type": "error",
+                        "code": proto.CLOSE_SECOND_DEVICE,
+                        "error": "replaced by a newer connection of the same device",
+                    }
+                )
+            )
+            await self.close(code=proto.CLOSE_SECOND_DEVICE)
 
     async def live_alert_ack(self, event):
         if self.analysis is None:

@@ -61,6 +61,7 @@ class Hello:
     rate_hz: float
     units: tuple[str, ...]
     speed: float = 1.0
+    device: str = ""
 
     def as_json(self) -> dict:
         return {
@@ -68,6 +69,7 @@ class Hello:
             "rate_hz": self.rate_hz,
             "units": list(self.units),
             "speed": self.speed,
+            "device": self.device,
         }
 
     def same_stream(self, other: Hello) -> bool:
@@ -117,7 +119,10 @@ def parse_hello(message) -> Hello:
         raise bad('"speed" must be a number')
     if not 0 < speed <= MAX_SPEED:
         raise bad(f'"speed" must be above 0 and at most {MAX_SPEED:g}')
-    return Hello(tuple(labels), float(rate), tuple(units), float(speed))
+    device = message.get("device", "")
+    if not isinstance(device, str) or len(device) > 64:
+        raise bad('"device" must be a string of at most 64 characters')
+    return Hello(tuple(labels), float(rate), tuple(units), float(speed), device.strip())
 
 
 def encode_frame(sequence: int, first_sample: int, samples: np.ndarray) -> bytes:

@@ -33,7 +33,7 @@ from django.db import transaction
 
 from analysis import core
 from analysis.core.live_protocol import CLOSE_MISMATCH, Hello, ProtocolError, read_spool
-from analysis.models import ChannelResult
+from analysis.models import RecordingAnalysis
 from analysis.pipeline.inputs import core_channel_map, scoring_config
 from clinic.access import get_visible_or_404
 from clinic.models import User
@@ -107,17 +107,34 @@ def _device_key(session_id: int) -> str:
     return f"live-device-{session_id}"
 
 
-def device_claim(session_id: int, owner: str) -> bool:
-    """Claim the session's device slot for ``owner`` (a channel name); False when taken."""
-    return cache.add(_device_key(session_id), owner, timeout=settings.LIVE_DEVICE_LEASE_S)
+def device_claim(session_id: int, owner: str, device: str = "") -> tuple[bool, str | None]:
+    """Claim the session's device slot for ``owner`` (a channel name).
+
+    Returns (claimed, replaced): a device that names itself (the hello's ``device``) takes
+    over from its own earlier connection (a drop the server has not noticed yet), whose
+    channel name is returned so that it can be closed; any other device is refused.
+    """
+    key, value = _device_key(session_id), f"{device}|{owner}"
+    if cache.add(key, value, timeout=settings.LIVE_DEVICE_LEASE_S):
+        return True, None
+    holder = cache.get(key) or ""
+    held_device, _, held_owner = holder.partition("|")
+    if device and held_device == device:
+        cache.set(key, value, timeout=settings.LIVE_DEVICE_LEASE_S)
+        return True, held_owner
+    return False, None
 
 
-def device_renew(session_id: int, owner: str) -> None:
-    cache.set(_device_key(session_id), owner, timeout=settings.LIVE_DEVICE_LEASE_S)
+def device_renew(session_id: int, owner: str, device: str = "") -> None:
+    holder = cache.get(_device_key(session_id)) or ""
+    if holder.partition("|")[2] in ("", owner):
+        cache.set(
+            _device_key(session_id), f"{device}|{owner}", timeout=settings.LIVE_DEVICE_LEASE_S
+        )
 
 
 def device_release(session_id: int, owner: str) -> None:
-    if cache.get(_device_key(session_id)) == owner:
+    if (cache.get(_device_key(session_id)) or "").partition("|")[2] == owner:
         cache.delete(_device_key(session_id))
 
 
@@ -156,6 +173,7 @@ def live_group(session_id: int) -> str:
 class LiveInputs:
     mvc: dict
     noise: dict
+    activity: dict
     channel_map: dict | None
     scoring: object
     target_count: int
@@ -169,27 +187,31 @@ def live_inputs_for(session_id: int, labels) -> LiveInputs:
 
 
 def live_inputs(session: TherapySession, labels) -> LiveInputs:
-    """The patient's MVC, the baseline of the last analysed recording with these channels
-    (None: the analyser learns it from a rest period at the start), the protocol's targets."""
+    """The patient's MVC, the baseline (noise floor and burst level) of the patient's last
+    analysed recording with these channels (else the analyser learns it from the rest at the
+    stream's start), the protocol's targets."""
     protocol = effective_protocol(session.patient)
     labels = [str(x).strip() for x in labels]
-    noise = {}
-    rows = (
-        ChannelResult.objects.filter(
-            analysis__recording__session__patient=session.patient,
-            analysis__is_current=True,
-            label__in=labels,
-            noise_v__gt=0,
+    noise, activity = {}, {}
+    analyses = (
+        RecordingAnalysis.objects.filter(
+            recording__session__patient=session.patient, is_current=True
         )
-        .order_by("-analysis__created_at")
-        .values_list("label", "noise_v")
+        .order_by("-created_at")
+        .values_list("document", flat=True)
     )
-    for label, value in rows[:64]:
-        noise.setdefault(label, float(value))
+    for document in analyses[:20]:
+        for ch in (document or {}).get("channels", []):
+            label = ch.get("label")
+            if label in labels and label not in noise and (ch.get("noise") or 0) > 0:
+                noise[label] = float(ch["noise"])
+                if ch.get("activity_level") is not None:
+                    activity[label] = float(ch["activity_level"])
     bfr = session.bfr_pressure_pct_aop
     return LiveInputs(
         mvc=mvc_for(session.patient),
         noise=noise,
+        activity=activity,
         channel_map=core_channel_map(dict(protocol.channel_map)),
         scoring=scoring_config(protocol),
         target_count=int(protocol.contractions_per_round),

@@ -39,6 +39,7 @@ class LiveAnalysis:
                 channel_map=inputs.channel_map,
                 scoring=inputs.scoring,
                 noise={k: v for k, v in inputs.noise.items() if k in hello.labels} or None,
+                activity={k: v for k, v in inputs.activity.items() if k in hello.labels} or None,
             )
         except ValueError as exc:
             self.problem = str(exc)
@@ -161,6 +162,29 @@ class LiveAnalysis:
                 )
             new_alerts += self._hum(lab, volts[:, k], t_end)
         out["alerts"] = new_alerts
+        out["pct_mvc"] = {lab: self.last_pct.get(lab) for lab in self.emg}
+        out["counts"] = self.counts
+        return out
+
+    def finish(self, sequence: int, next_sample: int) -> dict:
+        """The last viewers' frame: the contraction still open at the stop, closed."""
+        out = {
+            "type": "frame",
+            "seq": sequence,
+            "t0": next_sample / self.hello.rate_hz,
+            "signal_hz": self.hello.rate_hz / self.decimate,
+            "signal": {},
+            "envelope": {},
+            "events": [],
+            "alerts": [],
+            "final": True,
+        }
+        if self.analyser is None:
+            return out
+        for ev in self.analyser.finish():
+            if ev["type"] != "envelope":
+                out["alerts"] += self._count(ev)
+                out["events"].append(_jsonable(ev))
         out["pct_mvc"] = {lab: self.last_pct.get(lab) for lab in self.emg}
         out["counts"] = self.counts
         return out
