@@ -53,6 +53,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
     owner = False
     finished = False
     watchdog = None
+    stopped = None  # the "stopped" message, once the stream became a recording
 
     async def connect(self):
         await self.accept()  # accept first: a close before accept loses its code
@@ -242,6 +243,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
             "next_sequence": self.spool.next_sequence,
             "recording": recording.pk if recording else None,
         }
+        self.stopped = message
         await self.send(text_data=json.dumps(message))
         await self.channel_layer.group_send(
             live.live_group(self.session_id), {"type": "live.frame", "text": json.dumps(message)}
@@ -283,6 +285,8 @@ class IngestConsumer(AsyncWebsocketConsumer):
         if self.owner:
             await database_sync_to_async(live.device_release)(self.session_id, self.channel_name)
             state = self.analysis.state() | {"device": False}
+            if self.stopped is not None:
+                state["stopped"] = self.stopped
             await database_sync_to_async(live.live_state_publish)(self.session_id, state)
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_send(

@@ -16,6 +16,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -24,18 +26,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import qrcode
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
+from qrcode.image.svg import SvgPathImage
 
 from analysis import core
 from analysis.core.live_protocol import CLOSE_MISMATCH, Hello, ProtocolError, read_spool
 from analysis.models import RecordingAnalysis
 from analysis.pipeline.inputs import core_channel_map, scoring_config
-from clinic.access import get_visible_or_404
+from clinic.access import get_visible_or_404, require_object_access
 from clinic.models import User
 from patients.protocol import effective_protocol
 from patients.selectors import mvc_for
@@ -409,3 +415,70 @@ def streams_stop_abandoned(*, idle_s: float | None = None) -> list[int]:
             if recording is not None:
                 stopped.append(recording.pk)
     return stopped
+
+
+# ---------------------------------------------------------------------------------------------
+# The live page's actions: stop, and the demo's replay of a stored recording
+# ---------------------------------------------------------------------------------------------
+
+
+def live_stop_request(*, session: TherapySession, user) -> bool:
+    """The live page's Stop: the ingest connection (on whichever Daphne process) stops and
+    answers its device; a stream whose device is gone is stopped here. False: nothing open."""
+    require_object_access(user, session, INGEST_PERMISSION)
+    if device_connected(session.pk):
+        async_to_sync(get_channel_layer().group_send)(
+            f"live-ingest-{session.pk}",
+            {"type": "live.stop", "by": user.get_full_name() or user.email},
+        )
+        return True
+    return stream_stop(session_id=session.pk, interrupted=False) is not None
+
+
+def replay_candidates(session: TherapySession):
+    """Stored recordings of the patient that the demo may replay live (newest first)."""
+    return (
+        Recording.objects.filter(session__patient=session.patient)
+        .exclude(file="")
+        .order_by("-created_at")[:10]
+    )
+
+
+def live_replay_start(*, session: TherapySession, user, recording: Recording, base_url: str):
+    """Replay a stored recording into this session through the ingest websocket, as a
+    device would (``manage.py stream_recording`` in a child process, at real time)."""
+    require_object_access(user, session, INGEST_PERMISSION)
+    require_object_access(user, recording, "therapy_sessions.view_recording")
+    folder = spool_root() / "replays"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.c3d"
+    with recording.file.open("rb") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    token = ingest_token_issue(session=session, user=user)
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    return subprocess.Popen(  # noqa: S603 - our own command, arguments we built
+        [
+            sys.executable,
+            str(manage),
+            "stream_recording",
+            str(path),
+            "--session",
+            str(session.pk),
+            "--url",
+            base_url,
+            "--token",
+            token,
+            "--speed",
+            "1",
+            "--remove-file",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def qr_svg(text: str) -> str:
+    """An SVG QR code of ``text`` (rendered here: no image service, no script)."""
+    image = qrcode.make(text, image_factory=SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")

@@ -323,6 +323,8 @@ LIVE_SYNC_EVERY_S = env.float("LIVE_SYNC_EVERY_S", default=1.0)
 LIVE_MAX_FRAME_BYTES = env.int("LIVE_MAX_FRAME_BYTES", default=256 * 1024)
 LIVE_VIEWER_QUEUE = env.int("LIVE_VIEWER_QUEUE", default=100)
 LIVE_VIEWER_WINDOW = env.int("LIVE_VIEWER_WINDOW", default=40)
+# The live page offers "replay a stored recording live" (the demo: no device needed).
+LIVE_DEMO_REPLAY = env.bool("LIVE_DEMO_REPLAY", default=False)
 
 RECORDING_MAX_ATTEMPTS = env.int("RECORDING_MAX_ATTEMPTS", default=3)
 # Hard and soft time limits of one analysis task (seconds).

@@ -9,6 +9,7 @@ session's therapist (the command runs with the server's database).
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
@@ -29,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="ws://127.0.0.1:8000")
         parser.add_argument("--token", default=None)
         parser.add_argument("--speed", type=float, default=1.0)
+        parser.add_argument(
+            "--remove-file", action="store_true", help="delete FILE afterwards (demo replays)"
+        )
 
     def handle(self, *args, **options):
         session = TherapySession.objects.select_related("therapist").filter(pk=options["session"])
@@ -46,6 +50,9 @@ class Command(BaseCommand):
             rec = core.read_recording(options["file"])
         except (core.InvalidRecording, OSError) as exc:
             raise CommandError(f"{options['file']}: {exc}") from exc
+        finally:
+            if options["remove_file"]:
+                Path(options["file"]).unlink(missing_ok=True)
         labels = [c.label for c in rec.channels]
         samples = np.stack([np.asarray(c.values, dtype="<f4") for c in rec.channels], axis=1)
         url = ingest_url(options["url"], session.pk)
