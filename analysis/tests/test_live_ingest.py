@@ -365,3 +365,34 @@ async def test_a_browser_cannot_open_the_live_view_from_another_origin(session, 
     )
     connected, _ = await ws.connect()
     assert not connected
+
+
+async def test_a_stalled_viewer_loses_its_oldest_frames_and_is_told_the_gap(
+    session, alice, settings
+):
+    settings.LIVE_VIEWER_WINDOW = 2
+    settings.LIVE_VIEWER_QUEUE = 5
+    stalled = await database_sync_to_async(viewer)(session.pk, alice)
+    await stalled.connect()
+    await stalled.receive_from(timeout=5)  # the snapshot
+    ws = device(session.pk, await token_for(session, alice))
+    await start(ws)
+    seq = await send_frames(ws, signal(FRAME * 30))  # 30 frames; the viewer acks none
+    stopped = await stop(ws)
+    assert stopped["samples"] == FRAME * 30 and seq == 30  # the device was never held up
+    got = []
+    while len(got) < 2:
+        got.append(json.loads(await stalled.receive_from(timeout=5)))
+    assert await stalled.receive_nothing(timeout=0.3)  # the window is full: nothing more
+    rest = []
+    while True:  # the viewer catches up, acknowledging what it gets
+        await stalled.send_to(text_data=json.dumps({"type": "ack"}))
+        if await stalled.receive_nothing(timeout=0.5):
+            break
+        while not await stalled.receive_nothing(timeout=0.2):
+            rest.append(json.loads(await stalled.receive_from(timeout=1)))
+    assert len(rest) <= 5  # the queue kept only the newest
+    assert rest[0]["gap"] > 0  # and says how many frames were dropped before them
+    assert rest[-1]["type"] in ("stopped", "state")
+    await ws.disconnect()
+    await stalled.disconnect()
