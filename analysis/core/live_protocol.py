@@ -62,6 +62,7 @@ class Hello:
     units: tuple[str, ...]
     speed: float = 1.0
     device: str = ""
+    ranges: tuple = ()  # full scale per channel (+/- in its unit), None when not given
 
     def as_json(self) -> dict:
         return {
@@ -70,6 +71,7 @@ class Hello:
             "units": list(self.units),
             "speed": self.speed,
             "device": self.device,
+            "ranges": list(self.ranges),
         }
 
     def same_stream(self, other: Hello) -> bool:
@@ -96,7 +98,7 @@ def parse_hello(message) -> Hello:
     channels = message.get("channels")
     if not isinstance(channels, list) or not 1 <= len(channels) <= MAX_CHANNELS:
         raise bad(f'"channels" must be a list of 1 to {MAX_CHANNELS} channels')
-    labels, units = [], []
+    labels, units, ranges = [], [], []
     for ch in channels:
         if not isinstance(ch, dict):
             raise bad('each channel must be an object {"label": ..., "unit": ...}')
@@ -105,8 +107,16 @@ def parse_hello(message) -> Hello:
             raise bad(f"each channel needs a label of 1 to {MAX_LABEL_CHARS} characters")
         if unit not in ("V", "mV", "uV"):
             raise bad(f'unit of {label!r} must be "V", "mV" or "uV"')
+        full_scale = ch.get("range")
+        if full_scale is not None and (
+            isinstance(full_scale, bool)
+            or not isinstance(full_scale, int | float)
+            or not (math.isfinite(full_scale) and full_scale > 0)
+        ):
+            raise bad(f'"range" of {label!r} must be a positive number (full scale, +/-)')
         labels.append(label.strip())
         units.append(unit)
+        ranges.append(float(full_scale) if full_scale is not None else None)
     if len(set(labels)) != len(labels):
         raise bad("channel labels must be unique")
     rate = message.get("rate_hz")
@@ -122,7 +132,9 @@ def parse_hello(message) -> Hello:
     device = message.get("device", "")
     if not isinstance(device, str) or len(device) > 64:
         raise bad('"device" must be a string of at most 64 characters')
-    return Hello(tuple(labels), float(rate), tuple(units), float(speed), device.strip())
+    return Hello(
+        tuple(labels), float(rate), tuple(units), float(speed), device.strip(), tuple(ranges)
+    )
 
 
 def encode_frame(sequence: int, first_sample: int, samples: np.ndarray) -> bytes:

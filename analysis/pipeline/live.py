@@ -250,7 +250,14 @@ class Spool:
     @property
     def hello(self) -> Hello:
         h = self.meta["hello"]
-        return Hello(tuple(h["labels"]), float(h["rate_hz"]), tuple(h["units"]), h["speed"])
+        return Hello(
+            tuple(h["labels"]),
+            float(h["rate_hz"]),
+            tuple(h["units"]),
+            h["speed"],
+            h.get("device", ""),
+            tuple(h.get("ranges") or ()),
+        )
 
     @classmethod
     def open(cls, *, session_id: int, hello: Hello, user_id: int) -> tuple[Spool, bool]:

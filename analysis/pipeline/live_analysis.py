@@ -18,6 +18,13 @@ from analysis.core.streaming import StreamingAnalyser
 
 SIGNAL_DISPLAY_HZ = 100.0
 HUM_RATIO = 0.5  # share of a second's power within 1 Hz of 50/60 Hz and harmonics
+SATURATION_SHARE = 0.01  # of a second's samples at 99 % of the announced full scale or more
+FATIGUE_DROP = 0.15  # contraction MDF this far below the session's first contractions
+FATIGUE_REFERENCE = 3  # the first contractions the MDF is compared with
+ANALYSIS_BLOCK_S = 0.2  # frames are analysed in blocks this long: the analyser's cost is
+# mostly per call (its fixed-lag filter re-runs the 0.3 s lag each time), so 4 frames per call
+# cost little more than one; the envelope is 0.3 s late anyway (the lag)
+RAW_KEEP_S = 32.0  # raw history kept for the spectra of contractions (max duration 30 s)
 
 
 class LiveAnalysis:
@@ -47,7 +54,20 @@ class LiveAnalysis:
         self.counts = {lab: {"count": 0, "good": 0} for lab in self.emg}
         self.dropouts = dict.fromkeys(self.emg, 0)
         self.hum_buffer = {lab: [] for lab in self.emg}
+        self.raw = {lab: np.zeros(0) for lab in self.emg}  # the latest RAW_KEEP_S, volts
+        self.raw_first = 0  # sample index of raw[...][0]
+        self.mdf: dict[str, list[float]] = {lab: [] for lab in self.emg}
+        self.fatigued: set[str] = set()
+        self.saturating: dict[str, float] = {}
+        self.full_scale = {
+            lab: hello.ranges[hello.labels.index(lab)] * self.factors[hello.labels.index(lab)]
+            for lab in self.emg
+            if hello.ranges and hello.ranges[hello.labels.index(lab)]
+        }
         self.target_announced = False
+        self.pending: list[np.ndarray] = []  # volts not analysed yet
+        self.pending_samples = 0
+        self.block_samples = max(1, int(ANALYSIS_BLOCK_S * hello.rate_hz))
         if inputs.bfr_pct_aop is not None:
             low, high = inputs.bfr_band
             if not low <= inputs.bfr_pct_aop <= high:
@@ -134,10 +154,20 @@ class LiveAnalysis:
         if self.analyser is None:
             return out
         cols = {lab: self.hello.labels.index(lab) for lab in self.emg}
+        keep = int(RAW_KEEP_S * rate)
         for lab, k in cols.items():
             out["signal"][lab] = _peaks(volts[:, k], self.decimate)
+            self.raw[lab] = np.concatenate((self.raw[lab], volts[:, k]))[-keep:]
+        self.raw_first = first_sample + samples.shape[0] - self.raw[self.emg[0]].size
         new_alerts = []
-        for ev in self.analyser.feed(volts):
+        self.pending.append(volts)
+        self.pending_samples += volts.shape[0]
+        events = []
+        if self.pending_samples >= self.block_samples:
+            block = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
+            self.pending, self.pending_samples = [], 0
+            events = self.analyser.feed(block)
+        for ev in events:
             if ev["type"] == "envelope":
                 for lab, v in ev["values"].items():
                     out["envelope"].setdefault(lab, []).append([round(ev["t"], 4), v])
@@ -161,6 +191,7 @@ class LiveAnalysis:
                     )
                 )
             new_alerts += self._hum(lab, volts[:, k], t_end)
+            new_alerts += self._saturation(lab, volts[:, k], t_end)
         out["alerts"] = new_alerts
         out["pct_mvc"] = {lab: self.last_pct.get(lab) for lab in self.emg}
         out["counts"] = self.counts
@@ -181,7 +212,11 @@ class LiveAnalysis:
         }
         if self.analyser is None:
             return out
-        for ev in self.analyser.finish():
+        events = []
+        if self.pending:
+            events = self.analyser.feed(np.concatenate(self.pending))
+            self.pending, self.pending_samples = [], 0
+        for ev in events + self.analyser.finish():
             if ev["type"] != "envelope":
                 out["alerts"] += self._count(ev)
                 out["events"].append(_jsonable(ev))
@@ -192,13 +227,14 @@ class LiveAnalysis:
     def _count(self, ev: dict) -> list[dict]:
         if ev["type"] != "contraction_end" or ev["discarded"]:
             return []
+        alerts = self._fatigue(ev)
         c = self.counts[ev["label"]]
         c["count"] += 1
         c["good"] += 1 if ev.get("good") else 0
         target = self.inputs.target_count
         if not self.target_announced and target and c["count"] >= target:
             self.target_announced = True
-            return [
+            return alerts + [
                 self.alert(
                     "target_reached",
                     "info",
@@ -207,7 +243,64 @@ class LiveAnalysis:
                     f"{ev['label']}: {c['count']} contractions, the target of {target} reached",
                 )
             ]
-        return []
+        return alerts
+
+    def _fatigue(self, ev: dict) -> list[dict]:
+        """Median frequency of the contraction's raw signal against the first ones'."""
+        lab = ev["label"]
+        rate = self.hello.rate_hz
+        a = round(ev["start_s"] * rate) - self.raw_first
+        b = round(ev["end_s"] * rate) - self.raw_first
+        seg = self.raw[lab][max(a, 0) : max(b, 0)]
+        if seg.size < rate * 0.25:
+            return []
+        seg = seg - seg.mean()
+        power = np.abs(np.fft.rfft(seg * np.hanning(seg.size))) ** 2
+        freqs = np.fft.rfftfreq(seg.size, 1 / rate)
+        band = (freqs >= 20) & (freqs <= min(450, rate / 2))
+        cum = np.cumsum(power[band])
+        if not cum.size or cum[-1] <= 0:
+            return []
+        mdf = float(freqs[band][np.searchsorted(cum, cum[-1] / 2)])
+        history = self.mdf[lab]
+        history.append(mdf)
+        if len(history) <= FATIGUE_REFERENCE or lab in self.fatigued:
+            return []
+        reference = float(np.mean(history[:FATIGUE_REFERENCE]))
+        if mdf > (1 - FATIGUE_DROP) * reference:
+            return []
+        self.fatigued.add(lab)
+        return [
+            self.alert(
+                "fatigue",
+                "warning",
+                ev["t"],
+                lab,
+                f"{lab}: median frequency {mdf:.0f} Hz, {100 * (1 - mdf / reference):.0f} % "
+                f"below the session's first contractions ({reference:.0f} Hz): fatigue",
+            )
+        ]
+
+    def _saturation(self, label: str, x: np.ndarray, t: float) -> list[dict]:
+        """Samples at the announced full scale (the hello's ``range``): clipping."""
+        full = self.full_scale.get(label)
+        if not full or not x.size:
+            return []
+        share = float(np.mean(np.abs(x) >= 0.99 * full))
+        last = self.saturating.get(label, -1e9)
+        if share < SATURATION_SHARE or t - last < 5.0:  # at most one alert per 5 s
+            return []
+        self.saturating[label] = t
+        return [
+            self.alert(
+                "saturation",
+                "warning",
+                t,
+                label,
+                f"{label}: {100 * share:.0f} % of samples at full scale "
+                "(saturation: lower the gain)",
+            )
+        ]
 
     def _hum(self, label: str, x: np.ndarray, t: float) -> list[dict]:
         """Mains hum: over each second, the share of power at 50/60 Hz and harmonics."""
