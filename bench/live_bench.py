@@ -8,7 +8,9 @@ database and media folder, creates one session per stream, and runs the devices 
 viewers in this process (asyncio, the ``websockets`` client). Per level it prints: samples
 recorded (the server's ``stopped`` count / samples sent), viewer frames lost (frames the
 devices sent that a viewer never got), and device-to-viewer latency p50/p99 (a frame's send
-to its arrival at a viewer, same clock). ``--stalled`` adds, per level, one viewer that
+to its arrival at a viewer, same clock), and the Daphne process's CPU time per second of one
+stream, so the streams one core carries (a figure that holds on a busy machine, where the
+wall-clock ones do not). ``--stalled`` adds, per level, one viewer that
 never reads, to show what it costs the others. Loopback only; bounded in time.
 """
 
@@ -50,6 +52,12 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def setup_django(env: dict) -> None:
@@ -263,7 +271,16 @@ def main():
         for n in args.streams:
             chunk = sessions[used : used + n]
             used += n
+            server_before, client_before = cpu_s(procs[-1].pid), time.process_time()
             result = asyncio.run(level(base, chunk, args.seconds, args.stalled))
+            server = cpu_s(procs[-1].pid) - server_before
+            # the server's CPU per second of one stream (2 viewers each), and so how many
+            # such streams one core carries at 100 %: the figure that does not depend on
+            # what else the machine runs
+            per_stream = server / (n * args.seconds)
+            result["server_cpu_ms_per_stream_s"] = round(1000 * per_stream, 1)
+            result["streams_per_core"] = round(1 / per_stream, 1) if per_stream else None
+            result["client_cpu_s"] = round(time.process_time() - client_before, 1)
             results.append(result)
             print(json.dumps(result), flush=True)
         if args.json:

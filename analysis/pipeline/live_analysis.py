@@ -54,8 +54,13 @@ class LiveAnalysis:
         self.counts = {lab: {"count": 0, "good": 0} for lab in self.emg}
         self.dropouts = dict.fromkeys(self.emg, 0)
         self.hum_buffer = {lab: [] for lab in self.emg}
-        self.raw = {lab: np.zeros(0) for lab in self.emg}  # the latest RAW_KEEP_S, volts
-        self.raw_first = 0  # sample index of raw[...][0]
+        # the latest RAW_KEEP_S of each EMG channel (volts), written in place: a buffer of
+        # twice that, its newest half moved to the front only when it is full
+        self.raw_keep = int(RAW_KEEP_S * hello.rate_hz)
+        self.raw_buf = np.zeros((2 * self.raw_keep, len(self.emg)))
+        self.raw_size = 0
+        self.raw_first = 0  # sample index of raw_buf[0]
+        self.emg_columns = [hello.labels.index(lab) for lab in self.emg]
         self.mdf: dict[str, list[float]] = {lab: [] for lab in self.emg}
         self.fatigued: set[str] = set()
         self.saturating: dict[str, float] = {}
@@ -154,11 +159,9 @@ class LiveAnalysis:
         if self.analyser is None:
             return out
         cols = {lab: self.hello.labels.index(lab) for lab in self.emg}
-        keep = int(RAW_KEEP_S * rate)
         for lab, k in cols.items():
             out["signal"][lab] = _peaks(volts[:, k], self.decimate)
-            self.raw[lab] = np.concatenate((self.raw[lab], volts[:, k]))[-keep:]
-        self.raw_first = first_sample + samples.shape[0] - self.raw[self.emg[0]].size
+        self._keep_raw(first_sample, volts[:, self.emg_columns])
         new_alerts = []
         self.pending.append(volts)
         self.pending_samples += volts.shape[0]
@@ -245,13 +248,25 @@ class LiveAnalysis:
             ]
         return alerts
 
+    def _keep_raw(self, first_sample: int, block: np.ndarray) -> None:
+        n = block.shape[0]
+        if self.raw_size == 0:
+            self.raw_first = first_sample
+        if self.raw_size + n > self.raw_buf.shape[0]:
+            cut = self.raw_size + n - self.raw_keep
+            self.raw_buf[: self.raw_size - cut] = self.raw_buf[cut : self.raw_size].copy()
+            self.raw_size -= cut
+            self.raw_first += cut
+        self.raw_buf[self.raw_size : self.raw_size + n] = block
+        self.raw_size += n
+
     def _fatigue(self, ev: dict) -> list[dict]:
         """Median frequency of the contraction's raw signal against the first ones'."""
         lab = ev["label"]
         rate = self.hello.rate_hz
         a = round(ev["start_s"] * rate) - self.raw_first
         b = round(ev["end_s"] * rate) - self.raw_first
-        seg = self.raw[lab][max(a, 0) : max(b, 0)]
+        seg = self.raw_buf[max(a, 0) : min(max(b, 0), self.raw_size), self.emg.index(lab)]
         if seg.size < rate * 0.25:
             return []
         seg = seg - seg.mean()

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from analysis.pipeline import live
+from analysis.tests.support import make_recording
 
 pytestmark = [pytest.mark.django_db]
 
@@ -63,3 +64,27 @@ def test_the_replay_is_off_unless_the_demo_turns_it_on(client, alice, session, s
         reverse("analysis:session_live_replay", args=[session.pk]), {"recording": "1"}
     )
     assert response.status_code == 404
+
+
+def test_a_live_recording_lists_its_alerts_on_the_session_page(client, alice, session):
+    recording = make_recording(session, "live-1.c3d")
+    recording.source = "live"
+    recording.interrupted = True
+    recording.live_alerts = [
+        {
+            "id": 1,
+            "type": "signal_lost",
+            "severity": "warning",
+            "t": 12.5,
+            "channel": "CH1 Raw",
+            "message": "CH1 Raw: flat signal (electrode off or signal lost)",
+            "acknowledged_by": "Alice Therapist",
+            "acknowledged_at": "2026-11-30T10:00:00+00:00",
+        }
+    ]
+    recording.save()
+    client.force_login(alice)
+    body = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
+    assert "CH1 Raw: flat signal (electrode off or signal lost)" in body
+    assert "acknowledged by Alice Therapist" in body
+    assert "interrupted" in body
