@@ -116,6 +116,7 @@ async def viewer(base, session_id, cookie, sent, latencies, got, *, stalled=Fals
         ready.set()
         if stalled:
             await asyncio.sleep(3600)
+        seen = 0
         async for raw in ws:
             now = time.perf_counter()
             message = json.loads(raw)
@@ -124,7 +125,9 @@ async def viewer(base, session_id, cookie, sent, latencies, got, *, stalled=Fals
                 if t is not None:
                     latencies.append(now - t)
                 got.add(message["seq"])
-            await ws.send('{"type":"ack"}')
+            seen += 1
+            if seen % 5 == 0:  # as the live page does
+                await ws.send('{"type":"ack"}')
             if message.get("type") == "stopped":
                 return
 

@@ -4,8 +4,8 @@
  * Messages: "state" (channels, thresholds, MVC target lines, counts, alerts, whether a device
  * is connected), "frame" (decimated signal, envelope, contraction events, counts, current
  * % MVC, new alerts; "gap" when frames were dropped for this viewer), "alert" (acknowledged),
- * "stopped". Every frame is acknowledged ({"type": "ack"}): the server sends at most a window
- * ahead. Per muscle a LiveChart (live-chart.js), a counter against the target and the
+ * "stopped". Frames are acknowledged every ACK_EVERY ({"type": "ack"}: "I have everything so
+ * far"): the server sends at most a window ahead. Per muscle a LiveChart (live-chart.js), a counter against the target and the
  * current % MVC in large type. Reconnects with a growing delay. No inline code (CSP).
  */
 (function () {
@@ -27,6 +27,8 @@
   var lastArrival = null;
   var retryMs = 1000;
   var socket = null;
+  var ACK_EVERY = 5; // frames per acknowledgement (the server allows a window of 40)
+  var unacked = 0;
 
   function setIndicator(state, text) {
     if (indicator) {
@@ -179,6 +181,7 @@
     socket = new WebSocket(scheme + location.host + board.getAttribute("data-ws-path"));
     socket.onopen = function () {
       retryMs = 1000;
+      unacked = 0;
     };
     socket.onmessage = function (event) {
       var m;
@@ -191,7 +194,11 @@
         onState(m);
       } else if (m.type === "frame") {
         onFrame(m);
-        socket.send('{"type":"ack"}');
+        unacked += 1;
+        if (unacked >= ACK_EVERY) {
+          socket.send('{"type":"ack"}');
+          unacked = 0;
+        }
       } else if (m.type === "alert") {
         showAlert(m.alert);
       } else if (m.type === "stopped") {
