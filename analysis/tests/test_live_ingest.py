@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import Client
 
 from analysis import core
 from analysis.core import live_protocol as proto
@@ -397,3 +398,50 @@ async def test_a_stalled_viewer_loses_its_oldest_frames_and_is_told_the_gap(
     assert rest[-1]["type"] in ("stopped", "state")
     await ws.disconnect()
     await stalled.disconnect()
+
+
+async def test_a_silent_device_is_stopped_at_the_idle_timeout_and_marked_interrupted(
+    session, alice, settings
+):
+    settings.LIVE_IDLE_TIMEOUT_S = 1.0
+    ws = device(session.pk, await token_for(session, alice))
+    await start(ws)
+    await send_frames(ws, signal(FRAME * 4))
+    stopped = None
+    while stopped is None:
+        out = await ws.receive_output(timeout=10)
+        if out["type"] == "websocket.close":
+            break
+        message = json.loads(out["text"])
+        if message["type"] == "stopped":
+            stopped = message
+    assert stopped["interrupted"]
+    assert stopped["reason"] == "idle timeout"
+    close = await ws.receive_output(timeout=5)
+    assert close["code"] == proto.CLOSE_IDLE
+    recording = await database_sync_to_async(Recording.objects.get)(pk=stopped["recording"])
+    assert recording.interrupted
+
+
+async def test_the_stop_button_stops_the_device_and_saves_the_recording(session, alice):
+    ws = device(session.pk, await token_for(session, alice))
+    await start(ws)
+    await send_frames(ws, signal(FRAME * 6))
+    await ws.receive_nothing(timeout=1)  # the frames are taken in
+
+    def press_stop():
+        client = Client()
+        client.force_login(alice)
+        return client.post(f"/sessions/{session.pk}/live/stop/").status_code
+
+    assert await database_sync_to_async(press_stop)() == 302
+    while True:
+        message = json.loads(await ws.receive_from(timeout=10))
+        if message["type"] == "stopped":
+            break
+    assert message["samples"] == FRAME * 6
+    assert not message["interrupted"]
+    assert message["reason"].startswith("stopped by")
+    recording = await database_sync_to_async(Recording.objects.get)(pk=message["recording"])
+    assert recording.source == Recording.Source.LIVE
+    await ws.disconnect()

@@ -17,7 +17,7 @@ from analysis.core import live_protocol as proto
 from analysis.models import RecordingAnalysis
 from analysis.pipeline import live
 from analysis.pipeline.live_replay import ingest_url, replay
-from analysis.tests.support import login_session, wait_for
+from analysis.tests.support import DaphneProcess, login_session, wait_for
 from conftest import shared_c3d_dir
 from sessions.models import Recording
 from sessions.uploads import recording_upload
@@ -188,3 +188,39 @@ def test_a_device_that_drops_resumes_through_daphne(daphne, session_of, alices_p
     saved = core.read_recording(Recording.objects.get(pk=result.recording).file.path)
     both = np.stack([saved.channel(lab).values for lab in ("CH1 Raw", "CH2 Raw")], axis=1)
     assert both.astype("<f4").tobytes() == samples.tobytes()
+
+
+def test_a_viewer_on_another_daphne_process_sees_the_device_through_redis(
+    daphne, server_env, tmp_path, session_of, alices_patient, alice
+):
+    second = DaphneProcess(server_env, tmp_path / "daphne-2.log").start()
+    try:
+        session = session_of(alices_patient)
+        token = live.ingest_token_issue(session=session, user=alice)
+        cookie = f"sessionid={login_session(alice)}"
+        rng = np.random.default_rng(4)
+        samples = (rng.standard_normal((990 * 3, 2)) * 1e-5).astype("<f4")
+        messages = []
+
+        async def run():
+            viewer = asyncio.ensure_future(watch(second.url, session, cookie, messages))
+            await asyncio.sleep(0.5)
+            result = await replay(
+                url=ingest_url(daphne, session.pk),
+                token=token,
+                labels=["CH1 Raw", "CH2 Raw"],
+                rate_hz=990,
+                samples=samples,
+                speed=10,
+            )
+            await asyncio.wait_for(viewer, 30)
+            return result
+
+        result = asyncio.run(run())
+    finally:
+        second.stop()
+    assert result.samples == samples.shape[0]
+    frames = [m for m in messages if m["type"] == "frame" and not m.get("final")]
+    assert len(frames) == -(-samples.shape[0] // 50)  # every frame, none lost
+    assert messages[-1]["type"] == "stopped"
+    assert messages[-1]["recording"] == result.recording
