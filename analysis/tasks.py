@@ -12,7 +12,7 @@ from celery.signals import worker_init
 from django.conf import settings
 
 from analysis import core
-from analysis.pipeline import queue, worker
+from analysis.pipeline import live, queue, worker
 
 
 @worker_init.connect
@@ -63,3 +63,15 @@ def process_recording(self, recording_id: int) -> str:
 def requeue_stuck_recordings() -> list[int]:
     """Periodic (Celery beat): re-enqueue recordings stuck in pending or processing."""
     return queue.recordings_requeue_stuck()
+
+
+@shared_task(
+    name="analysis.tasks.stop_abandoned_live_streams",
+    acks_late=True,
+    ignore_result=True,
+    time_limit=300,
+    soft_time_limit=280,
+)
+def stop_abandoned_live_streams() -> list[int]:
+    """Periodic (Celery beat): streams whose device never came back become recordings."""
+    return live.streams_stop_abandoned()

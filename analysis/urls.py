@@ -2,12 +2,17 @@
 
 from django.urls import path
 
-from analysis import views
+from analysis import live_views, views
 
 app_name = "analysis"
 
 urlpatterns = [
     path("sessions/<int:pk>/reanalyse/", views.session_reanalyse_view, name="session_reanalyse"),
+    path("sessions/<int:pk>/live/", live_views.session_live, name="session_live"),
+    path("sessions/<int:pk>/live/stop/", live_views.session_live_stop, name="session_live_stop"),
+    path(
+        "sessions/<int:pk>/live/replay/", live_views.session_live_replay, name="session_live_replay"
+    ),
     path("sessions/<int:pk>/score/", views.session_score, name="session_score"),
     path("recordings/<int:pk>/row/", views.recording_row, name="recording_row"),
     path("recordings/<int:pk>/results/", views.recording_results, name="recording_results"),

@@ -3,6 +3,7 @@
 import os
 
 from django.core.asgi import get_asgi_application
+from django.urls import re_path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
@@ -12,13 +13,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from clinic.middleware import MfaRequiredWebsocketMiddleware  # noqa: E402
-from config.websocket_urls import websocket_urlpatterns  # noqa: E402
+from config.websocket_urls import device_urlpatterns, websocket_urlpatterns  # noqa: E402
 
+# Devices authenticate with a token, not a cookie, and send no Origin: their routes skip the
+# Origin check and the session middleware. Everything else is a browser's.
+browser_websockets = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(MfaRequiredWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
+)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(MfaRequiredWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
-        ),
+        "websocket": URLRouter([*device_urlpatterns, re_path(r"", browser_websockets)]),
     }
 )

@@ -3,6 +3,7 @@
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import re_path
 
+from analysis.routing import device_urlpatterns as analysis_device_routes
 from analysis.routing import websocket_urlpatterns as analysis_routes
 
 CLOSE_NOT_FOUND = 4404
@@ -15,6 +16,9 @@ class NotFoundConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.close(code=CLOSE_NOT_FOUND)
 
+
+# Token-authenticated device routes (no cookie, no Origin check: config/asgi.py).
+device_urlpatterns: list = [*analysis_device_routes]
 
 websocket_urlpatterns: list = [
     *analysis_routes,

@@ -142,6 +142,16 @@ class Recording(models.Model):
         max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     failure_reason = models.TextField(blank=True)
+    # Live streams (analysis/pipeline/live.py): a stream that ended without a stop (idle
+    # timeout, a device never back, a server crash) keeps what arrived, marked interrupted.
+    interrupted = models.BooleanField(
+        default=False, help_text="A live stream that ended without a stop: partial."
+    )
+    live_alerts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Alerts raised during the live stream (type, severity, time, channel, ack).",
+    )
     # Pipeline bookkeeping (analysis/pipeline/): Celery keeps no delivery count, so the row does.
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Times a worker has claimed this recording for analysis."

@@ -28,12 +28,16 @@ def write_recording(
     channels: dict[str, np.ndarray],
     started_at: datetime | None = None,
     metadata: dict | None = None,
+    units: list[str] | None = None,
+    info: dict[str, str] | None = None,
 ) -> Path:
     """Write analog channels (volts) to a C3D file with the GHOSTLY conventions.
 
     Labels are space-padded to 13 characters, samples stored as float32, one point
     (``PlayerPosition``, zeros) at the frame rate, ``INFO``/``SUBJECTS`` groups from
     ``metadata`` (keys as in :func:`.c3d_metadata.extract_metadata`) and ``started_at``.
+    ``units`` (default volts) are written as given (samples are not scaled); ``info`` adds
+    string parameters to the ``INFO`` group (e.g. the live path's session and start time).
     """
     import ezc3d  # local: only writers need it
 
@@ -53,7 +57,10 @@ def write_recording(
     c["parameters"]["ANALOG"]["RATE"]["value"] = [float(rate_hz)]
     labels = [str(k).ljust(13) for k in channels]
     c["parameters"]["ANALOG"]["LABELS"]["value"] = labels
-    c["parameters"]["ANALOG"]["UNITS"]["value"] = ["V"] * len(labels)
+    units = list(units) if units is not None else ["V"] * len(labels)
+    if len(units) != len(labels):
+        raise ValueError("one unit per channel")
+    c["parameters"]["ANALOG"]["UNITS"]["value"] = units
     c["parameters"]["POINT"]["LABELS"]["value"] = ["PlayerPosition"]
     c["data"]["points"] = np.zeros((4, 1, n_frames))
     c["data"]["analogs"] = np.stack(arrays)[None].astype(np.float32).astype(np.float64)
@@ -65,6 +72,7 @@ def write_recording(
         "VERSION": ["myoclinic"],
         "THERAPIST_ID": [str(meta.get("therapist_id") or "---")],
         "GROUP_ID": [str(meta.get("group_id") or "N/A")],
+        **{str(k): [str(v)] for k, v in (info or {}).items()},
     }
     for group, name, value in [("INFO", k, v) for k, v in info.items()] + [
         ("SUBJECTS", "PLAYER_NAME", [str(meta.get("player") or "Default")])

@@ -396,6 +396,20 @@ C3D_READER_TIMEOUT_S = env.float("C3D_READER_TIMEOUT_S", default=20.0)
 # https://docs.celeryq.dev/en/stable/userguide/tasks.html#Task.acks_late
 # A recording whose analysis was claimed this many times without finishing (the worker was
 # killed or timed out each time) ends `failed` instead of being redelivered forever.
+# Live streams (docs/live-protocol.md, docs/live-deployment.md). The spool must be shared by
+# every Daphne process a device may reconnect to (or route a session's device to one process).
+LIVE_SPOOL_DIR = env("LIVE_SPOOL_DIR", default=str(Path(MEDIA_ROOT) / "live-spool"))
+LIVE_INGEST_TOKEN_MAX_AGE_S = env.int("LIVE_INGEST_TOKEN_MAX_AGE_S", default=4 * 3600)
+LIVE_IDLE_TIMEOUT_S = env.float("LIVE_IDLE_TIMEOUT_S", default=30.0)
+LIVE_RESUME_GRACE_S = env.float("LIVE_RESUME_GRACE_S", default=60.0)
+LIVE_DEVICE_LEASE_S = env.int("LIVE_DEVICE_LEASE_S", default=20)
+LIVE_SYNC_EVERY_S = env.float("LIVE_SYNC_EVERY_S", default=1.0)
+LIVE_MAX_FRAME_BYTES = env.int("LIVE_MAX_FRAME_BYTES", default=256 * 1024)
+LIVE_VIEWER_QUEUE = env.int("LIVE_VIEWER_QUEUE", default=100)
+LIVE_VIEWER_WINDOW = env.int("LIVE_VIEWER_WINDOW", default=40)
+# The live page offers "replay a stored recording live" (the demo: no device needed).
+LIVE_DEMO_REPLAY = env.bool("LIVE_DEMO_REPLAY", default=False)
+
 RECORDING_MAX_ATTEMPTS = env.int("RECORDING_MAX_ATTEMPTS", default=3)
 # Hard and soft time limits of one analysis task (seconds).
 RECORDING_TASK_TIME_LIMIT_S = env.int("RECORDING_TASK_TIME_LIMIT_S", default=180)
@@ -410,6 +424,10 @@ STATELESS_ANALYSIS_TIMEOUT_S = env.float("STATELESS_ANALYSIS_TIMEOUT_S", default
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-recordings": {
         "task": "analysis.tasks.requeue_stuck_recordings",
+        "schedule": env.float("RECORDING_SWEEP_EVERY_S", default=60.0),
+    },
+    "stop-abandoned-live-streams": {
+        "task": "analysis.tasks.stop_abandoned_live_streams",
         "schedule": env.float("RECORDING_SWEEP_EVERY_S", default=60.0),
     },
 }

@@ -1,0 +1,423 @@
+"""Live streams over websockets: a device's ingest and the therapists' live view.
+
+``ws/sessions/<id>/ingest/``: one device per session sends a JSON hello then binary frames
+(docs/live-protocol.md). Every frame is checked, appended to the spool, analysed, and what
+viewers need is published to the group ``live-<id>``; raw samples never enter the channel
+layer. ``ws/sessions/<id>/live/``: the viewers (session cookie, the access policy, Origin
+checked by config.asgi), each with a bounded queue: a slow viewer loses its oldest frames
+(the next frame says how many) and never holds up the device or the other viewers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import time
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from analysis.core import live_protocol as proto
+from analysis.pipeline import live
+from analysis.pipeline.live_analysis import LiveAnalysis
+from sessions import selectors as session_selectors
+
+logger = logging.getLogger(__name__)
+
+ACK_PERMISSION = "therapy_sessions.add_recording"
+
+
+def ingest_group(session_id: int) -> str:
+    """The group of the session's ingest connection (stop button, alert acknowledgements)."""
+    return f"live-ingest-{session_id}"
+
+
+class IngestConsumer(AsyncWebsocketConsumer):
+    """``ws/sessions/<id>/ingest/``: see docs/live-protocol.md for the messages and codes."""
+
+    session_id = None
+    user = None
+    hello = None
+    checker = None
+    spool = None
+    analysis = None
+    rate_guard = None
+    owner = False
+    finished = False
+    watchdog = None
+    stopped = None  # the "stopped" message, once the stream became a recording
+
+    async def connect(self):
+        await self.accept()  # accept first: a close before accept loses its code
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        authorization = ""
+        for name, value in self.scope.get("headers", []):
+            if name == b"authorization":
+                authorization = value.decode("latin1")
+        if not authorization:
+            query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+            if query.get("token"):
+                authorization = "Ingest " + query["token"][0]
+        self.user = await database_sync_to_async(live.ingest_authenticate)(
+            session_id=self.session_id, authorization=authorization
+        )
+        if self.user is None:
+            await self.refuse(proto.CLOSE_UNAUTHENTICATED, "a valid ingest token is required")
+            return
+        try:
+            await database_sync_to_async(live.ingest_session_for)(
+                user=self.user, session_id=self.session_id
+            )
+        except Http404:
+            await self.refuse(proto.CLOSE_NOT_FOUND, "no such session")
+            return
+        except PermissionDenied as exc:
+            await self.refuse(proto.CLOSE_FORBIDDEN, f"not allowed to stream here: {exc}")
+            return
+        self.last_frame_at = time.monotonic()
+        self.watchdog = asyncio.ensure_future(self.watch_idle())
+
+    async def refuse(self, code: int, message: str):
+        self.finished = True
+        await self.send(text_data=json.dumps({"type": "error", "code": code, "error": message}))
+        await self.close(code=code)
+
+    # -- messages from the device ---------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.finished:
+            return
+        try:
+            if text_data is not None:
+                await self.on_text(text_data)
+            elif self.hello is None:
+                raise proto.ProtocolError(proto.CLOSE_MALFORMED, "send the JSON hello first")
+            else:
+                await self.on_frame(bytes_data)
+        except proto.ProtocolError as exc:
+            await self.refuse(exc.code, exc.message)
+
+    async def on_text(self, text: str):
+        if len(text) > 64 * 1024:
+            raise proto.ProtocolError(proto.CLOSE_TOO_LARGE, "text message above 64 KiB")
+        try:
+            message = json.loads(text)
+        except ValueError:
+            raise proto.ProtocolError(proto.CLOSE_MALFORMED, "text messages must be JSON") from None
+        kind = message.get("type") if isinstance(message, dict) else None
+        if self.hello is None:
+            await self.on_hello(proto.parse_hello(message))
+        elif kind == "hello":
+            hello = proto.parse_hello(message)
+            raise proto.ProtocolError(
+                proto.CLOSE_MISMATCH,
+                "a second hello: channels and rate cannot change mid-stream"
+                if not hello.same_stream(self.hello)
+                else "a second hello on the same connection",
+            )
+        elif kind == "stop":
+            await self.stop(interrupted=False, reason="the device stopped")
+        else:
+            raise proto.ProtocolError(
+                proto.CLOSE_MALFORMED, f'unknown message type {kind!r} (expected "stop")'
+            )
+
+    async def on_hello(self, hello: proto.Hello):
+        claimed, replaced = await database_sync_to_async(live.device_claim)(
+            self.session_id, self.channel_name, hello.device
+        )
+        if not claimed:
+            raise proto.ProtocolError(
+                proto.CLOSE_SECOND_DEVICE, "another device is streaming into this session"
+            )
+        self.owner = True
+        if replaced:
+            await self.channel_layer.send(replaced, {"type": "live.replaced"})
+            await asyncio.sleep(0.2)  # let it close its spool first
+        self.spool, resumed = await database_sync_to_async(live.Spool.open)(
+            session_id=self.session_id, hello=hello, user_id=self.user.pk
+        )
+        self.hello = hello
+        self.checker = proto.FrameChecker(
+            hello,
+            next_sequence=self.spool.next_sequence,
+            next_sample=self.spool.next_sample,
+            max_bytes=settings.LIVE_MAX_FRAME_BYTES,
+        )
+        self.rate_guard = proto.RateGuard(hello)
+        self.analysis = await database_sync_to_async(self.start_analysis)(resumed)
+        await self.channel_layer.group_add(ingest_group(self.session_id), self.channel_name)
+        await self.publish_state()
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "ready",
+                    "resumed": resumed,
+                    "next_sequence": self.spool.next_sequence,
+                    "next_sample": self.spool.next_sample,
+                    "max_frame_samples": hello.max_frame_samples,
+                    "max_frame_bytes": settings.LIVE_MAX_FRAME_BYTES,
+                    "analysis": self.analysis.analyser is not None,
+                }
+            )
+        )
+
+    def start_analysis(self, resumed: bool) -> LiveAnalysis:
+        inputs = live.live_inputs_for(self.session_id, self.hello.labels)
+        analysis = LiveAnalysis(self.hello, inputs)
+        alerts = self.spool.meta.get("alerts") or []
+        if resumed and analysis.analyser is not None:
+            # the analysis state died with the connection: run the spool through it again
+            data = (self.spool.folder / "stream.frames").read_bytes()
+            samples, _, _ = proto.read_spool(data, len(self.hello.labels))
+            step = max(1, int(self.hello.rate_hz))
+            for a in range(0, samples.shape[0], step):
+                analysis.frame(0, a, samples[a : a + step])
+            analysis.alerts = alerts
+        return analysis
+
+    async def on_frame(self, data: bytes):
+        frame = self.checker.check(data)
+        self.rate_guard.check(frame.samples.shape[0], time.monotonic())
+        self.last_frame_at = time.monotonic()
+        if self.spool.append(data, frame.samples.shape[0]):
+            await asyncio.to_thread(self.spool.sync)
+            await self.send(
+                text_data=json.dumps(
+                    {
+                        "type": "ack",
+                        "next_sequence": self.spool.next_sequence,
+                        "next_sample": self.spool.next_sample,
+                    }
+                )
+            )
+            await database_sync_to_async(live.device_renew)(
+                self.session_id, self.channel_name, self.hello.device
+            )
+            await self.publish_state()
+        payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
+        await self.channel_layer.group_send(
+            live.live_group(self.session_id),
+            {"type": "live.frame", "text": json.dumps(payload, separators=(",", ":"))},
+        )
+
+    async def publish_state(self):
+        state = self.analysis.state() | {"device": True}
+        await database_sync_to_async(live.live_state_publish)(self.session_id, state)
+        await self.channel_layer.group_send(
+            live.live_group(self.session_id),
+            {"type": "live.frame", "text": json.dumps(state)},
+        )
+
+    # -- stopping ---------------------------------------------------------------------
+
+    async def stop(self, *, interrupted: bool, reason: str, code: int = 1000):
+        """Close the spool, make the recording, tell the device and the viewers."""
+        if self.finished:
+            return
+        self.finished = True
+        self.spool.close()
+        last = self.analysis.finish(self.spool.next_sequence, self.spool.next_sample)
+        await self.channel_layer.group_send(
+            live.live_group(self.session_id),
+            {"type": "live.frame", "text": json.dumps(last, separators=(",", ":"))},
+        )
+        recording = await database_sync_to_async(live.stream_stop)(
+            session_id=self.session_id,
+            interrupted=interrupted,
+            alerts=self.analysis.alerts,
+        )
+        message = {
+            "type": "stopped",
+            "reason": reason,
+            "interrupted": interrupted,
+            "samples": self.spool.next_sample,
+            "next_sequence": self.spool.next_sequence,
+            "recording": recording.pk if recording else None,
+        }
+        self.stopped = message
+        await self.send(text_data=json.dumps(message))
+        await self.channel_layer.group_send(
+            live.live_group(self.session_id), {"type": "live.frame", "text": json.dumps(message)}
+        )
+        await database_sync_to_async(live.live_state_publish)(
+            self.session_id, self.analysis.state() | {"device": False, "stopped": message}
+        )
+        await self.close(code=code)
+
+    async def watch_idle(self):
+        while not self.finished:
+            await asyncio.sleep(1.0)
+            idle = time.monotonic() - self.last_frame_at
+            if idle >= settings.LIVE_IDLE_TIMEOUT_S and not self.finished:
+                if self.hello is None:
+                    await self.refuse(proto.CLOSE_IDLE, "no hello within the idle timeout")
+                else:
+                    await self.stop(interrupted=True, reason="idle timeout", code=proto.CLOSE_IDLE)
+
+    async def disconnect(self, code):
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        if self.hello is None:
+            return
+        await self.channel_layer.group_discard(ingest_group(self.session_id), self.channel_name)
+        if not self.finished:
+            self.finished = True
+            self.spool.close()
+            self.spool.meta["alerts"] = self.analysis.alerts
+            if code == 1000:  # a clean close by the device is a stop
+                await database_sync_to_async(live.stream_stop)(
+                    session_id=self.session_id, interrupted=False, alerts=self.analysis.alerts
+                )
+            else:  # a network drop: the device may resume; if not, it ends interrupted
+                await database_sync_to_async(live.spool_save_alerts)(
+                    self.session_id, self.analysis.alerts
+                )
+                asyncio.ensure_future(stop_if_not_resumed(self.session_id))
+        if self.owner:
+            await database_sync_to_async(live.device_release)(self.session_id, self.channel_name)
+            state = self.analysis.state() | {"device": False}
+            if self.stopped is not None:
+                state["stopped"] = self.stopped
+            await database_sync_to_async(live.live_state_publish)(self.session_id, state)
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_send(
+                    live.live_group(self.session_id),
+                    {"type": "live.frame", "text": json.dumps(state)},
+                )
+
+    # -- messages from viewers (through the channel layer) --------------------------------
+
+    async def live_stop(self, event):
+        if not self.finished and self.hello is not None:
+            await self.stop(interrupted=False, reason=f"stopped by {event.get('by', 'a viewer')}")
+
+    async def live_replaced(self, event):
+        """The same device connected again (it dropped and we had not noticed): step aside."""
+        if not self.finished:
+            self.finished = True
+            if self.spool is not None:
+                self.spool.close()
+            self.owner = False
+            await self.send(
+                text_data=json.dumps(
+                    {
+                        "type": "error",
+                        "code": proto.CLOSE_SECOND_DEVICE,
+                        "error": "replaced by a newer connection of the same device",
+                    }
+                )
+            )
+            await self.close(code=proto.CLOSE_SECOND_DEVICE)
+
+    async def live_alert_ack(self, event):
+        if self.analysis is None:
+            return
+        alert = self.analysis.acknowledge(int(event["id"]), event["by"], event["at"])
+        if alert is not None:
+            await self.channel_layer.group_send(
+                live.live_group(self.session_id),
+                {"type": "live.frame", "text": json.dumps({"type": "alert", "alert": alert})},
+            )
+
+
+async def stop_if_not_resumed(session_id: int):
+    await asyncio.sleep(settings.LIVE_RESUME_GRACE_S)
+    await database_sync_to_async(live.streams_stop_abandoned)(
+        idle_s=settings.LIVE_RESUME_GRACE_S * 0.9
+    )
+
+
+class LiveViewConsumer(AsyncWebsocketConsumer):
+    """``ws/sessions/<id>/live/``: the live view of a session for those who may see it.
+
+    Flow control: the page acknowledges frames (``{"type": "ack", "seq": n}``); at most
+    ``LIVE_VIEWER_WINDOW`` frames are in flight, the rest wait in a queue of
+    ``LIVE_VIEWER_QUEUE`` that drops its oldest; the next frame sent carries ``gap`` (frames
+    dropped since the last one sent).
+    """
+
+    group = None
+    sender = None
+
+    async def connect(self):
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=proto.CLOSE_UNAUTHENTICATED)
+            return
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        try:
+            await database_sync_to_async(session_selectors.session_for)(user, self.session_id)
+        except Http404:
+            await self.close(code=proto.CLOSE_NOT_FOUND)
+            return
+        self.user = user
+        self.may_ack = await database_sync_to_async(user.has_perm)(ACK_PERMISSION)
+        self.queue = collections.deque()
+        self.dropped = 0
+        self.in_flight = 0
+        self.wake = asyncio.Event()
+        self.group = live.live_group(self.session_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        state = await database_sync_to_async(live.live_state)(self.session_id)
+        device = await database_sync_to_async(live.device_connected)(self.session_id)
+        snapshot = (state or {"type": "state", "channels": [], "alerts": []}) | {"device": device}
+        await self.send(text_data=json.dumps(snapshot))
+        self.sender = asyncio.ensure_future(self.send_loop())
+
+    async def disconnect(self, code):
+        if self.sender is not None:
+            self.sender.cancel()
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            return
+        if not isinstance(message, dict):
+            return
+        if message.get("type") == "ack":
+            self.in_flight = 0
+            self.wake.set()
+        elif message.get("type") == "ack_alert" and self.may_ack:
+            with contextlib.suppress(TypeError, ValueError):
+                await self.channel_layer.group_send(
+                    ingest_group(self.session_id),
+                    {
+                        "type": "live.alert_ack",
+                        "id": int(message.get("id")),
+                        "by": self.user.get_full_name() or self.user.email,
+                        "at": timezone.now().isoformat(),
+                    },
+                )
+
+    async def live_frame(self, event):
+        """From the ingest: queue it (the oldest dropped when full) for the sender."""
+        if len(self.queue) >= settings.LIVE_VIEWER_QUEUE:
+            self.queue.popleft()
+            self.dropped += 1
+        self.queue.append(event["text"])
+        self.wake.set()
+
+    async def send_loop(self):
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.queue and self.in_flight < settings.LIVE_VIEWER_WINDOW:
+                text = self.queue.popleft()
+                if self.dropped:
+                    text = text[:-1] + f',"gap":{self.dropped}}}'
+                    self.dropped = 0
+                self.in_flight += 1
+                await self.send(text_data=text)
