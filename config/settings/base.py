@@ -65,6 +65,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "auditlog",
     "channels",
+    "pgtrigger",
 ]
 LOCAL_APPS = [
     "clinic",

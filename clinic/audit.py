@@ -1,0 +1,223 @@
+"""THE audit trail of patient data: ``record_access`` writes one entry, ``verify_chain`` checks all.
+
+Every surface that reads or changes patient data (pages, list pages, downloads, admin, the status
+websocket) records through ``record_access``; the views do it through ``clinic.web.audited``, the
+admin through ``clinic.admin_scope.ScopedAdminMixin``. django-auditlog keeps the field-level
+history of changes (old and new values); this trail says who *read or changed* which patient's
+record, for what purpose and from where, which no maintained library records.
+
+Cost: three short statements in one transaction (lock the chain head, insert, move the head).
+The head's row lock serialises writers, which is what keeps the chain linear; it is held only for
+those three statements. If any of it fails, ``AuditUnavailable`` is raised and the caller refuses
+to show the data: an unaudited read never happens silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from clinic.access import Scope, can_see_identity, scope_of
+from clinic.models import AuditChainHead, AuditEntry
+
+GENESIS = "0" * 64
+Action = AuditEntry.Action
+Purpose = AuditEntry.Purpose
+
+
+class AuditUnavailable(Exception):
+    """The entry could not be written: the read or change it covers must not be shown."""
+
+
+def client_address(*, remote_addr: str | None, forwarded_for: str | None) -> str | None:
+    """The client's address as the login rate limits see it (``TRUSTED_PROXY_COUNT``).
+
+    Behind N proxies of ours the address is the N-th value from the right of X-Forwarded-For
+    (what the outermost of ours appended); anything further left is client-supplied. With no
+    proxy (0) or a header shorter than N, the socket's address.
+    """
+    trusted = settings.ALLAUTH_TRUSTED_PROXY_COUNT
+    candidate = remote_addr
+    if trusted > 0 and forwarded_for:
+        values = [v.strip() for v in forwarded_for.split(",")]
+        if len(values) >= trusted:
+            candidate = values[-trusted]
+    try:
+        return str(ipaddress.ip_address((candidate or "").strip("[]")))
+    except ValueError:
+        return None
+
+
+def request_client_address(request) -> str | None:
+    return client_address(
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        forwarded_for=request.headers.get("x-forwarded-for"),
+    )
+
+
+def scope_client_address(scope) -> str | None:
+    """The same address for a Channels (websocket) scope."""
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-for")
+    client = scope.get("client") or (None, None)
+    return client_address(
+        remote_addr=client[0], forwarded_for=forwarded.decode("latin-1") if forwarded else None
+    )
+
+
+def purpose_for(user, patient_ids: Iterable[int]) -> str:
+    """Research for pseudonymised (researcher) reads; emergency when a therapist reads a patient
+    who is not assigned to them (only an emergency grant lets them); treatment otherwise.
+
+    Derived from the assignment itself, so it holds whatever widened the therapist's scope.
+    """
+    scope = scope_of(user)
+    if scope is Scope.ASSIGNED:
+        ids = set(patient_ids)
+        if ids and user.assigned_patients.filter(pk__in=ids).count() < len(ids):
+            return Purpose.EMERGENCY
+        return Purpose.TREATMENT
+    if scope is Scope.CLINIC and not can_see_identity(user):
+        return Purpose.RESEARCH
+    return Purpose.TREATMENT
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes the entry's hash covers: every recorded field, the chain position and prev."""
+    return json.dumps(
+        [
+            entry.seq,
+            entry.created_at.isoformat(),
+            entry.actor_id,
+            entry.actor_label,
+            entry.clinic_id,
+            entry.patient_id,
+            entry.patient_ids,
+            entry.object_type,
+            entry.object_id,
+            entry.action,
+            entry.purpose,
+            entry.client_address,
+            entry.path,
+            entry.prev_hash,
+        ],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    ).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an entry is about: its patients and the object (model label and id)."""
+
+    patient_ids: tuple[int, ...]
+    object_type: str
+    object_id: str = ""
+
+
+def record_access(
+    request_or_user,
+    action: str,
+    patients: Iterable[int | object],
+    obj=None,
+    *,
+    object_type: str = "",
+    object_id: str | int = "",
+    address: str | None = None,
+    path: str = "",
+) -> AuditEntry:
+    """Append one entry: ``action`` on ``patients`` (ids or Patient objects) by the request's user.
+
+    ``obj`` is the object read or changed (its model label and pk are recorded); without it,
+    ``object_type``/``object_id`` say what it was (a list page: ``patients.patient``, no id).
+    Raises ``AuditUnavailable`` when the entry cannot be written.
+    """
+    request = request_or_user if hasattr(request_or_user, "META") else None
+    user = request.user if request is not None else request_or_user
+    if request is not None:
+        address = request_client_address(request)
+        path = path or request.path
+    ids = sorted({int(getattr(p, "pk", p)) for p in patients})
+    if obj is not None:
+        object_type = obj._meta.label_lower
+        object_id = obj.pk
+    try:
+        purpose = purpose_for(user, ids)
+        entry = AuditEntry(
+            created_at=timezone.now(),
+            actor_id=user.pk if user is not None else None,
+            actor_label=(user.get_username() if user is not None else "system"),
+            clinic_id=getattr(user, "clinic_id", None),
+            patient_id=ids[0] if len(ids) == 1 else None,
+            patient_ids="," + ",".join(str(i) for i in ids) + "," if ids else "",
+            object_type=object_type,
+            object_id=str(object_id if object_id is not None else ""),
+            action=action,
+            purpose=purpose,
+            client_address=address,
+            path=path[:500],
+        )
+        with transaction.atomic():
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+            entry.seq = head.seq + 1
+            entry.prev_hash = head.entry_hash or GENESIS
+            entry.entry_hash = entry_hash(entry)
+            entry.save(force_insert=True)
+            head.seq, head.entry_hash = entry.seq, entry.entry_hash
+            head.save(update_fields=["seq", "entry_hash"])
+    except DatabaseError as exc:
+        raise AuditUnavailable("The audit trail could not be written.") from exc
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return not self.reason
+
+
+def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
+    """Walk the entries in chain order and return the first break (or the count if intact).
+
+    A changed entry no longer matches its hash; a deleted one leaves a gap in ``seq`` and a
+    ``prev_hash`` that names a hash no longer before it; a reordered pair breaks both; entries
+    cut from the end leave the chain head ahead of the last entry.
+    """
+    expected_seq, prev, count = 1, GENESIS, 0
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        if entry.seq != expected_seq:
+            return ChainReport(
+                count, entry.seq, entry.pk, f"position {expected_seq} expected, found {entry.seq}"
+            )
+        if entry.prev_hash != prev:
+            return ChainReport(count, entry.seq, entry.pk, "previous hash does not match")
+        if entry_hash(entry) != entry.entry_hash:
+            return ChainReport(count, entry.seq, entry.pk, "content does not match its hash")
+        prev, expected_seq, count = entry.entry_hash, expected_seq + 1, count + 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_at = (head.seq, head.entry_hash or GENESIS) if head is not None else (0, GENESIS)
+    if head_at != (count, prev):
+        return ChainReport(
+            count,
+            count + 1,
+            None,
+            f"the chain head is at position {head_at[0]} but the entries end at {count}",
+        )
+    return ChainReport(count)
