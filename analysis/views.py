@@ -17,14 +17,17 @@ from analysis import core, forms, presentation
 from analysis.pipeline.queue import session_reanalyse
 from analysis.pipeline.stateless import analysis_stateless
 from clinic.access import require_perm
-from clinic.web import safe_next
+from clinic.audit import Action
+from clinic.web import audited, safe_next
 from patients.selectors import card_for
+from sessions.models import Recording, TherapySession
 from sessions.selectors import recording_for, session_for
 from sessions.uploads import UploadRefused
 
 
 @login_required
 @require_POST
+@audited(TherapySession, write=Action.CHANGE)
 def session_reanalyse_view(request, pk):
     """Queue every finished recording of the session again (after an MVC/target change)."""
     session = session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
@@ -43,6 +46,7 @@ def session_reanalyse_view(request, pk):
 
 
 @login_required
+@audited(TherapySession)
 def session_score(request, pk):
     """The session score panel alone (session-status.js refreshes it when a recording is done)."""
     session = session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
@@ -54,6 +58,7 @@ def session_score(request, pk):
 
 
 @login_required
+@audited(Recording)
 def recording_row(request, pk):
     """One recording's row on the session page (session-status.js reloads it when done)."""
     recording = recording_for(request.user, pk, perm="therapy_sessions.view_recording")
@@ -67,6 +72,7 @@ def recording_row(request, pk):
 
 
 @login_required
+@audited(Recording)
 def recording_results(request, pk):
     """The results of one recording as a fragment (``?fragment=1``) or a page."""
     recording = recording_for(request.user, pk, perm="therapy_sessions.view_recording")

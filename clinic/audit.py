@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.access import Scope, can_see_identity, scope_of
-from clinic.models import AuditChainHead, AuditEntry
+from clinic.models import AuditChainHead, AuditEntry, User
 
 GENESIS = "0" * 64
 Action = AuditEntry.Action
@@ -221,3 +222,50 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
             f"the chain head is at position {head_at[0]} but the entries end at {count}",
         )
     return ChainReport(count)
+
+
+def patient_ids_for(model, pks) -> list[int]:
+    """The patients of ``model`` rows ``pks``, through the model's ``PATIENT_PATH`` (one query,
+    none for Patient itself)."""
+    path = model.PATIENT_PATH
+    if not path:
+        return [int(pk) for pk in pks]
+    return list(
+        model._default_manager.filter(pk__in=list(pks))
+        .order_by()
+        .values_list(path, flat=True)
+        .distinct()
+    )
+
+
+def entries_for_patient(patient_id: int):
+    """Every entry that covers the patient: its own pages and the list pages that showed it."""
+    return AuditEntry.objects.filter(
+        Q(patient_id=patient_id)
+        | Q(patient_id__isnull=True, patient_ids__contains=f",{patient_id},")
+    ).order_by("-seq")
+
+
+def report_rows(entries) -> list[dict]:
+    """Entries as the access report shows them: when, who, what, why, from where (one query for
+    the actors' names)."""
+    entries = list(entries)
+    names = {
+        user.pk: user.get_full_name()
+        for user in User.objects.filter(pk__in={e.actor_id for e in entries if e.actor_id})
+    }
+    return [
+        {
+            "seq": e.seq,
+            "time": e.created_at,
+            "who": names.get(e.actor_id) or e.actor_label,
+            "email": e.actor_label,
+            "action": e.get_action_display(),
+            "object": f"{e.object_type} {e.object_id}".strip(),
+            "path": e.path,
+            "purpose": e.get_purpose_display(),
+            "address": e.client_address or "",
+            "patients": len(e.patient_id_list),
+        }
+        for e in entries
+    ]

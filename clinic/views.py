@@ -9,11 +9,18 @@ from django.views.decorators.http import require_http_methods
 
 from clinic import forms, selectors, services
 from clinic.access import require_perm
+from clinic.web import audit_note, audited
 
 
 @login_required
+@audited()
 def dashboard(request):
-    return render(request, "clinic/dashboard.html", selectors.dashboard_for(request.user))
+    context = selectors.dashboard_for(request.user)
+    # One entry for the page, naming every patient it shows (list, recent sessions, attention).
+    shown = [card.pk for card in context["patients"]]
+    shown += [row["patient"].pk for row in (*context["recent_sessions"], *context["attention"])]
+    audit_note(request, patients=shown, object_type="patients.patient")
+    return render(request, "clinic/dashboard.html", context)
 
 
 @login_required

@@ -7,49 +7,123 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def create_chain_head(apps, schema_editor):
+    """The one head row the writers lock; an empty chain is at position 0."""
+    apps.get_model("clinic", "AuditChainHead").objects.get_or_create(pk=1)
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('clinic', '0003_clinicsettings'),
+        ("clinic", "0003_clinicsettings"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(default=0)),
-                ('entry_hash', models.CharField(blank=True, max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(default=0)),
+                ("entry_hash", models.CharField(blank=True, max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(editable=False, help_text='Chain position.', unique=True)),
-                ('created_at', models.DateTimeField(db_index=True, editable=False)),
-                ('actor_label', models.CharField(editable=False, max_length=254)),
-                ('clinic_id', models.BigIntegerField(db_index=True, editable=False, null=True)),
-                ('patient_id', models.BigIntegerField(db_index=True, editable=False, help_text='The patient of a one-patient entry.', null=True)),
-                ('patient_ids', models.TextField(editable=False)),
-                ('object_type', models.CharField(editable=False, max_length=100)),
-                ('object_id', models.CharField(blank=True, editable=False, max_length=64)),
-                ('action', models.CharField(choices=[('view', 'view'), ('change', 'change'), ('create', 'create'), ('void', 'void'), ('download', 'download'), ('export', 'export'), ('live_view', 'live view')], editable=False, max_length=16)),
-                ('purpose', models.CharField(choices=[('treatment', 'treatment'), ('research', 'research'), ('emergency', 'emergency')], editable=False, max_length=16)),
-                ('client_address', models.GenericIPAddressField(editable=False, null=True)),
-                ('path', models.CharField(blank=True, editable=False, max_length=500)),
-                ('prev_hash', models.CharField(editable=False, max_length=64)),
-                ('entry_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('actor', models.ForeignKey(db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "seq",
+                    models.PositiveBigIntegerField(
+                        editable=False, help_text="Chain position.", unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, editable=False)),
+                ("actor_label", models.CharField(editable=False, max_length=254)),
+                ("clinic_id", models.BigIntegerField(db_index=True, editable=False, null=True)),
+                (
+                    "patient_id",
+                    models.BigIntegerField(
+                        db_index=True,
+                        editable=False,
+                        help_text="The patient of a one-patient entry.",
+                        null=True,
+                    ),
+                ),
+                ("patient_ids", models.TextField(editable=False)),
+                ("object_type", models.CharField(editable=False, max_length=100)),
+                ("object_id", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "view"),
+                            ("change", "change"),
+                            ("create", "create"),
+                            ("void", "void"),
+                            ("download", "download"),
+                            ("export", "export"),
+                            ("live_view", "live view"),
+                        ],
+                        editable=False,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("treatment", "treatment"),
+                            ("research", "research"),
+                            ("emergency", "emergency"),
+                        ],
+                        editable=False,
+                        max_length=16,
+                    ),
+                ),
+                ("client_address", models.GenericIPAddressField(editable=False, null=True)),
+                ("path", models.CharField(blank=True, editable=False, max_length=500)),
+                ("prev_hash", models.CharField(editable=False, max_length=64)),
+                ("entry_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-seq'],
-                'indexes': [models.Index(fields=['actor', '-created_at'], name='audit_actor_time')],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-seq"],
+                "indexes": [models.Index(fields=["actor", "-created_at"], name="audit_actor_time")],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='auditentry',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='7ba11f2368808c74c4155c0261b8b3b573dc8d4c', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_b25d2', table='clinic_auditentry', when='BEFORE')),
+            model_name="auditentry",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="7ba11f2368808c74c4155c0261b8b3b573dc8d4c",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_b25d2",
+                    table="clinic_auditentry",
+                    when="BEFORE",
+                ),
+            ),
         ),
+        migrations.RunPython(create_chain_head, migrations.RunPython.noop),
     ]
