@@ -62,7 +62,14 @@ PIPELINE_PERMISSIONS = {
     CLINIC_MANAGER: [*_PIPELINE_CLINICAL_WORK, "clinic.add_clinicsettings"],
     RESEARCHER: _PIPELINE_VIEW,
 }
+# Added with the audit trail: managers read it (clinic/0005_audit_permission grants it).
+AUDIT_PERMISSIONS = {
+    THERAPIST: [],
+    CLINIC_MANAGER: ["clinic.view_auditentry"],
+    RESEARCHER: [],
+}
 # Everything each role starts with today.
 ROLE_PERMISSIONS = {
-    role: [*INITIAL_PERMISSIONS[role], *PIPELINE_PERMISSIONS[role]] for role in ROLE_GROUPS
+    role: [*INITIAL_PERMISSIONS[role], *PIPELINE_PERMISSIONS[role], *AUDIT_PERMISSIONS[role]]
+    for role in ROLE_GROUPS
 }

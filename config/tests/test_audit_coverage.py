@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from analysis.models import RecordingAnalysis
 from analysis.tests.support import analysed, login_session, make_recording
+from clinic.audit import record_access
 from clinic.models import AuditEntry, Clinic, User
 from config.asgi import application
 from config.websocket_urls import websocket_urlpatterns
@@ -115,6 +116,7 @@ class Case:
     purpose: str = "treatment"
     patient: str = "patient"  # the key of the patient the entry must cover
     status: int | None = None
+    before: callable = field(default=lambda o, everyone: None)
 
 
 def u(name, key):
@@ -175,6 +177,12 @@ CASES = {
         u("analysis:session_score", "session"), user="rita", purpose="research"
     ),  # fmt: skip
     "analysis:recording_row": Case(u("analysis:recording_row", "therapy_sessions.recording")),
+    "patients:access-report": Case(u("patients:access-report", "patient")),
+    "clinic:audit": Case(
+        lambda o: reverse("clinic:audit"),
+        # The page lists entries: one must exist for it to show a patient.
+        before=lambda o, everyone: record_access(everyone["alice"], "view", [o["patient"]]),
+    ),
     "analysis:recording_results": Case(
         u("analysis:recording_results", "therapy_sessions.recording"), user="alice"
     ),
@@ -233,6 +241,7 @@ def test_the_request_writes_one_entry(name, client, everyone, objects):
         objects.update(patient_records(objects["patient"], everyone["carol"]))
     client.force_login(everyone[case.user])
     url = case.url(objects)
+    case.before(objects, everyone)
     before = AuditEntry.objects.count()
     response = getattr(client, case.method)(url, case.data(objects))
     if case.status is not None:
