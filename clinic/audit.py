@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -81,13 +81,29 @@ def purpose_for(user, patient_ids: Iterable[int]) -> str:
     """
     scope = scope_of(user)
     if scope is Scope.ASSIGNED:
-        ids = set(patient_ids)
-        if ids and user.assigned_patients.filter(pk__in=ids).count() < len(ids):
+        ids = sorted(set(patient_ids))
+        if ids and _assigned_count(user, ids) < len(ids):
             return Purpose.EMERGENCY
         return Purpose.TREATMENT
     if scope is Scope.CLINIC and not can_see_identity(user):
         return Purpose.RESEARCH
     return Purpose.TREATMENT
+
+
+def _assigned_count(user, patient_ids: list[int]) -> int:
+    """How many of ``patient_ids`` are assigned to ``user`` (one plain query on the assignment
+    table, which this app knows only through the user's reverse relation)."""
+    through = user.assigned_patients.through._meta
+    table = connection.ops.quote_name(through.db_table)
+    user_col = through.get_field("user").column
+    patient_col = through.get_field("patient").column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE {user_col} = %s "  # noqa: S608
+            f"AND {patient_col} IN ({', '.join(['%s'] * len(patient_ids))})",
+            [user.pk, *patient_ids],
+        )
+        return cursor.fetchone()[0]
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -169,17 +185,39 @@ def record_access(
             client_address=address,
             path=path[:500],
         )
-        with transaction.atomic():
-            head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-            entry.seq = head.seq + 1
-            entry.prev_hash = head.entry_hash or GENESIS
-            entry.entry_hash = entry_hash(entry)
-            entry.save(force_insert=True)
-            head.seq, head.entry_hash = entry.seq, entry.entry_hash
-            head.save(update_fields=["seq", "entry_hash"])
+        with transaction.atomic(), connection.cursor() as cursor:
+            _append(cursor, entry)
     except DatabaseError as exc:
         raise AuditUnavailable("The audit trail could not be written.") from exc
     return entry
+
+
+def _append(cursor, entry: AuditEntry) -> None:
+    """Take the next position under the head's row lock, insert, move the head: three plain
+    statements (the ORM's per-statement work is most of a write's cost on a busy machine)."""
+    head = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    cursor.execute(
+        f"UPDATE {head} SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # noqa: S608
+    )
+    row = cursor.fetchone()
+    if row is None:  # no head row yet (a database created without the migration's row)
+        AuditChainHead.objects.get_or_create(pk=1)
+        cursor.execute(
+            f"UPDATE {head} SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    entry.seq, entry.prev_hash = row[0], row[1] or GENESIS
+    entry.entry_hash = entry_hash(entry)
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    cursor.execute(
+        f"INSERT INTO {connection.ops.quote_name(AuditEntry._meta.db_table)} "  # noqa: S608
+        f"({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
+        [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields],
+    )
+    entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    cursor.execute(f"UPDATE {head} SET entry_hash = %s WHERE id = 1", [entry.entry_hash])  # noqa: S608
 
 
 @dataclass(frozen=True)
