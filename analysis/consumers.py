@@ -7,17 +7,40 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from analysis import selectors
 from analysis.pipeline.notify import session_group
+from clinic.audit import (
+    Action,
+    AuditUnavailable,
+    patient_ids_for,
+    record_access,
+    scope_client_address,
+)
+from sessions.models import TherapySession
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_AUDIT_UNAVAILABLE = 4503
+
+
+def audit_live_view(scope, user, session_id) -> None:
+    """The audit entry of one viewer joining a session's live status (raises AuditUnavailable)."""
+    record_access(
+        user,
+        Action.LIVE_VIEW,
+        patient_ids_for(TherapySession, [session_id]),
+        object_type=TherapySession._meta.label_lower,
+        object_id=session_id,
+        address=scope_client_address(scope),
+        path=scope.get("path", ""),
+    )
 
 
 class SessionStatusConsumer(AsyncJsonWebsocketConsumer):
     """``ws/sessions/<id>/status/``: the current statuses on connect, then every change.
 
     The access policy decides: anonymous users are closed with 4401, a session outside the
-    user's scope (or that does not exist) with 4404, exactly like a 404 page. The worker sends
-    ``recording.status`` events to the group ``session-<id>``
+    user's scope (or that does not exist) with 4404, exactly like a 404 page. Each accepted
+    viewer writes one audit entry (live view); without it the socket closes with 4503. The
+    worker sends ``recording.status`` events to the group ``session-<id>``
     (analysis.pipeline.notify.status_notify).
     """
 
@@ -34,6 +57,11 @@ class SessionStatusConsumer(AsyncJsonWebsocketConsumer):
         )
         if statuses is None:
             await self.refuse(CLOSE_NOT_FOUND)
+            return
+        try:  # no snapshot, and no updates, without the audit entry
+            await database_sync_to_async(audit_live_view)(self.scope, user, session_id)
+        except AuditUnavailable:
+            await self.refuse(CLOSE_AUDIT_UNAVAILABLE)
             return
         self.group = session_group(session_id)
         await self.channel_layer.group_add(self.group, self.channel_name)

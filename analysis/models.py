@@ -19,11 +19,14 @@ class RecordingAnalysisQuerySet(models.QuerySet):
         return self.filter(is_current=True)
 
     def visible_to(self, user):
-        return restrict(self, user, patient_path="recording__session__patient")
+        return restrict(self, user, patient_path=self.model.PATIENT_PATH)
 
 
 class RecordingAnalysis(models.Model):
     """One run of analysis.core on one recording: parameters, timings, metadata and scores."""
+
+    # The lookup from this model to its Patient: the access policy and the audit trail use it.
+    PATIENT_PATH = "recording__session__patient"
 
     class Trigger(models.TextChoices):
         UPLOAD = "upload", "Upload"

@@ -18,14 +18,17 @@ from analysis import core, forms, presentation, research
 from analysis.pipeline.queue import session_reanalyse
 from analysis.pipeline.stateless import analysis_stateless
 from clinic.access import require_perm
-from clinic.web import safe_next, streaming_download
+from clinic.audit import Action
+from clinic.web import audited, safe_next, streaming_download
 from patients.selectors import card_for
+from sessions.models import Recording, TherapySession
 from sessions.selectors import recording_for, session_for
 from sessions.uploads import UploadRefused
 
 
 @login_required
 @require_POST
+@audited(TherapySession, write=Action.CHANGE)
 def session_reanalyse_view(request, pk):
     """Queue every finished recording of the session again (after an MVC/target change)."""
     session = session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
@@ -44,6 +47,7 @@ def session_reanalyse_view(request, pk):
 
 
 @login_required
+@audited(TherapySession)
 def session_score(request, pk):
     """The session score panel alone (session-status.js refreshes it when a recording is done)."""
     session = session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
@@ -55,6 +59,7 @@ def session_score(request, pk):
 
 
 @login_required
+@audited(Recording)
 def recording_row(request, pk):
     """One recording's row on the session page (session-status.js reloads it when done)."""
     recording = recording_for(request.user, pk, perm="therapy_sessions.view_recording")
@@ -68,6 +73,7 @@ def recording_row(request, pk):
 
 
 @login_required
+@audited(Recording)
 def recording_results(request, pk):
     """The results of one recording as a fragment (``?fragment=1``) or a page."""
     recording = recording_for(request.user, pk, perm="therapy_sessions.view_recording")

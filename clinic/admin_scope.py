@@ -22,6 +22,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 
 from clinic.access import can_see_identity
+from clinic.audit import Action, AuditUnavailable, patient_ids_for, record_access
+from clinic.web import audit_unavailable_response
 
 
 def audit_register(model, **options) -> None:
@@ -54,6 +56,10 @@ class ScopedAdminMixin:
 
     Subclasses implement ``scope_queryset(request, queryset)``; superusers are narrowed too, by
     the same policy, which gives them everything.
+
+    Admins of patient data (models with a ``PATIENT_PATH``) write the audit trail here: one
+    entry per change list page (the patients it shows), per object page and history (view), and
+    per saved addition, change or void (in the admin's own transaction: no entry, no change).
     """
 
     def scope_queryset(self, request, queryset):
@@ -68,6 +74,60 @@ class ScopedAdminMixin:
             raise Http404("Not found.")
         return obj
 
+    # Audit trail ------------------------------------------------------------------------------
+
+    def audits_patient_data(self) -> bool:
+        return hasattr(self.model, "PATIENT_PATH")
+
+    def audit(self, request, action, pks, *, object_id=""):
+        """One entry for rows ``pks`` of this model; raises AuditUnavailable if not written."""
+        record_access(
+            request,
+            action,
+            patient_ids_for(self.model, pks),
+            object_type=self.model._meta.label_lower,
+            object_id=object_id,
+        )
+
+    def audited_response(self, request, response, action, pks, *, object_id=""):
+        if not self.audits_patient_data() or response.status_code != 200 or not pks:
+            return response
+        try:
+            self.audit(request, action, pks, object_id=object_id)
+        except AuditUnavailable:
+            return audit_unavailable_response()
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        pks = [obj.pk for obj in changelist.result_list] if changelist is not None else []
+        return self.audited_response(request, response, Action.VIEW, pks)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A saved change is recorded by log_change; this records the page shown (GET or errors).
+        response = super().change_view(request, object_id, form_url, extra_context)
+        return self.audited_response(
+            request, response, Action.VIEW, [object_id], object_id=object_id
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        return self.audited_response(
+            request, response, Action.VIEW, [object_id], object_id=object_id
+        )
+
+    def log_addition(self, request, obj, message):
+        if self.audits_patient_data():
+            self.audit(request, Action.CREATE, [obj.pk], object_id=obj.pk)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if self.audits_patient_data():
+            action = Action.VOID if message == VOIDED_MESSAGE else Action.CHANGE
+            self.audit(request, action, [obj.pk], object_id=obj.pk)
+        return super().log_change(request, obj, message)
+
     def shows_identity(self, request) -> bool:
         return can_see_identity(request.user)
 
@@ -76,6 +136,10 @@ class ScopedAdminMixin:
         if not self.shows_identity(request) and IDENTITY_FIELDS & set(lookup.split("__")):
             return False
         return super().lookup_allowed(lookup, value, request)
+
+
+# The admin history's message for a void; the audit trail records it as a void, not a change.
+VOIDED_MESSAGE = "Voided."
 
 
 class VoidedListFilter(admin.SimpleListFilter):
@@ -137,15 +201,20 @@ class VoidableAdminMixin:
                     obj.void(by=request.user, reason=reason)
                     # The reason is free text (it may name people): it stays on the record,
                     # where identity rules apply, not in the history everyone in scope reads.
-                    self.log_change(request, obj, "Voided.")
+                    self.log_change(request, obj, VOIDED_MESSAGE)
             self.message_user(request, f"Voided {len(targets)} record(s).", messages.SUCCESS)
             return None
         opts = self.model._meta
+        objects = list(queryset)
+        try:  # the confirmation page lists the records: a read like any other
+            self.audit(request, Action.VIEW, [obj.pk for obj in objects])
+        except AuditUnavailable:
+            return audit_unavailable_response()
         context = {
             **self.admin_site.each_context(request),
             "title": f"Void {opts.verbose_name_plural}",
             "opts": opts,
-            "objects": list(queryset),
+            "objects": objects,
             "form": form,
             "action_name": "void_selected",
             "action_checkbox_name": ACTION_CHECKBOX_NAME,

@@ -1,5 +1,5 @@
-"""Middleware of the site: no caching of staff responses; two-factor set up before anything;
-sessions end after inactivity."""
+"""Middleware of the site: no caching of staff responses; an unaudited read never shows;
+two-factor set up before anything; sessions end after inactivity."""
 
 import time
 
@@ -17,7 +17,8 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
 
-from clinic.web import wants_json
+from clinic.audit import AuditUnavailable
+from clinic.web import audit_unavailable_response, wants_json
 
 
 class NoStoreForStaffMiddleware:
@@ -37,6 +38,25 @@ class NoStoreForStaffMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+class AuditUnavailableMiddleware:
+    """A read or change whose audit entry could not be written answers 503, not a 500.
+
+    Pages catch ``AuditUnavailable`` themselves (``clinic.web.audited``); this covers writes that
+    record inside a transaction (admin saves), which roll back with the entry.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, AuditUnavailable):
+            return audit_unavailable_response()
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -77,6 +77,13 @@ EMERGENCY_PERMISSIONS = {
     RESEARCHER: [],
 }
 
+# Added with the audit trail: managers read it (clinic/0006_audit_permission grants it).
+AUDIT_PERMISSIONS = {
+    THERAPIST: [],
+    CLINIC_MANAGER: ["clinic.view_auditentry"],
+    RESEARCHER: [],
+}
+
 # Everything each role starts with today.
 ROLE_PERMISSIONS = {
     role: [
@@ -84,6 +91,7 @@ ROLE_PERMISSIONS = {
         *PIPELINE_PERMISSIONS[role],
         *EXPORT_PERMISSIONS[role],
         *EMERGENCY_PERMISSIONS[role],
+        *AUDIT_PERMISSIONS[role],
     ]
     for role in ROLE_GROUPS
 }

@@ -1,4 +1,5 @@
-"""Clinic pages: the dashboard and the clinic's settings (protocol defaults, scoring)."""
+"""Clinic pages: the dashboard, the audit trail and the clinic's settings (protocol defaults,
+scoring)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,11 +12,39 @@ from django.views.decorators.http import require_http_methods
 from clinic import forms, selectors, services
 from clinic.access import require_perm
 from clinic.models import ApiToken
+from clinic.web import audit_note, audited
 
 
 @login_required
+@audited()
 def dashboard(request):
-    return render(request, "clinic/dashboard.html", selectors.dashboard_for(request.user))
+    context = selectors.dashboard_for(request.user)
+    # One entry for the page, naming every patient it shows (list, recent sessions, attention).
+    shown = [card.pk for card in context["patients"]]
+    shown += [row["patient"].pk for row in (*context["recent_sessions"], *context["attention"])]
+    audit_note(request, patients=shown, object_type="patients.patient")
+    return render(request, "clinic/dashboard.html", context)
+
+
+@login_required
+@audited()
+def audit_log(request):
+    """The clinic's audit trail, filtered by user, patient, action, purpose and date (managers)."""
+    require_perm(request.user, "clinic.view_auditentry")
+    filterset, page, rows = selectors.audit_page(request.user, request.GET, request.GET.get("page"))
+    # The page names patients and who saw them: itself one read, of the patients it lists.
+    audit_note(
+        request,
+        patients=sorted({pk for row in rows for pk in row["patient_ids"]}),
+        object_type="clinic.auditentry",
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/audit.html",
+        {"filter": filterset, "page": page, "rows": rows, "query": query.urlencode()},
+    )
 
 
 @login_required

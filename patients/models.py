@@ -16,18 +16,21 @@ from clinic.models import PROTOCOL_FIELDS, Clinic, Voidable, VoidableQuerySet
 class PatientQuerySet(VoidableQuerySet):
     def visible_to(self, user):
         """Only the patients the access policy lets ``user`` see."""
-        return restrict(self, user)
+        return restrict(self, user, patient_path=self.model.PATIENT_PATH)
 
 
 class PatientRecordQuerySet(models.QuerySet):
     """Rows that belong to one patient (calibrations, protocol): scoped by that patient."""
 
     def visible_to(self, user):
-        return restrict(self, user, patient_path="patient")
+        return restrict(self, user, patient_path=self.model.PATIENT_PATH)
 
 
 class Patient(Voidable):
     """A patient in rehabilitation. Identified in research by a pseudonymous code per clinic."""
+
+    # The lookup from this model to its Patient: the access policy and the audit trail use it.
+    PATIENT_PATH = ""
 
     class Sex(models.TextChoices):
         FEMALE = "F", "Female"
@@ -116,6 +119,9 @@ class MvcCalibration(models.Model):
     (patient, muscle, side) into the core's ``mvc`` mapping (patients.selectors.mvc_for).
     """
 
+    # The lookup from this model to its Patient: the access policy and the audit trail use it.
+    PATIENT_PATH = "patient"
+
     class Source(models.TextChoices):
         CALIBRATION = "calibration", "Calibration recording"
         ENTERED = "entered", "Entered by the therapist"
@@ -169,6 +175,9 @@ class PatientProtocol(models.Model):
     One row per patient. ``patients.protocol.effective_protocol`` merges it over the clinic's
     newest settings (the pipeline then builds the numeric core's ScoringConfig from it).
     """
+
+    # The lookup from this model to its Patient: the access policy and the audit trail use it.
+    PATIENT_PATH = "patient"
 
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="protocol")
     contractions_per_round = models.PositiveSmallIntegerField(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients.views import emergency, exports, records, treatment
+from patients.views import access, emergency, exports, records, treatment
 from reports import views as report_views
 from sessions import views as session_views
 
@@ -30,6 +30,7 @@ urlpatterns = [
         report_views.progress_report_status,
         name="progress-report-status",
     ),
+    path("<int:pk>/access-report/", access.patient_access_report, name="access-report"),
     # A session is created from its patient's page, under the patient's URL.
     path("<int:pk>/sessions/new/", session_views.session_create, name="session-create"),
 ]

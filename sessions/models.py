@@ -28,11 +28,14 @@ def recording_upload_to(instance, filename):
 
 class TherapySessionQuerySet(VoidableQuerySet):
     def visible_to(self, user):
-        return restrict(self, user, patient_path="patient")
+        return restrict(self, user, patient_path=self.model.PATIENT_PATH)
 
 
 class TherapySession(Voidable):
     """One visit: the patient plays several game rounds, each one a recording."""
+
+    # The lookup from this model to its Patient: the access policy and the audit trail use it.
+    PATIENT_PATH = "patient"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
     therapist = models.ForeignKey(
@@ -88,7 +91,7 @@ class TherapySession(Voidable):
 
 class RecordingQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return restrict(self, user, patient_path="session__patient")
+        return restrict(self, user, patient_path=self.model.PATIENT_PATH)
 
     def stuck(self, *, now=None):
         """Recordings the pipeline left behind: the sweeper re-sends them, the dashboard flags them.
@@ -120,6 +123,9 @@ def processing_stale_after() -> timedelta:
 
 class Recording(models.Model):
     """One C3D file (one game round) of a session, and where its analysis stands."""
+
+    # The lookup from this model to its Patient: the access policy and the audit trail use it.
+    PATIENT_PATH = "session__patient"
 
     class Source(models.TextChoices):
         UPLOAD = "upload", "Upload"

@@ -15,16 +15,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from analysis.presentation import recording_row_context
 from clinic.access import can_download_recordings, require_perm
-from clinic.web import safe_next, wants_json
+from clinic.audit import Action
+from clinic.web import audit_note, audited, safe_next, wants_json
 from patients.forms import VoidForm
+from patients.models import Patient
 from patients.selectors import card_for, patient_for
 from sessions import selectors, services
 from sessions.forms import TherapySessionForm
-from sessions.models import Recording
+from sessions.models import Recording, TherapySession
 from sessions.uploads import UploadRefused, recording_upload
 
 
 @login_required
+@audited(Patient, write=Action.CREATE)
 def session_create(request, pk):
     patient = patient_for(
         request.user, pk, perm="therapy_sessions.add_therapysession", active_only=True
@@ -36,6 +39,7 @@ def session_create(request, pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            audit_note(request, action=Action.CREATE, obj=session)
             messages.success(request, "Session saved.")
             return redirect(session)
     return render(
@@ -46,6 +50,7 @@ def session_create(request, pk):
 
 
 @login_required
+@audited(TherapySession)
 def session_detail(request, pk):
     session = selectors.session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
     return render(
@@ -60,6 +65,7 @@ def session_detail(request, pk):
 
 
 @login_required
+@audited(TherapySession)
 def session_edit(request, pk):
     session = selectors.session_for(
         request.user, pk, perm="therapy_sessions.change_therapysession", active_only=True
@@ -84,6 +90,7 @@ def session_edit(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@audited(TherapySession, write=Action.VOID)
 def session_void(request, pk):
     session = selectors.session_for(
         request.user, pk, perm="therapy_sessions.void_therapysession", active_only=True
@@ -113,6 +120,7 @@ def session_void(request, pk):
 
 
 @login_required
+@audited(Recording)
 def recording_detail(request, pk):
     recording = selectors.recording_for(request.user, pk, perm="therapy_sessions.view_recording")
     return render(
@@ -128,6 +136,7 @@ def recording_detail(request, pk):
 
 @login_required
 @require_GET
+@audited(Recording, action=Action.DOWNLOAD)
 def recording_download(request, pk):
     """Stream the C3D as an attachment, and leave an 'accessed' entry in the audit log."""
     recording = selectors.recording_for(
@@ -151,6 +160,7 @@ def recording_download(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@audited(TherapySession, write=Action.CREATE)
 def session_upload(request, pk):
     """Upload C3D files to a session (works without JavaScript; upload.js adds XHR progress).
 
@@ -175,6 +185,8 @@ def session_upload(request, pk):
             )
         except UploadRefused as exc:
             refused.append({"name": uploaded.name, "reason": " ".join(exc.messages)})
+    # The entry says create only when a file was stored; refused files changed nothing.
+    audit_note(request, action=Action.CREATE if accepted else Action.VIEW, obj=session)
     if not uploads:
         refused.append({"name": "", "reason": "Choose one or more C3D files to upload."})
     if wants_json(request):

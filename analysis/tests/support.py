@@ -42,6 +42,15 @@ TINY_C3D = b"\x02\x50" + b"\x00" * 510
 # ---------------------------------------------------------------------------------------------
 
 
+# What the audit entry of one page costs in queries (clinic.audit.record_access), for the pinned
+# query counts: in a test's transaction a savepoint and its release, locking the chain head, the
+# insert and moving the head. Pages of a session or recording add one to find its patient
+# (AUDIT_LOOKUP); a therapist's entry adds one to check the assignment (AUDIT_PURPOSE).
+AUDIT_ENTRY = 5
+AUDIT_LOOKUP = 1
+AUDIT_PURPOSE = 1
+
+
 def make_recording(session, name="round1.c3d", data=None, **fields):
     """A Recording row with a small stored file (for tests that never run the core).
 

@@ -93,6 +93,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "auditlog",
     "channels",
+    "pgtrigger",
 ]
 LOCAL_APPS = [
     "clinic",
@@ -161,6 +162,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.middleware.NoStoreForStaffMiddleware",
+    "clinic.middleware.AuditUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

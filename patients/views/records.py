@@ -11,11 +11,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from clinic.access import is_emergency_read, require_perm
+from clinic.audit import Action
+from clinic.web import audit_note, audited
 from patients import selectors, services
 from patients.forms import PatientForm, VoidForm
+from patients.models import Patient
 
 
 @login_required
+@audited()
 def patient_list(request):
     require_perm(request.user, "patients.view_patient")
     filterset, patients = selectors.patients_for_list(request.user, request.GET)
@@ -28,6 +32,8 @@ def patient_list(request):
         }
         for p in page.object_list
     ]
+    # One entry for the page, naming the patients it shows.
+    audit_note(request, patients=[row["card"].pk for row in rows], object_type="patients.patient")
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -38,6 +44,7 @@ def patient_list(request):
 
 
 @login_required
+@audited(Patient)
 def patient_detail(request, pk):
     patient = selectors.patient_for(request.user, pk, perm="patients.view_patient")
     return render(
@@ -59,6 +66,7 @@ def patient_detail(request, pk):
 
 
 @login_required
+@audited()
 def patient_create(request):
     require_perm(request.user, "patients.add_patient")
     form = PatientForm(request.POST or None, user=request.user)
@@ -72,12 +80,14 @@ def patient_create(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            audit_note(request, action=Action.CREATE, obj=patient)
             messages.success(request, f"Patient {patient.code} created.")
             return redirect(patient)
     return render(request, "patients/form.html", {"form": form, "creating": True})
 
 
 @login_required
+@audited(Patient)
 def patient_edit(request, pk):
     patient = selectors.patient_for(
         request.user, pk, perm="patients.change_patient", active_only=True
@@ -103,6 +113,7 @@ def patient_edit(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@audited(Patient, write=Action.VOID)
 def patient_void(request, pk):
     patient = selectors.patient_for(
         request.user, pk, perm="patients.void_patient", active_only=True

@@ -9,11 +9,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from clinic.access import require_perm
+from clinic.audit import Action
+from clinic.web import audited
 from patients import forms, progress, protocol, selectors, services
+from patients.models import Patient
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@audited(Patient, write=Action.CREATE)
 def patient_calibrations(request, pk):
     """MVC calibrations per muscle: enter a value (µV) or measure one from a recording."""
     patient = selectors.patient_for(request.user, pk, perm="patients.view_mvccalibration")
@@ -75,6 +79,7 @@ def patient_calibrations(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@audited(Patient)
 def patient_protocol(request, pk):
     """The patient's protocol targets and scoring weights; blank = the clinic default."""
     patient = selectors.patient_for(request.user, pk, perm="patients.view_patientprotocol")
@@ -120,6 +125,7 @@ def patient_protocol(request, pk):
 
 
 @login_required
+@audited(Patient)
 def patient_progress(request, pk):
     """Progress across this patient's sessions, and adherence to the planned protocol."""
     patient = selectors.patient_for(request.user, pk, perm="patients.view_patient")

@@ -4,7 +4,13 @@ import pytest
 from django.urls import reverse
 
 from analysis.pipeline.store import analysis_save
-from analysis.tests.support import analysed, contract_document, make_recording
+from analysis.tests.support import (
+    AUDIT_ENTRY,
+    AUDIT_LOOKUP,
+    analysed,
+    contract_document,
+    make_recording,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +151,6 @@ def test_the_explained_score_costs_no_query_per_recording(
     url = reverse("sessions:detail", args=[session.pk])
     client.force_login(carol)
     client.get(url)  # warm the login's session and permission caches
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(9 + AUDIT_ENTRY + AUDIT_LOOKUP):
         html = client.get(url).content.decode()
     assert html.count("data-missing=") == 1

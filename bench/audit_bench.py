@@ -1,0 +1,143 @@
+"""What the audit trail adds to a page view: p50/p95 with and without the audit entry.
+
+The same view through the whole Django stack (middleware, session, login, template), once as
+served (``clinic.web.audited`` writes the entry: patient lookup, purpose, lock the chain head,
+insert, move the head, commit) and once with the undecorated view function under a bench-only
+URL, interleaved request by request so both see the same machine. Also the cost of
+``record_access`` alone.
+
+    DATABASE_URL=postgres://... python bench/audit_bench.py [--requests 400]
+
+It migrates the database and adds a clinic, a manager, a therapist and a patient with a
+session. Entries are append-only, so use a throwaway database. Target (issue 12): <= 2 ms added
+per page view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import types
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+
+def percentiles(samples_s: list[float]) -> tuple[float, float]:
+    """p50 and p95 in milliseconds."""
+    ordered = sorted(samples_s)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1e3, p95 * 1e3
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=400, help="timed requests per variant")
+    parser.add_argument("--warmup", type=int, default=40, help="untimed requests first")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print("set DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
+        return 2
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.decorators import login_required
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import override_settings
+    from django.urls import include, path
+
+    from clinic.audit import record_access
+    from clinic.models import AuditEntry, Clinic, User
+    from clinic.roles import CLINIC_MANAGER, THERAPIST
+    from patients.models import Patient
+    from patients.views import records
+    from sessions import views as session_views
+    from sessions.models import TherapySession
+
+    call_command("migrate", verbosity=0)
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    clinic = Clinic.objects.create(name=f"Audit bench {stamp}", code=f"ab-{stamp}")
+    password = "bench-only-password"  # noqa: S105 - throwaway accounts, force_login below
+    manager = User.objects.create_user(f"m-{stamp}@bench.test", password, clinic=clinic)
+    manager.groups.add(Group.objects.get(name=CLINIC_MANAGER))
+    therapist = User.objects.create_user(f"t-{stamp}@bench.test", password, clinic=clinic)
+    therapist.groups.add(Group.objects.get(name=THERAPIST))
+    patient = Patient.objects.create(clinic=clinic, code="AB1", first_name="A", last_name="B")
+    patient.therapists.add(therapist)
+    session = TherapySession.objects.create(patient=patient, therapist=therapist)
+
+    def unaudited(view):
+        """The view function under ``@login_required @audited(...)``, with the login only."""
+        return login_required(view.__wrapped__.__wrapped__)
+
+    bench_urls = types.ModuleType("audit_bench_urls")
+    bench_urls.urlpatterns = [
+        path("bench/patient/<int:pk>/", unaudited(records.patient_detail)),
+        path("bench/session/<int:pk>/", unaudited(session_views.session_detail)),
+        path("", include("config.urls")),
+    ]
+    sys.modules["audit_bench_urls"] = bench_urls
+
+    pages = [
+        ("patient page, manager", manager, f"/patients/{patient.pk}/", "/bench/patient/"),
+        ("session page, therapist", therapist, f"/sessions/{session.pk}/", "/bench/session/"),
+    ]
+    print(f"{args.requests} requests per variant, interleaved, after {args.warmup} warm-up")
+    print(
+        f"{'page':<26}{'audited p50/p95 ms':>22}{'plain p50/p95 ms':>20}{'added p50/p95':>16}"
+        f"{'added CPU p50':>15}"
+    )
+    with override_settings(
+        ROOT_URLCONF="audit_bench_urls", DEBUG=False, ALLOWED_HOSTS=["testserver"]
+    ):
+        for label, user, audited_url, plain_prefix in pages:
+            client = Client()
+            client.force_login(user)
+            plain_url = plain_prefix + audited_url.rstrip("/").rsplit("/", 1)[1] + "/"
+            before = AuditEntry.objects.count()
+            timings = {"audited": [], "plain": []}
+            cpu = {"audited": [], "plain": []}
+            for i in range(args.warmup + args.requests):
+                order = (("audited", audited_url), ("plain", plain_url))
+                for variant, url in order if i % 2 else reversed(order):
+                    started, cpu_started = time.perf_counter(), time.process_time()
+                    response = client.get(url)
+                    elapsed = time.perf_counter() - started
+                    cpu_s = time.process_time() - cpu_started
+                    assert response.status_code == 200, (url, response.status_code)
+                    if i >= args.warmup:
+                        timings[variant].append(elapsed)
+                        cpu[variant].append(cpu_s)
+            written = AuditEntry.objects.count() - before
+            assert written == args.warmup + args.requests, written
+            a50, a95 = percentiles(timings["audited"])
+            p50, p95 = percentiles(timings["plain"])
+            cpu_added = (statistics.median(cpu["audited"]) - statistics.median(cpu["plain"])) * 1e3
+            print(
+                f"{label:<26}{a50:>11.2f} / {a95:<8.2f}{p50:>9.2f} / {p95:<8.2f}"
+                f"{a50 - p50:>7.2f} / {a95 - p95:<7.2f}{cpu_added:>9.2f}"
+            )
+
+    samples = []
+    for _ in range(args.requests):
+        started = time.perf_counter()
+        record_access(manager, "view", [patient.pk], object_type="patients.patient")
+        samples.append(time.perf_counter() - started)
+    r50, r95 = percentiles(samples)
+    print(f"record_access alone (manager): p50 {r50:.2f} ms, p95 {r95:.2f} ms")
+    print("target: <= 2 ms added per page view (p50)")
+    print("added CPU = this process's CPU time per request (Django's side, not PostgreSQL's)")
+    print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""THE audit trail of patient data: ``record_access`` writes one entry, ``verify_chain`` checks all.
+
+Every surface that reads or changes patient data (pages, list pages, downloads, admin, the status
+websocket) records through ``record_access``; the views do it through ``clinic.web.audited``, the
+admin through ``clinic.admin_scope.ScopedAdminMixin``. django-auditlog keeps the field-level
+history of changes (old and new values); this trail says who *read or changed* which patient's
+record, for what purpose and from where, which no maintained library records.
+
+Cost: three short statements in one transaction (lock the chain head, insert, move the head).
+The head's row lock serialises writers, which is what keeps the chain linear; it is held only for
+those three statements. If any of it fails, ``AuditUnavailable`` is raised and the caller refuses
+to show the data: an unaudited read never happens silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.access import Scope, can_see_identity, scope_of
+from clinic.models import AuditChainHead, AuditEntry, User
+
+GENESIS = "0" * 64
+Action = AuditEntry.Action
+Purpose = AuditEntry.Purpose
+
+
+class AuditUnavailable(Exception):
+    """The entry could not be written: the read or change it covers must not be shown."""
+
+
+def client_address(*, remote_addr: str | None, forwarded_for: str | None) -> str | None:
+    """The client's address as the login rate limits see it (``TRUSTED_PROXY_COUNT``).
+
+    Behind N proxies of ours the address is the N-th value from the right of X-Forwarded-For
+    (what the outermost of ours appended); anything further left is client-supplied. With no
+    proxy (0) or a header shorter than N, the socket's address.
+    """
+    trusted = settings.ALLAUTH_TRUSTED_PROXY_COUNT
+    candidate = remote_addr
+    if trusted > 0 and forwarded_for:
+        values = [v.strip() for v in forwarded_for.split(",")]
+        if len(values) >= trusted:
+            candidate = values[-trusted]
+    try:
+        return str(ipaddress.ip_address((candidate or "").strip("[]")))
+    except ValueError:
+        return None
+
+
+def request_client_address(request) -> str | None:
+    return client_address(
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        forwarded_for=request.headers.get("x-forwarded-for"),
+    )
+
+
+def scope_client_address(scope) -> str | None:
+    """The same address for a Channels (websocket) scope."""
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-for")
+    client = scope.get("client") or (None, None)
+    return client_address(
+        remote_addr=client[0], forwarded_for=forwarded.decode("latin-1") if forwarded else None
+    )
+
+
+def purpose_for(user, patient_ids: Iterable[int]) -> str:
+    """Research for pseudonymised (researcher) reads; emergency when a therapist reads a patient
+    who is not assigned to them (only an emergency grant lets them); treatment otherwise.
+
+    Derived from the assignment itself, so it holds whatever widened the therapist's scope.
+    """
+    scope = scope_of(user)
+    if scope is Scope.ASSIGNED:
+        ids = sorted(set(patient_ids))
+        if ids and _assigned_count(user, ids) < len(ids):
+            return Purpose.EMERGENCY
+        return Purpose.TREATMENT
+    if scope is Scope.CLINIC and not can_see_identity(user):
+        return Purpose.RESEARCH
+    return Purpose.TREATMENT
+
+
+def _assigned_count(user, patient_ids: list[int]) -> int:
+    """How many of ``patient_ids`` are assigned to ``user`` (one plain query on the assignment
+    table, which this app knows only through the user's reverse relation)."""
+    through = user.assigned_patients.through._meta
+    table = connection.ops.quote_name(through.db_table)
+    user_col = through.get_field("user").column
+    patient_col = through.get_field("patient").column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE {user_col} = %s "  # noqa: S608
+            f"AND {patient_col} IN ({', '.join(['%s'] * len(patient_ids))})",
+            [user.pk, *patient_ids],
+        )
+        return cursor.fetchone()[0]
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes the entry's hash covers: every recorded field, the chain position and prev."""
+    return json.dumps(
+        [
+            entry.seq,
+            entry.created_at.isoformat(),
+            entry.actor_id,
+            entry.actor_label,
+            entry.clinic_id,
+            entry.patient_id,
+            entry.patient_ids,
+            entry.object_type,
+            entry.object_id,
+            entry.action,
+            entry.purpose,
+            entry.client_address,
+            entry.path,
+            entry.prev_hash,
+        ],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    ).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an entry is about: its patients and the object (model label and id)."""
+
+    patient_ids: tuple[int, ...]
+    object_type: str
+    object_id: str = ""
+
+
+def record_access(
+    request_or_user,
+    action: str,
+    patients: Iterable[int | object],
+    obj=None,
+    *,
+    object_type: str = "",
+    object_id: str | int = "",
+    address: str | None = None,
+    path: str = "",
+) -> AuditEntry:
+    """Append one entry: ``action`` on ``patients`` (ids or Patient objects) by the request's user.
+
+    ``obj`` is the object read or changed (its model label and pk are recorded); without it,
+    ``object_type``/``object_id`` say what it was (a list page: ``patients.patient``, no id).
+    Raises ``AuditUnavailable`` when the entry cannot be written.
+    """
+    request = request_or_user if hasattr(request_or_user, "META") else None
+    user = request.user if request is not None else request_or_user
+    if request is not None:
+        address = request_client_address(request)
+        path = path or request.path
+    ids = sorted({int(getattr(p, "pk", p)) for p in patients})
+    if obj is not None:
+        object_type = obj._meta.label_lower
+        object_id = obj.pk
+    try:
+        purpose = purpose_for(user, ids)
+        entry = AuditEntry(
+            created_at=timezone.now(),
+            actor_id=user.pk if user is not None else None,
+            actor_label=(user.get_username() if user is not None else "system"),
+            clinic_id=getattr(user, "clinic_id", None),
+            patient_id=ids[0] if len(ids) == 1 else None,
+            patient_ids="," + ",".join(str(i) for i in ids) + "," if ids else "",
+            object_type=object_type,
+            object_id=str(object_id if object_id is not None else ""),
+            action=action,
+            purpose=purpose,
+            client_address=address,
+            path=path[:500],
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            _append(cursor, entry)
+    except DatabaseError as exc:
+        raise AuditUnavailable("The audit trail could not be written.") from exc
+    return entry
+
+
+def _append(cursor, entry: AuditEntry) -> None:
+    """Take the next position under the head's row lock, insert, move the head: three plain
+    statements (the ORM's per-statement work is most of a write's cost on a busy machine)."""
+    head = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    cursor.execute(
+        f"UPDATE {head} SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # noqa: S608
+    )
+    row = cursor.fetchone()
+    if row is None:  # no head row yet (a database created without the migration's row)
+        AuditChainHead.objects.get_or_create(pk=1)
+        cursor.execute(
+            f"UPDATE {head} SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    entry.seq, entry.prev_hash = row[0], row[1] or GENESIS
+    entry.entry_hash = entry_hash(entry)
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    cursor.execute(
+        f"INSERT INTO {connection.ops.quote_name(AuditEntry._meta.db_table)} "  # noqa: S608
+        f"({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
+        [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields],
+    )
+    entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    cursor.execute(f"UPDATE {head} SET entry_hash = %s WHERE id = 1", [entry.entry_hash])  # noqa: S608
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return not self.reason
+
+
+def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
+    """Walk the entries in chain order and return the first break (or the count if intact).
+
+    A changed entry no longer matches its hash; a deleted one leaves a gap in ``seq`` and a
+    ``prev_hash`` that names a hash no longer before it; a reordered pair breaks both; entries
+    cut from the end leave the chain head ahead of the last entry.
+    """
+    expected_seq, prev, count = 1, GENESIS, 0
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        if entry.seq != expected_seq:
+            return ChainReport(
+                count, entry.seq, entry.pk, f"position {expected_seq} expected, found {entry.seq}"
+            )
+        if entry.prev_hash != prev:
+            return ChainReport(count, entry.seq, entry.pk, "previous hash does not match")
+        if entry_hash(entry) != entry.entry_hash:
+            return ChainReport(count, entry.seq, entry.pk, "content does not match its hash")
+        prev, expected_seq, count = entry.entry_hash, expected_seq + 1, count + 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_at = (head.seq, head.entry_hash or GENESIS) if head is not None else (0, GENESIS)
+    if head_at != (count, prev):
+        return ChainReport(
+            count,
+            count + 1,
+            None,
+            f"the chain head is at position {head_at[0]} but the entries end at {count}",
+        )
+    return ChainReport(count)
+
+
+def patient_ids_for(model, pks) -> list[int]:
+    """The patients of ``model`` rows ``pks``, through the model's ``PATIENT_PATH`` (one query,
+    none for Patient itself)."""
+    path = model.PATIENT_PATH
+    if not path:
+        return [int(pk) for pk in pks]
+    return list(
+        model._default_manager.filter(pk__in=list(pks))
+        .order_by()
+        .values_list(path, flat=True)
+        .distinct()
+    )
+
+
+def entries_for_patient(patient_id: int):
+    """Every entry that covers the patient: its own pages and the list pages that showed it."""
+    return AuditEntry.objects.filter(
+        Q(patient_id=patient_id)
+        | Q(patient_id__isnull=True, patient_ids__contains=f",{patient_id},")
+    ).order_by("-seq")
+
+
+def report_rows(entries) -> list[dict]:
+    """Entries as the access report shows them: when, who, what, why, from where (one query for
+    the actors' names)."""
+    entries = list(entries)
+    names = {
+        user.pk: user.get_full_name()
+        for user in User.objects.filter(pk__in={e.actor_id for e in entries if e.actor_id})
+    }
+    return [
+        {
+            "seq": e.seq,
+            "time": e.created_at,
+            "who": names.get(e.actor_id) or e.actor_label,
+            "email": e.actor_label,
+            "action": e.get_action_display(),
+            "object": f"{e.object_type} {e.object_id}".strip(),
+            "path": e.path,
+            "purpose": e.get_purpose_display(),
+            "address": e.client_address or "",
+            "patients": len(e.patient_id_list),
+        }
+        for e in entries
+    ]

@@ -1,0 +1,175 @@
+"""The audit trail is append-only and hash-chained; ``verify_audit`` finds any tampering.
+
+Tampering is done the way an attacker with database rights would: around the trigger
+(``pgtrigger.ignore``) or with the trigger disabled.
+"""
+
+import threading
+
+import pgtrigger
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, connections, transaction
+
+from clinic.audit import (
+    GENESIS,
+    Action,
+    Purpose,
+    client_address,
+    entry_hash,
+    record_access,
+    verify_chain,
+)
+from clinic.models import AuditChainHead, AuditEntry
+
+TRIGGER = "clinic.AuditEntry:append_only"
+
+
+def _write(user, patients, count=1, action=Action.VIEW):
+    return [
+        record_access(user, action, patients, object_type="patients.patient") for _ in range(count)
+    ]
+
+
+def _verify():
+    out = []
+
+    class Sink:
+        def write(self, text):
+            out.append(text)
+
+        def flush(self):
+            pass
+
+    call_command("verify_audit", stdout=Sink())
+    return "".join(out)
+
+
+def test_entries_chain_each_to_the_one_before(carol, alices_patient, bobs_patient):
+    first, second = _write(carol, [alices_patient]), _write(carol, [alices_patient, bobs_patient])
+    first, second = first[0], second[0]
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == GENESIS
+    assert second.prev_hash == first.entry_hash
+    assert second.entry_hash == entry_hash(AuditEntry.objects.get(pk=second.pk))
+    # A list entry names every patient it covers, a one-patient entry also its patient.
+    assert second.patient_id is None
+    assert second.patient_id_list == sorted([alices_patient.pk, bobs_patient.pk])
+    assert first.patient_id == alices_patient.pk
+    assert "intact: 2 entries" in _verify()
+
+
+def test_an_empty_trail_is_intact(db):
+    assert "intact: 0 entries" in _verify()
+
+
+def test_purpose_follows_role_and_assignment(alice, carol, rita, alices_patient, bobs_patient):
+    assert _write(alice, [alices_patient])[0].purpose == Purpose.TREATMENT
+    assert _write(carol, [bobs_patient])[0].purpose == Purpose.TREATMENT
+    assert _write(rita, [alices_patient])[0].purpose == Purpose.RESEARCH
+    # A therapist reading a patient of her clinic not assigned to her: only an emergency grant
+    # lets her, and the entry says so whatever the grant looks like.
+    assert _write(alice, [bobs_patient])[0].purpose == Purpose.EMERGENCY
+    assert _write(alice, [alices_patient, bobs_patient])[0].purpose == Purpose.EMERGENCY
+
+
+def test_client_address_trusts_only_our_proxies(settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    assert client_address(remote_addr="10.0.0.5", forwarded_for="198.51.100.1") == "10.0.0.5"
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    # The client wrote the left value; our proxy appended the right one.
+    assert (
+        client_address(remote_addr="10.0.0.5", forwarded_for="198.51.100.1, 203.0.113.7")
+        == "203.0.113.7"
+    )
+    assert client_address(remote_addr="10.0.0.5", forwarded_for="not-an-ip") is None
+
+
+def test_the_table_refuses_update_and_delete(carol, alices_patient):
+    entry = _write(carol, [alices_patient])[0]
+    assert connection.vendor == "postgresql"
+    with pytest.raises(DatabaseError, match="append_only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(action=Action.CHANGE)
+    with pytest.raises(DatabaseError, match="append_only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM clinic_auditentry")
+    assert AuditEntry.objects.filter(pk=entry.pk, action=Action.VIEW).exists()
+
+
+def _broken_at(seq):
+    with pytest.raises(CommandError, match=f"entry #{seq}"):
+        _verify()
+
+
+def test_a_changed_entry_is_found(carol, alices_patient, bobs_patient):
+    entries = _write(carol, [alices_patient], count=4)
+    with pgtrigger.ignore(TRIGGER):
+        AuditEntry.objects.filter(pk=entries[2].pk).update(patient_ids=f",{bobs_patient.pk},")
+    _broken_at(3)
+
+
+def test_a_changed_entry_with_a_recomputed_hash_breaks_the_next_link(carol, alices_patient):
+    entries = _write(carol, [alices_patient], count=4)
+    forged = AuditEntry.objects.get(pk=entries[1].pk)
+    forged.action = Action.DOWNLOAD
+    forged.entry_hash = entry_hash(forged)
+    with pgtrigger.ignore(TRIGGER):
+        AuditEntry.objects.filter(pk=forged.pk).update(
+            action=forged.action, entry_hash=forged.entry_hash
+        )
+    _broken_at(3)
+
+
+def test_a_deleted_entry_is_found(carol, alices_patient):
+    entries = _write(carol, [alices_patient], count=4)
+    # With the trigger disabled, as the table's owner could.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE clinic_auditentry DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM clinic_auditentry WHERE id = %s", [entries[1].pk])
+        cursor.execute("ALTER TABLE clinic_auditentry ENABLE TRIGGER USER")
+    _broken_at(3)
+
+
+def test_entries_cut_from_the_end_are_found(carol, alices_patient):
+    entries = _write(carol, [alices_patient], count=3)
+    with pgtrigger.ignore(TRIGGER):
+        AuditEntry.objects.filter(pk=entries[2].pk).delete()
+    _broken_at(3)
+    assert AuditChainHead.objects.get().seq == 3
+
+
+def test_reordered_entries_are_found(carol, alices_patient, bobs_patient):
+    entries = _write(carol, [alices_patient], count=2) + _write(carol, [bobs_patient], count=2)
+    b, c = entries[1], entries[2]
+    with pgtrigger.ignore(TRIGGER), transaction.atomic():
+        AuditEntry.objects.filter(pk=b.pk).update(seq=10**9)
+        AuditEntry.objects.filter(pk=c.pk).update(seq=b.seq)
+        AuditEntry.objects.filter(pk=b.pk).update(seq=c.seq)
+    report = verify_chain()
+    assert (report.broken_seq, report.broken_id) == (2, c.pk)
+    _broken_at(2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_the_chain_linear(carol, alices_patient):
+    errors = []
+
+    def writer():
+        try:
+            _write(carol, [alices_patient], count=15)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == list(
+        range(1, 61)
+    )
+    assert verify_chain().count == 60
