@@ -9,8 +9,6 @@ neither fails ``test_every_surface_is_audited_or_exempt``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -22,6 +20,8 @@ from analysis.tests.support import analysed, login_session, make_recording
 from clinic.audit import record_access
 from clinic.models import AuditEntry, Clinic, User
 from config.asgi import application
+from config.tests.api_audit_cases import API_CASES, API_EXEMPT
+from config.tests.audit_support import Case, u
 from config.websocket_urls import websocket_urlpatterns
 from patients.models import MvcCalibration, Patient, PatientProtocol
 
@@ -104,25 +104,6 @@ def admin_url(model, suffix, objects):
     return reverse(name, args=[obj.pk])
 
 
-@dataclass
-class Case:
-    """One request and the entry it must write."""
-
-    url: callable
-    method: str = "get"
-    data: callable = field(default=lambda o: {})
-    action: str = "view"
-    user: str = "carol"
-    purpose: str = "treatment"
-    patient: str = "patient"  # the key of the patient the entry must cover
-    status: int | None = None
-    before: callable = field(default=lambda o, everyone: None)
-
-
-def u(name, key):
-    return lambda o: reverse(name, args=[o[key].pk])
-
-
 CASES = {
     "clinic:dashboard": Case(lambda o: reverse("clinic:dashboard")),
     "patients:list": Case(lambda o: reverse("patients:list")),
@@ -190,7 +171,7 @@ CASES = {
 
 
 def all_expectations():
-    return {**CASES, **admin_expectations()}
+    return {**CASES, **API_CASES, **{name: None for name in API_EXEMPT}, **admin_expectations()}
 
 
 @pytest.mark.django_db
@@ -234,9 +215,9 @@ ADMIN_CASES = {name: case for name, case in admin_expectations().items() if case
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(CASES) + sorted(ADMIN_CASES))
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(API_CASES) + sorted(ADMIN_CASES))
 def test_the_request_writes_one_entry(name, client, everyone, objects):
-    case = {**CASES, **ADMIN_CASES}[name]
+    case = {**CASES, **API_CASES, **ADMIN_CASES}[name]
     if name.startswith(("admin:patients_mvccalibration", "admin:patients_patientprotocol")):
         objects.update(patient_records(objects["patient"], everyone["carol"]))
     client.force_login(everyone[case.user])
