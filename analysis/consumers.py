@@ -21,11 +21,12 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_AUDIT_UNAVAILABLE = 4503
 
 
-def audit_live_view(scope, user, session_id) -> None:
-    """The audit entry of one viewer joining a session's live status (raises AuditUnavailable)."""
+def audit_live_view(scope, user, session_id, *, action=Action.LIVE_VIEW) -> None:
+    """The audit entry of one websocket joining a session: a viewer of its status or live view,
+    or a device streaming into it (``action`` create). Raises AuditUnavailable."""
     record_access(
         user,
-        Action.LIVE_VIEW,
+        action,
         patient_ids_for(TherapySession, [session_id]),
         object_type=TherapySession._meta.label_lower,
         object_id=session_id,

@@ -25,9 +25,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from analysis.consumers import CLOSE_AUDIT_UNAVAILABLE, audit_live_view
 from analysis.core import live_protocol as proto
 from analysis.pipeline import live
 from analysis.pipeline.live_analysis import LiveAnalysis
+from clinic.audit import Action, AuditUnavailable
 from sessions import selectors as session_selectors
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,13 @@ class IngestConsumer(AsyncWebsocketConsumer):
             return
         except PermissionDenied as exc:
             await self.refuse(proto.CLOSE_FORBIDDEN, f"not allowed to stream here: {exc}")
+            return
+        try:  # a device's stream is a change of the patient's record: audited before a sample
+            await database_sync_to_async(audit_live_view)(
+                self.scope, self.user, self.session_id, action=Action.CREATE
+            )
+        except AuditUnavailable:
+            await self.refuse(CLOSE_AUDIT_UNAVAILABLE, "the audit trail is unavailable")
             return
         self.last_frame_at = time.monotonic()
         self.watchdog = asyncio.ensure_future(self.watch_idle())
@@ -359,6 +368,11 @@ class LiveViewConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(session_selectors.session_for)(user, self.session_id)
         except Http404:
             await self.close(code=proto.CLOSE_NOT_FOUND)
+            return
+        try:  # no frame without the audit entry
+            await database_sync_to_async(audit_live_view)(self.scope, user, self.session_id)
+        except AuditUnavailable:
+            await self.close(code=CLOSE_AUDIT_UNAVAILABLE)
             return
         self.user = user
         self.may_ack = await database_sync_to_async(user.has_perm)(ACK_PERMISSION)

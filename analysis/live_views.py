@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from analysis.pipeline import live
+from clinic.web import audited
 from patients.selectors import card_for
+from sessions.models import TherapySession
 from sessions.selectors import recording_for, session_for
 
 VIEW = "therapy_sessions.view_therapysession"
@@ -23,6 +25,7 @@ def ws_base(request) -> str:
 
 
 @login_required
+@audited(TherapySession)
 def session_live(request, pk):
     session = session_for(request.user, pk, perm=VIEW)
     may_stream = request.user.has_perm(live.INGEST_PERMISSION) and not session.is_voided
@@ -47,6 +50,7 @@ def session_live(request, pk):
 
 @login_required
 @require_POST
+@audited(TherapySession)
 def session_live_stop(request, pk):
     session = session_for(request.user, pk, perm=live.INGEST_PERMISSION)
     if live.live_stop_request(session=session, user=request.user):
@@ -58,6 +62,7 @@ def session_live_stop(request, pk):
 
 @login_required
 @require_POST
+@audited(TherapySession)
 def session_live_replay(request, pk):
     if not settings.LIVE_DEMO_REPLAY:
         raise Http404("Not found.")

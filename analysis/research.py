@@ -83,6 +83,11 @@ def research_patients(user):
     return Patient.objects.visible_to(user).active()
 
 
+def research_patient_ids(user) -> list[int]:
+    """The patients the user's research export covers (what its audit entry names)."""
+    return list(research_patients(user).values_list("pk", flat=True))
+
+
 def session_numbering(patients) -> dict[int, tuple[int, int]]:
     """Session id -> (number from 1, days since the patient's first session), active sessions."""
     numbering: dict[int, tuple[int, int]] = {}

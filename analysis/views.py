@@ -19,7 +19,7 @@ from analysis.pipeline.queue import session_reanalyse
 from analysis.pipeline.stateless import analysis_stateless
 from clinic.access import require_perm
 from clinic.audit import Action
-from clinic.web import audited, safe_next, streaming_download
+from clinic.web import audit_note, audited, safe_next, streaming_download
 from patients.selectors import card_for
 from sessions.models import Recording, TherapySession
 from sessions.selectors import recording_for, session_for
@@ -118,9 +118,15 @@ def research_export_page(request):
 
 @login_required
 @require_GET
+@audited(action=Action.EXPORT)
 def research_export_csv(request):
     """The clinic's pseudonymised dataset as a streamed CSV (403 without the permission)."""
     lines = research.research_export_csv(request.user)
+    audit_note(
+        request,
+        patients=research.research_patient_ids(request.user),
+        object_type="analysis.research_export",
+    )
     return streaming_download(
         request,
         lines,

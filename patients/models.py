@@ -243,6 +243,8 @@ class EmergencyAccess(models.Model):
     every grant on their dashboard until one of them acknowledges it. Rows are never deleted.
     """
 
+    PATIENT_PATH = "patient"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
     )

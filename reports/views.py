@@ -16,10 +16,14 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from clinic.audit import Action
+from clinic.web import audit_note, audited
+from patients.models import Patient
 from patients.selectors import card_for, patient_for
 from reports import selectors as report_selectors
 from reports import services
 from reports.tasks import render_progress_report
+from sessions.models import TherapySession
 from sessions.selectors import session_for
 
 
@@ -39,6 +43,7 @@ def pdf_response(report: services.ReportFile) -> HttpResponse:
 
 @login_required
 @require_GET
+@audited(TherapySession, action=Action.DOWNLOAD)
 def session_report(request, pk):
     session = session_for(request.user, pk, perm=services.SESSION_PERM)
     variant = _variant(request)
@@ -87,6 +92,7 @@ def _query(request) -> str:
 
 @login_required
 @require_GET
+@audited(Patient, action=Action.DOWNLOAD)
 def progress_report(request, pk):
     """The PDF when it is cached or small enough to render now; otherwise a worker renders it
     and this answers 202 with a page that waits for it, then offers the download."""
@@ -113,6 +119,7 @@ def progress_report(request, pk):
             job_key=services.progress_job_key(user, patient, **args),
         )
     query = _query(request)
+    audit_note(request, action=Action.VIEW)  # the waiting page shows the patient, no report yet
     return render(
         request,
         "reports/progress_pending.html",

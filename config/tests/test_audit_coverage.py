@@ -16,14 +16,16 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from analysis.models import RecordingAnalysis
+from analysis.pipeline.live import ingest_token_issue
 from analysis.tests.support import analysed, login_session, make_recording
 from clinic.audit import record_access
 from clinic.models import AuditEntry, Clinic, User
 from config.asgi import application
 from config.tests.api_audit_cases import API_CASES, API_EXEMPT
 from config.tests.audit_support import Case, u
-from config.websocket_urls import websocket_urlpatterns
+from config.websocket_urls import device_urlpatterns, websocket_urlpatterns
 from patients.models import MvcCalibration, Patient, PatientProtocol
+from patients.services import emergency_access_open
 
 # URL names (with namespace) that show or change no patient data, and why.
 EXEMPT = {
@@ -33,6 +35,12 @@ EXEMPT = {
     "api:api-root-format": "the API's index of endpoints",
     "api-schema": "the OpenAPI schema",
     "admin:auth_user_password_change": "a staff account's password",
+    "clinic:api_tokens": "the user's own API tokens: staff data only",
+    "analysis:exports": "what the research dataset holds, and its download link: no patient",
+    "patients:progress-report-status": "the state of a report being rendered: no patient data",
+    # The demo's "replay a stored recording live" answers 404 unless LIVE_DEMO_REPLAY (never in
+    # tests or production); it is @audited(TherapySession) like the live page it comes from.
+    "analysis:session_live_replay": "the demo's replay: 404 unless LIVE_DEMO_REPLAY",
 }
 # Views of these modules are sign-in, account and 2FA pages: staff data only.
 EXEMPT_MODULES = ("allauth.",)
@@ -164,10 +172,47 @@ CASES = {
         # The page lists entries: one must exist for it to show a patient.
         before=lambda o, everyone: record_access(everyone["alice"], "view", [o["patient"]]),
     ),
+    "patients:export-csv": Case(u("patients:export-csv", "patient"), action="export"),
+    "patients:export-json": Case(u("patients:export-json", "patient"), action="export"),
+    "patients:fhir": Case(u("patients:fhir", "patient"), action="export"),
+    "analysis:research-csv": Case(
+        lambda o: reverse("analysis:research-csv"), action="export", user="rita", purpose="research"
+    ),
+    "sessions:report": Case(u("sessions:report", "session"), action="download"),
+    "patients:progress-report": Case(u("patients:progress-report", "patient"), action="download"),
+    # Break-the-glass: bob (a therapist of the clinic, not assigned) opens alice's patient.
+    "patients:emergency": Case(
+        lambda o: reverse("patients:emergency"),
+        method="post",
+        data=lambda o: {"identifier": o["patient"].code, "reason": "Covering for Alice today"},
+        action="create",
+        user="bob",
+        purpose="emergency",
+        status=302,
+    ),
+    "patients:emergency-acknowledge": Case(
+        lambda o: reverse("patients:emergency-acknowledge", args=[o["grant"].pk]),
+        method="post",
+        action="change",
+        status=302,
+        before=lambda o, everyone: o.update(grant=open_emergency(o, everyone["bob"])),
+    ),
+    "analysis:session_live": Case(u("analysis:session_live", "session")),
+    "analysis:session_live_stop": Case(
+        u("analysis:session_live_stop", "session"), method="post", action="change", status=302
+    ),
     "analysis:recording_results": Case(
         u("analysis:recording_results", "therapy_sessions.recording"), user="alice"
     ),
 }
+
+
+def open_emergency(objects, therapist):
+    """An emergency access of ``therapist`` to the case's patient (not assigned to them)."""
+    _, grant = emergency_access_open(
+        user=therapist, identifier=objects["patient"].code, reason="Covering for Alice today"
+    )
+    return grant
 
 
 def all_expectations():
@@ -187,10 +232,12 @@ def test_every_surface_is_audited_or_exempt():
         and not name.startswith("admin:<")
     )
     assert uncovered == [], f"pages without an audit case or an exemption: {uncovered}"
-    routes = {str(route.pattern) for route in websocket_urlpatterns}
-    assert routes - set(WS_EXEMPT) == {"ws/sessions/<int:session_id>/status/"}, (
-        "a new websocket route needs an audit case"
-    )
+    routes = {str(route.pattern) for route in [*websocket_urlpatterns, *device_urlpatterns]}
+    assert routes - set(WS_EXEMPT) == {
+        "ws/sessions/<int:session_id>/status/",
+        "ws/sessions/<int:session_id>/live/",
+        "ws/sessions/<int:session_id>/ingest/",
+    }, "a new websocket route needs an audit case"
 
 
 @pytest.fixture
@@ -221,8 +268,8 @@ def test_the_request_writes_one_entry(name, client, everyone, objects):
     if name.startswith(("admin:patients_mvccalibration", "admin:patients_patientprotocol")):
         objects.update(patient_records(objects["patient"], everyone["carol"]))
     client.force_login(everyone[case.user])
-    url = case.url(objects)
     case.before(objects, everyone)
+    url = case.url(objects)
     before = AuditEntry.objects.count()
     response = getattr(client, case.method)(url, case.data(objects))
     if case.status is not None:
@@ -271,4 +318,41 @@ async def test_the_status_websocket_writes_one_live_view_entry(
     entries = await database_sync_to_async(list)(AuditEntry.objects.all())
     assert [(e.patient_id, e.action, e.purpose, e.object_id) for e in entries] == [
         (alices_patient.pk, "live_view", purpose, str(session.pk))
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_live_view_websocket_writes_one_live_view_entry(
+    session_of, alices_patient, carol
+):
+    session = await database_sync_to_async(session_of)(alices_patient)
+    cookie = await database_sync_to_async(login_session)(carol)
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/sessions/{session.pk}/live/",
+        [(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
+    connected, _ = await ws.connect()
+    assert connected
+    assert (await ws.receive_json_from(timeout=5))["type"] == "state"
+    await ws.disconnect()
+    entries = await database_sync_to_async(list)(AuditEntry.objects.all())
+    assert [(e.patient_id, e.action, e.purpose, e.object_id) for e in entries] == [
+        (alices_patient.pk, "live_view", "treatment", str(session.pk))
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_device_streaming_into_a_session_writes_one_create_entry(
+    session_of, alices_patient, alice
+):
+    session = await database_sync_to_async(session_of)(alices_patient)
+    token = await database_sync_to_async(ingest_token_issue)(session=session, user=alice)
+    ws = WebsocketCommunicator(application, f"/ws/sessions/{session.pk}/ingest/?token={token}")
+    connected, _ = await ws.connect()
+    assert connected
+    await ws.disconnect()
+    entries = await database_sync_to_async(list)(AuditEntry.objects.all())
+    assert [(e.patient_id, e.action, e.purpose, e.actor_id) for e in entries] == [
+        (alices_patient.pk, "create", "treatment", alice.pk)
     ]

@@ -14,13 +14,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.access import Scope, require_perm, scope_of
-from clinic.web import safe_next
+from clinic.audit import Action
+from clinic.web import audit_note, audited, safe_next
 from patients import selectors, services
 from patients.forms import EmergencyAccessForm
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@audited()
 def emergency_access(request):
     require_perm(request.user, "patients.add_emergencyaccess")
     if scope_of(request.user) is not Scope.ASSIGNED:
@@ -47,13 +49,21 @@ def emergency_access(request):
                     f"Emergency access to patient {patient.code} until {until:%H:%M}. "
                     "Your clinic's managers are told.",
                 )
+            audit_note(
+                request,
+                action=Action.CREATE if grant else Action.VIEW,
+                obj=grant,
+                patients=[patient.pk],
+            )
             return redirect(patient)
+    grants = selectors.emergency_accesses_of(request.user)
+    audit_note(request, patients=[grant.patient_id for grant in grants])  # the codes listed
     return render(
         request,
         "patients/emergency.html",
         {
             "form": form,
-            "grants": selectors.emergency_accesses_of(request.user),
+            "grants": grants,
             "hours": settings.EMERGENCY_ACCESS_HOURS,
         },
     )
@@ -61,8 +71,10 @@ def emergency_access(request):
 
 @login_required
 @require_POST
+@audited()
 def emergency_acknowledge(request, pk):
     grant = selectors.emergency_access_for_acknowledging(request.user, pk)
+    audit_note(request, action=Action.CHANGE, obj=grant, patients=[grant.patient_id])
     services.emergency_access_acknowledge(by=request.user, grant=grant)
     messages.success(request, f"Emergency access of {grant.user} to {grant.patient.code} seen.")
     return redirect(safe_next(request, "clinic:dashboard"))

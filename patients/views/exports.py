@@ -12,7 +12,9 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_GET
 
 from analysis import exports, fhir
-from clinic.web import streaming_download
+from clinic.audit import Action
+from clinic.web import audited, streaming_download
+from patients.models import Patient
 
 
 def _attachment(body: str, *, filename: str, content_type: str) -> HttpResponse:
@@ -23,6 +25,7 @@ def _attachment(body: str, *, filename: str, content_type: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@audited(Patient, action=Action.EXPORT)
 def patient_export_csv(request, pk):
     """One table of the patient's export (``?table=sessions|recordings|channels|contractions``)."""
     table = request.GET.get("table", "sessions")
@@ -40,6 +43,7 @@ def patient_export_csv(request, pk):
 
 @login_required
 @require_GET
+@audited(Patient, action=Action.EXPORT)
 def patient_export_json(request, pk):
     document = exports.patient_export_document(request.user, pk)
     return _attachment(
@@ -51,6 +55,7 @@ def patient_export_json(request, pk):
 
 @login_required
 @require_GET
+@audited(Patient, action=Action.EXPORT)
 def patient_fhir(request, pk):
     bundle = fhir.patient_bundle(request.user, pk)
     return _attachment(
