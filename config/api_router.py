@@ -3,9 +3,9 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from analysis.api import AnalyzeView
+from analysis.api import AnalyzeView, ResearchExportView
 from clinic.api.views import ClinicSettingsViewSet, TherapistViewSet
-from patients.api import PatientViewSet
+from patients.api import PatientExportCsvView, PatientViewSet
 from sessions.api import RecordingViewSet, TherapySessionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,5 +19,12 @@ router.register("clinic-settings", ClinicSettingsViewSet, basename="clinic-setti
 app_name = "api"
 urlpatterns = [
     path("analyze/", AnalyzeView.as_view(), name="analyze"),
+    path("research-export/", ResearchExportView.as_view(), name="research-export"),
+    # Before the router: its format-suffix routes would take "export.csv" for the JSON export.
+    path(
+        "patients/<int:pk>/export.csv",
+        PatientExportCsvView.as_view(),
+        name="patient-export-csv",
+    ),
     *router.urls,
 ]
