@@ -512,7 +512,7 @@ class PatientViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         filterset_class=None,
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
-    def progress_report(self, request, pk=None):
+    def progress_report(self, request, pk=None, format=None):  # noqa: A002
         """Like the page: the PDF when cached or small enough to render now, else a worker
         renders it (once) and this answers 202 until it is cached."""
         user = request.user
@@ -567,7 +567,7 @@ class PatientViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         filterset_class=None,
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
-    def fhir(self, request, pk=None):
+    def fhir(self, request, pk=None, format=None):  # noqa: A002
         bundle = fhir.patient_bundle(request.user, pk)
         return json_download(bundle, content_type="application/fhir+json")
 
@@ -582,7 +582,7 @@ class PatientViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         filterset_class=None,
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
-    def export(self, request, pk=None):
+    def export(self, request, pk=None, format=None):  # noqa: A002
         document = exports.patient_export_document(request.user, pk)
         return json_download(document, content_type="application/json")
 
@@ -596,6 +596,7 @@ class PatientExportCsvView(AuditedMixin, APIView):
     @extend_schema(
         summary="One table of the patient's export as CSV (streamed)",
         parameters=[
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description="The patient."),
             OpenApiParameter(
                 "table", str, enum=list(exports.TABLES), required=False, default="sessions"
             )

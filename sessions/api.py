@@ -330,7 +330,7 @@ class TherapySessionViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.Generi
         filterset_class=None,
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
-    def report(self, request, pk=None):
+    def report(self, request, pk=None, format=None):  # noqa: A002 (the router's suffix)
         session = selectors.session_for(request.user, pk, perm=report_services.SESSION_PERM)
         variant = report_variant(request)
         self.audit(obj=session)

@@ -78,6 +78,8 @@ ERRORS = [
     ("alice", "get", "/api/v1/patients/{p}/progress-report/?from=2026-13-01", None, 400),
     ("alice", "get", "/api/v1/sessions/{s}/report/?variant=secret", None, 400),
     ("alice", "get", "/api/v1/patients/{p}/export.csv?table=nope", None, 400),
+    ("alice", "get", "/api/v1/patients/-1/export.csv", None, 404),
+    ("alice", "get", "/api/v1/patients/x/fhir.json", None, 404),  # the router's format suffix
     ("alice", "get", "/api/v1/research-export/", None, 403),  # therapists may not
     ("rita", "post", "/api/v1/patients/{p}/void/", {"reason": "x"}, 403),
 ]
