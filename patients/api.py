@@ -599,7 +599,7 @@ class PatientExportCsvView(AuditedMixin, APIView):
             OpenApiParameter("id", int, OpenApiParameter.PATH, description="The patient."),
             OpenApiParameter(
                 "table", str, enum=list(exports.TABLES), required=False, default="sessions"
-            )
+            ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
     )
