@@ -1,7 +1,9 @@
-"""POST /api/v1/analyze/: a C3D file in, the numeric core's document out, nothing stored."""
+"""POST /api/v1/analyze/: a C3D file in, the numeric core's document out, nothing stored; and
+GET /api/v1/research-export/, the researchers' pseudonymised dataset (``analysis.research``)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -10,10 +12,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from analysis import core
+from analysis import core, research
 from analysis.pipeline.stateless import analysis_stateless
 from clinic.access import require_perm
+from clinic.api.base import AuditedMixin, IgnoreClientContentNegotiation
 from clinic.api.errors import ERROR, ERRORS
+from clinic.audit import Action
+from clinic.web import streaming_download
 from sessions.uploads import UploadRefused
 
 
@@ -56,3 +61,24 @@ class AnalyzeView(APIView):
         except core.InvalidRecording as exc:
             raise exceptions.ValidationError({"file": [f"{uploaded.name}: {exc}"]}) from exc
         return Response(document)
+
+
+class ResearchExportView(AuditedMixin, APIView):
+    """GET /api/v1/research-export/: the clinic's pseudonymised dataset (researchers)."""
+
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(
+        summary="The clinic-wide pseudonymised research dataset as CSV (streamed)",
+        responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
+    )
+    def get(self, request):
+        lines = research.research_export_csv(request.user)  # 403 before the first line
+        shown = research.research_patients(request.user).values_list("pk", flat=True)
+        self.audit(action=Action.EXPORT, patients=list(shown), object_type="patients.patient")
+        return streaming_download(
+            request._request,
+            lines,
+            filename=f"research-{timezone.localdate():%Y%m%d}.csv",
+            content_type="text/csv; charset=utf-8",
+        )

@@ -1,11 +1,11 @@
 """The one DRF router of the REST API (/api/v1/); each app's endpoints are in its ``api``."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from analysis.api import AnalyzeView
+from analysis.api import AnalyzeView, ResearchExportView
 from clinic.api.views import ClinicSettingsViewSet, TherapistViewSet
-from patients.api import PatientViewSet
+from patients.api import PatientExportCsvView, PatientViewSet
 from sessions.api import RecordingViewSet, TherapySessionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,5 +19,13 @@ router.register("clinic-settings", ClinicSettingsViewSet, basename="clinic-setti
 app_name = "api"
 urlpatterns = [
     path("analyze/", AnalyzeView.as_view(), name="analyze"),
+    path("research-export/", ResearchExportView.as_view(), name="research-export"),
+    # Before the router, whose format-suffix routes would take "export.csv" for the JSON export;
+    # any id the router's own lookup takes ([^/.]+: a bad one is a 404 there, not a 500).
+    re_path(
+        r"^patients/(?P<pk>[^/.]+)/export\.csv$",
+        PatientExportCsvView.as_view(),
+        name="patient-export-csv",
+    ),
     *router.urls,
 ]

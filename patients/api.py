@@ -7,20 +7,41 @@ the pseudonymised view: identity fields are null (``clinic.access.can_see_identi
 
 from __future__ import annotations
 
+import json
+
 import django_filters
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.forms.models import model_to_dict
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from analysis import exports, fhir
 from clinic.access import age_band, can_see_identity, require_perm
+from clinic.api.base import AuditedMixin, IgnoreClientContentNegotiation
 from clinic.api.errors import ERRORS
 from clinic.api.forms import cleaned, form_data
+from clinic.audit import Action
 from clinic.models import PROTOCOL_FIELDS
+from clinic.web import streaming_download
 from patients import forms, protocol, selectors, services
 from patients.models import MvcCalibration, Patient, Side
+from reports import selectors as report_selectors
+from reports import services as report_services
+from reports.tasks import render_progress_report
+from reports.views import BadRange, date_range, pdf_response
 
 PATIENT_IDENTITY_FIELDS = (
     "first_name",
@@ -246,6 +267,42 @@ class PatientApiFilter(selectors.PatientFilter):
         super().__init__(data, queryset=queryset, prefix=prefix, user=request.user)
 
 
+VARIANT_PARAMETER = OpenApiParameter(
+    "variant",
+    str,
+    enum=list(report_selectors.VARIANTS),
+    required=False,
+    description="identified (default) or pseudonymised; researchers always get pseudonymised.",
+)
+RETRY_AFTER_S = 5
+
+
+def report_variant(request) -> str | None:
+    """The ``variant`` query parameter, or a 400 naming it."""
+    variant = request.query_params.get("variant")
+    if variant is not None and variant not in report_selectors.VARIANTS:
+        raise exceptions.ValidationError(
+            {"variant": [f"One of: {', '.join(report_selectors.VARIANTS)}."]}
+        )
+    return variant
+
+
+def json_download(document, *, content_type: str) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(document, cls=DjangoJSONEncoder, allow_nan=False), content_type=content_type
+    )
+
+
+ProgressPendingSerializer = inline_serializer(
+    "ProgressReportPending",
+    fields={
+        "detail": serializers.CharField(),
+        "state": serializers.CharField(allow_null=True),
+        "sessions": serializers.IntegerField(),
+    },
+)
+
+
 def _patient_form_base(patient: Patient) -> dict:
     """The patient's current values as form data, under a PATCH's fields."""
     values = model_to_dict(patient, fields=forms.PatientForm.Meta.fields)
@@ -267,8 +324,15 @@ def _patient_form_base(patient: Patient) -> dict:
         summary="Patients you may see", responses={200: PatientSerializer, **ERRORS}
     ),
 )
-class PatientViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = PatientSerializer
+    audit_model = Patient
+    audit_actions = {
+        "void": Action.VOID,
+        "progress_report": Action.DOWNLOAD,
+        "fhir": Action.EXPORT,
+        "export": Action.EXPORT,
+    }
     queryset = Patient.objects.none()  # the model for permissions and the schema
     filterset_class = PatientApiFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -282,9 +346,6 @@ class PatientViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.patients_listed(self.request.user)
-
-    def _out(self, patient, code=status.HTTP_200_OK):
-        return Response(self.get_serializer(patient).data, status=code)
 
     @extend_schema(summary="One patient", responses={200: PatientSerializer, **ERRORS})
     def retrieve(self, request, pk=None):
@@ -425,3 +486,133 @@ class PatientViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 patient=patient, values=cleaned(form), user=request.user
             )
         return Response(protocol_document(patient))
+
+    @extend_schema(
+        summary="The patient's progress report (PDF); 202 while a worker renders a big one",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=False),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=False),
+            VARIANT_PARAMETER,
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            202: OpenApiResponse(
+                ProgressPendingSerializer,
+                description="Being rendered: ask again after Retry-After seconds.",
+            ),
+            **ERRORS,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="progress-report",
+        url_name="progress-report",
+        pagination_class=None,
+        filterset_class=None,
+        content_negotiation_class=IgnoreClientContentNegotiation,
+    )
+    def progress_report(self, request, pk=None, format=None):  # noqa: A002
+        """Like the page: the PDF when cached or small enough to render now, else a worker
+        renders it (once) and this answers 202 until it is cached."""
+        user = request.user
+        patient = selectors.patient_for(user, pk, perm=report_services.PATIENT_PERM)
+        try:
+            date_from, date_to = date_range(request)
+        except BadRange as exc:
+            field = "to" if str(exc).startswith("to") else "from"
+            raise exceptions.ValidationError({field: [str(exc)]}) from exc
+        args = {
+            "date_from": date_from,
+            "date_to": date_to,
+            "variant": report_services.variant_for(user, report_variant(request)),
+        }
+        self.audit(obj=patient)
+        cached = report_services.cached_progress_report(user, patient, **args)
+        if cached is not None:
+            return pdf_response(cached)
+        sessions = report_services.progress_sessions_in_range(
+            patient, date_from=date_from, date_to=date_to
+        )
+        if sessions <= settings.REPORT_INLINE_MAX_SESSIONS:
+            return pdf_response(report_services.progress_report_pdf(user, patient, **args))
+        if report_services.progress_job_claim(user, patient, **args):
+            render_progress_report.delay(
+                user_id=user.pk,
+                patient_id=patient.pk,
+                date_from=date_from.isoformat() if date_from else None,
+                date_to=date_to.isoformat() if date_to else None,
+                variant=args["variant"],
+                job_key=report_services.progress_job_key(user, patient, **args),
+            )
+        self.audit(obj=patient, action=Action.VIEW)  # the count was shown, not the report
+        return Response(
+            {
+                "detail": "The report is being rendered; ask again after Retry-After seconds.",
+                "state": report_services.progress_job_state(user, patient, **args),
+                "sessions": sessions,
+            },
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    @extend_schema(
+        summary="The patient's FHIR R4 Bundle (researchers: pseudonymised)",
+        responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filterset_class=None,
+        content_negotiation_class=IgnoreClientContentNegotiation,
+    )
+    def fhir(self, request, pk=None, format=None):  # noqa: A002
+        bundle = fhir.patient_bundle(request.user, pk)
+        return json_download(bundle, content_type="application/fhir+json")
+
+    @extend_schema(
+        summary="The patient's whole export as JSON (sessions, recordings, channels, contractions)",
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filterset_class=None,
+        content_negotiation_class=IgnoreClientContentNegotiation,
+    )
+    def export(self, request, pk=None, format=None):  # noqa: A002
+        document = exports.patient_export_document(request.user, pk)
+        return json_download(document, content_type="application/json")
+
+
+class PatientExportCsvView(AuditedMixin, APIView):
+    """GET /api/v1/patients/{id}/export.csv?table=...: one table of the patient's export."""
+
+    audit_model = Patient
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(
+        summary="One table of the patient's export as CSV (streamed)",
+        parameters=[
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description="The patient."),
+            OpenApiParameter(
+                "table", str, enum=list(exports.TABLES), required=False, default="sessions"
+            ),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
+    )
+    def get(self, request, pk):
+        table = request.query_params.get("table", "sessions")
+        try:
+            lines = exports.patient_export_csv(request.user, pk, table)
+        except exports.UnknownTable as exc:
+            raise exceptions.ValidationError({"table": [str(exc)]}) from exc
+        self.audit(action=Action.EXPORT)
+        return streaming_download(
+            request._request,
+            lines,
+            filename=f"patient-{pk}-{table}.csv",
+            content_type="text/csv; charset=utf-8",
+        )

@@ -25,12 +25,21 @@ from rest_framework.response import Response
 from analysis.pipeline.queue import recording_reanalyse
 from analysis.selectors import recording_document
 from clinic.access import can_download_recordings, can_see_identity
+from clinic.api.base import AuditedMixin, IgnoreClientContentNegotiation
 from clinic.api.errors import ERROR, ERRORS
 from clinic.api.forms import cleaned, form_data
-from patients.api import IdentityNulledSerializer, VoidSerializer
+from clinic.audit import Action
+from patients.api import (
+    VARIANT_PARAMETER,
+    IdentityNulledSerializer,
+    VoidSerializer,
+    report_variant,
+)
 from patients.forms import VoidForm
 from patients.models import Patient
 from patients.selectors import patient_for
+from reports import services as report_services
+from reports.views import pdf_response
 from sessions import selectors, services
 from sessions.forms import TherapySessionForm
 from sessions.models import Recording, TherapySession
@@ -195,8 +204,10 @@ def _patient_of_body(user, data) -> Patient:
         responses={200: TherapySessionSerializer, **ERRORS},
     ),
 )
-class TherapySessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TherapySessionViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = TherapySessionSerializer
+    audit_model = TherapySession
+    audit_actions = {"void": Action.VOID, "report": Action.DOWNLOAD}
     queryset = TherapySession.objects.none()
     filterset_class = SessionFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -209,9 +220,6 @@ class TherapySessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.sessions_listed(self.request.user)
-
-    def _out(self, session, code=status.HTTP_200_OK):
-        return Response(self.get_serializer(session).data, status=code)
 
     @extend_schema(summary="One session", responses={200: TherapySessionSerializer, **ERRORS})
     def retrieve(self, request, pk=None):
@@ -307,8 +315,28 @@ class TherapySessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                     status=UPLOAD_STATUS[code],
                 )
             raise exceptions.ValidationError({"file": [message]}) from exc
+        self.audit(obj=recording)
         data = RecordingSerializer(recording, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+    @extend_schema(
+        summary="The session's PDF report (researchers always get the pseudonymised variant)",
+        parameters=[VARIANT_PARAMETER],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        content_negotiation_class=IgnoreClientContentNegotiation,
+    )
+    def report(self, request, pk=None, format=None):  # noqa: A002 (the router's suffix)
+        session = selectors.session_for(request.user, pk, perm=report_services.SESSION_PERM)
+        variant = report_variant(request)
+        self.audit(obj=session)
+        return pdf_response(
+            report_services.session_report_pdf(request.user, session, variant=variant)
+        )
 
 
 @extend_schema_view(
@@ -317,8 +345,10 @@ class TherapySessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: RecordingSerializer, **ERRORS},
     ),
 )
-class RecordingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RecordingViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = RecordingSerializer
+    audit_model = Recording
+    audit_actions = {"file": Action.DOWNLOAD, "reanalyse": Action.CHANGE}
     queryset = Recording.objects.none()
     filterset_class = RecordingFilter
     action_perms = {

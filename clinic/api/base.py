@@ -1,4 +1,5 @@
-"""What every endpoint shares: permissions and pagination (errors: ``clinic.api.errors``).
+"""What every endpoint shares: permissions, pagination and the audit of patient data
+(``AuditedMixin``; errors: ``clinic.api.errors``).
 
 Permissions follow the pages (``clinic.access``): a collection (list, create) needs the model
 permission for the method, the ``view`` one for GET too (stock DRF skips it); an object is
@@ -9,9 +10,12 @@ researchers are read-only whatever permissions an administrator adds to their gr
 
 from __future__ import annotations
 
-from rest_framework import exceptions, pagination, permissions
+from django.db import DatabaseError
+from rest_framework import exceptions, negotiation, pagination, permissions, status
+from rest_framework.response import Response
 
 from clinic.access import can_see_identity
+from clinic.audit import Action, AuditUnavailable, patient_ids_for, record_access
 
 
 class ApiModelPermissions(permissions.DjangoModelPermissions):
@@ -54,3 +58,138 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class IgnoreClientContentNegotiation(negotiation.BaseContentNegotiation):
+    """For downloads (PDF, CSV, FHIR): the file is returned as a plain Django response whatever
+    the client's Accept header says, and an error is always the API's JSON error format."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return (renderers[0], renderers[0].media_type)
+
+
+class AuditUnavailableError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The audit trail cannot be written just now: nothing is shown. Try again."
+    default_code = "audit_unavailable"
+
+
+def patients_of(objects, model) -> list[int]:
+    """The patients of ``objects`` (rows of ``model``): read from the rows when the patient's id
+    is on them or on a related row already loaded, else one query (``patient_ids_for``)."""
+    path = model.PATIENT_PATH
+    if not path:
+        return [obj.pk for obj in objects]
+    *hops, last = path.split("__")
+    ids, missing = set(), []
+    for obj in objects:
+        target = obj
+        for hop in hops:
+            if not model_field_cached(target, hop):
+                target = None
+                break
+            target = getattr(target, hop)
+        if target is None:
+            missing.append(obj.pk)
+        else:
+            ids.add(getattr(target, f"{last}_id"))
+    if missing:
+        ids.update(patient_ids_for(model, missing))
+    return sorted(ids)
+
+
+def model_field_cached(obj, name: str) -> bool:
+    field = obj._meta.get_field(name)
+    return field.is_cached(obj)
+
+
+class AuditedMixin:
+    """THE audit of the API: one entry per successful request that read or changed patient data
+    (``clinic.audit.record_access``), the same rules as the pages' ``clinic.web.audited``.
+
+    The subject is, in order: what the view said with ``audit(...)`` (``_out`` says it for the
+    object it returns; a research export names its patients), the patients of the list page
+    (``paginate_queryset``), or the ``audit_model`` row named by the URL's ``pk``. The action is
+    the view's, else ``audit_actions[action]``, else view for GET and HEAD, create for a POST,
+    change for PUT and PATCH. Error responses (status >= 400) and OPTIONS record nothing, nor
+    does an empty list page. If the entry cannot be written the data is dropped: 503 in the
+    API's error format.
+    """
+
+    audit_model = None
+    audit_actions: dict = {}
+
+    def audit(self, *, obj=None, patients=None, action=None, object_type="", object_id=""):
+        """Say what this response shows or changes, when the URL does not say it."""
+        self._audit_subject = {
+            "obj": obj,
+            "patients": patients,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+        }
+
+    def _out(self, obj, code=status.HTTP_200_OK):
+        """``obj`` serialised, and named as the subject of the request's audit entry."""
+        self.audit(obj=obj)
+        return Response(self.get_serializer(obj).data, status=code)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            model = queryset.model
+            self.audit(patients=patients_of(page, model), object_type=model._meta.label_lower)
+        return page
+
+    def _audit_action(self, request, note) -> str:
+        if note.get("action"):
+            return note["action"]
+        named = self.audit_actions.get(getattr(self, "action", None))
+        if named is not None:
+            return named
+        return {
+            "GET": Action.VIEW,
+            "HEAD": Action.VIEW,
+            "POST": Action.CREATE,
+        }.get(request.method, Action.CHANGE)
+
+    def _record(self, request, kwargs) -> None:
+        note = getattr(self, "_audit_subject", None) or {}
+        obj, patients = note.get("obj"), note.get("patients")
+        object_type, object_id = note.get("object_type", ""), note.get("object_id", "")
+        if obj is not None and patients is None:
+            patients = patients_of([obj], type(obj))
+        elif patients is None:
+            if self.audit_model is None or "pk" not in kwargs:
+                return  # nothing of a patient was shown
+            object_type, object_id = self.audit_model._meta.label_lower, kwargs["pk"]
+            patients = patients_of_pks(self.audit_model, [object_id])
+        if not patients and obj is None and not object_id:
+            return  # an empty list shows no patient
+        record_access(
+            request._request,
+            self._audit_action(request, note),
+            patients,
+            obj,
+            object_type=object_type,
+            object_id=object_id,
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code < 400 and request.method != "OPTIONS":
+            try:
+                self._record(request, kwargs)
+            except (AuditUnavailable, DatabaseError):
+                response = self.handle_exception(AuditUnavailableError())
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def patients_of_pks(model, pks) -> list[int]:
+    """The patients of ``model`` rows ``pks`` (no query for Patient itself)."""
+    try:
+        return patient_ids_for(model, [int(pk) for pk in pks])
+    except (TypeError, ValueError):
+        return []

@@ -1,14 +1,18 @@
 """Through the API only, against a real Daphne, Celery worker, PostgreSQL and Redis: a hospital
 system creates a patient and a session, uploads a real GHOSTLY round, polls until the analysis
-is done, reads the results and downloads the original file."""
+is done, reads the results, downloads the original file, the session's PDF report and the
+patient's FHIR bundle; every read is in the audit trail."""
 
 import time
 
 import pytest
 import requests
+from fhir.resources.R4B.bundle import Bundle
 
+from clinic.models import AuditEntry
 from clinic.services import api_token_create
 from conftest import shared_c3d_dir
+from reports.tests.support import pdf_text
 
 pytestmark = [
     pytest.mark.server,
@@ -68,5 +72,25 @@ def test_patient_session_upload_results_and_file_over_http(daphne, worker, broke
     assert download.content == path.read_bytes()
     assert "attachment" in download.headers["Content-Disposition"]
     assert "no-store" in download.headers["Cache-Control"]
+
+    report = http.get(f"{api}/sessions/{session.json()['id']}/report/", timeout=120)
+    assert report.status_code == 200, report.text[:500]
+    assert report.headers["Content-Type"] == "application/pdf"
+    assert report.content.startswith(b"%PDF-")
+    assert "E2E1" in pdf_text(report.content)
+
+    patient_id = patient.json()["id"]
+    fhir = http.get(f"{api}/patients/{patient_id}/fhir/", timeout=60)
+    assert fhir.status_code == 200, fhir.text[:500]
+    assert fhir.headers["Content-Type"] == "application/fhir+json"
+    Bundle.model_validate(fhir.json())
+    kinds = [entry["resource"]["resourceType"] for entry in fhir.json()["entry"]]
+    assert kinds[0] == "Patient"
+    assert "Encounter" in kinds
+    assert "Observation" in kinds
+
+    entries = list(AuditEntry.objects.filter(patient_id=patient_id).order_by("seq"))
+    assert [e.action for e in entries][-3:] == ["download", "download", "export"]
+    assert {e.actor_id for e in entries} == {alice.pk}
     # Anonymous callers get nothing of it.
     assert requests.get(url, timeout=10).status_code == 401

@@ -16,7 +16,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from analysis.tests.support import analysed, forget_token_failures, make_recording
+from analysis.tests.support import (
+    AUDIT_ENTRY,
+    AUDIT_LOOKUP,
+    analysed,
+    forget_token_failures,
+    make_recording,
+)
 from clinic.models import ApiToken
 from clinic.services import api_token_create, api_token_revoke, clinic_settings_create
 from conftest import PATIENTS_SEEN_BY, make_patient, names_in, names_of
@@ -53,6 +59,12 @@ def endpoints(o):
         ("recording detail", "get", f"/api/v1/recordings/{r}/", None, None),
         ("recording file", "get", f"/api/v1/recordings/{r}/file/", None, None),
         ("settings list", "get", "/api/v1/clinic-settings/", None, None),
+        ("session report", "get", f"/api/v1/sessions/{s}/report/", None, None),
+        ("progress report", "get", f"/api/v1/patients/{p}/progress-report/", None, None),
+        ("fhir", "get", f"/api/v1/patients/{p}/fhir/", None, None),
+        ("export json", "get", f"/api/v1/patients/{p}/export/", None, None),
+        ("export csv", "get", f"/api/v1/patients/{p}/export.csv?table=recordings", None, None),
+        ("research export", "get", "/api/v1/research-export/", None, None),
         (
             "patient create",
             "post",
@@ -100,6 +112,11 @@ ALL_OK = {
             "patient update",
             "protocol set",
             "session update",
+            "session report",
+            "progress report",
+            "fhir",
+            "export json",
+            "export csv",
         ],
         200,
     ),
@@ -110,6 +127,7 @@ ALL_OK = {
     "upload": 400,  # allowed: the file's content is refused, not the user
     "reanalyse": 202,
     "analyze": 400,
+    "research export": 403,  # managers and researchers only
 }
 OUT_OF_SCOPE = {
     **{name: 404 for name in ALL_OK},
@@ -121,11 +139,18 @@ OUT_OF_SCOPE = {
     "analyze": 400,
     "patient void": 404,
     "session void": 404,
+    "research export": 403,
 }
 EXPECTED = {
     "alice": {**ALL_OK, "patient void": 403, "session void": 403, "settings save": 403},
     "bob": OUT_OF_SCOPE,
-    "carol": {**ALL_OK, "patient void": 200, "session void": 200, "settings save": 201},
+    "carol": {
+        **ALL_OK,
+        "patient void": 200,
+        "session void": 200,
+        "settings save": 201,
+        "research export": 200,
+    },
     "rita": {
         **{name: 403 for name in ALL_OK},
         **{name: 200 for name, code in ALL_OK.items() if code == 200},
@@ -137,12 +162,14 @@ EXPECTED = {
         "session void": 403,
         "settings save": 403,
         "analyze": 400,  # stores nothing: researchers may analyse a file like on the page
+        "research export": 200,
     },
     "dave": {**OUT_OF_SCOPE, "therapist detail": 404},
 }
 for unauthenticated in ("anonymous", "expired", "revoked"):
     EXPECTED[unauthenticated] = dict.fromkeys(
-        ALL_OK | {"patient void": 0, "session void": 0, "settings save": 0}, 401
+        ALL_OK | {"patient void": 0, "session void": 0, "settings save": 0, "research export": 0},
+        401,
     )
 SEES = {**PATIENTS_SEEN_BY, "anonymous": set(), "expired": set(), "revoked": set()}
 
@@ -191,6 +218,17 @@ def call(client, method, url, body, fmt):
     return response
 
 
+# Bodies searched for foreign names and identity (PDFs are compressed: their text is checked in
+# reports/tests).
+TEXT_TYPES = ("application/json", "application/fhir+json", "text/csv")
+
+
+def body_text(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
 @pytest.mark.parametrize("persona", list(EXPECTED))
 def test_every_endpoint_answers_each_persona_as_expected(world, persona):
     tokens, objects = world
@@ -204,8 +242,8 @@ def test_every_endpoint_answers_each_persona_as_expected(world, persona):
         expected = EXPECTED[persona][name]
         if response.status_code != expected:
             wrong.append(f"{name}: {response.status_code} (expected {expected})")
-        if response.get("Content-Type", "").startswith("application/json"):
-            text = response.content.decode()
+        if response.get("Content-Type", "").startswith(TEXT_TYPES):
+            text = body_text(response)
             found = names_in(text) - allowed_names
             if persona == "rita" and ("MRN-" in text or "1950-05-17" in text):
                 found.add("identity field")
@@ -226,13 +264,15 @@ LISTS = {
     "calibrations": "/api/v1/patients/{patient}/calibrations/",
 }
 # Queries per list request (authentication included), whatever the number of rows.
+# A page of patient data adds its audit entry (a manager's: no assignment check); the recordings'
+# patients are one more query (AUDIT_LOOKUP); therapists and settings show no patient.
 LIST_QUERIES = {
-    "patients": 7,
+    "patients": 7 + AUDIT_ENTRY,
     "therapists": 4,
-    "sessions": 6,
-    "recordings": 6,
+    "sessions": 6 + AUDIT_ENTRY,
+    "recordings": 6 + AUDIT_ENTRY + AUDIT_LOOKUP,
     "clinic settings": 5,
-    "calibrations": 6,
+    "calibrations": 6 + AUDIT_ENTRY,
 }
 
 

@@ -34,6 +34,8 @@ EXEMPT = {
     "api:api-root": "the API's index of endpoints",
     "api:api-root-format": "the API's index of endpoints",
     "api-schema": "the OpenAPI schema",
+    "api-docs": "the API's documentation page (Swagger UI)",
+    "clinic:api_tokens": "the user's own API tokens (a page, not the API): no patient",
     "admin:auth_user_password_change": "a staff account's password",
     "clinic:api_tokens": "the user's own API tokens: staff data only",
     "analysis:exports": "what the research dataset holds, and its download link: no patient",
