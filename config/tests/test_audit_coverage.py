@@ -37,7 +37,6 @@ EXEMPT = {
     "api-docs": "the API's documentation page (Swagger UI)",
     "clinic:api_tokens": "the user's own API tokens (a page, not the API): no patient",
     "admin:auth_user_password_change": "a staff account's password",
-    "clinic:api_tokens": "the user's own API tokens: staff data only",
     "analysis:exports": "what the research dataset holds, and its download link: no patient",
     "patients:progress-report-status": "the state of a report being rendered: no patient data",
     # The demo's "replay a stored recording live" answers 404 unless LIVE_DEMO_REPLAY (never in
