@@ -33,7 +33,12 @@ backward search of Solnik et al. (2010), Lidierth (1986):
   envelope's peak over ``min_duration_s`` after the onset crossing (before the end
   crossing) over the fine window's baseline level: 0 (the 40 ms edge) at
   ``edge_fine_snr_low`` (13) or under, 1 (the fine edge) at ``edge_fine_snr_high`` (16)
-  or over, linear in the logarithm between. The window length of a Hodges & Bui (1996)
+  or over, linear in the logarithm between, and times a rise weight: 1 when the 40 ms
+  envelope climbs from the fine onset to half its early peak (or falls from half the late
+  peak to the fine end) within ``edge_fine_rise_short_s`` (35 ms), 0 at
+  ``edge_fine_rise_long_s`` (55 ms) or more, linear between: the leading-edge lead is a
+  steep edge's problem; on rises of 100 ms the 40 ms edge already sits at the support
+  and the fine one would be late. The window length of a Hodges & Bui (1996)
   detector trades bias against the baseline's variance as the SNR changes (Staude et al.
   2001, "Onset detection in surface electromyographic signals: a systematic comparison of
   methods"); the choice per contraction follows that trade-off.
@@ -70,9 +75,18 @@ def baseline_level(before: np.ndarray, noise_v: float, cap: float, cfg: Analysis
     return min(max(level, 0.5 * noise_v), cap)
 
 
-def fine_weight(peak_v: float, base_v: float, cfg: AnalysisConfig) -> float:
-    """How much of the fine window's edge to take (see the module docstring)."""
-    return float(_weight(peak_v, base_v, cfg.edge_fine_snr_low, cfg.edge_fine_snr_high))
+def fine_weight(
+    peak_v: float, base_v: float, rise: np.ndarray, rate_hz: float, cfg: AnalysisConfig
+) -> float:
+    """How much of the fine window's edge to take (see the module docstring): ``rise`` is
+    the 40 ms envelope from the fine edge inwards (towards the hold)."""
+    w = float(_weight(peak_v, base_v, cfg.edge_fine_snr_low, cfg.edge_fine_snr_high))
+    if w > 0.0:
+        above = np.flatnonzero(rise >= 0.5 * peak_v)
+        samples = float(above[0]) if above.size else float(rise.size)
+        short, long = cfg.edge_fine_rise_short_s * rate_hz, cfg.edge_fine_rise_long_s * rate_hz
+        w *= float(_rise_weight(samples, short, long))
+    return w
 
 
 def walk_back(short: np.ndarray, level: float) -> int:
@@ -125,6 +139,34 @@ def _weight(peak, base, lo, hi):
         return 0.0
     x = (np.log(peak / base) - np.log(lo)) / (np.log(hi) - np.log(lo))
     return min(max(x, 0.0), 1.0)
+
+
+@njit(**_JIT)
+def _rise_weight(rise, short, long):
+    """1 for a rise (or fall) of ``short`` samples or less, 0 for ``long`` or more, linear
+    between."""
+    if long <= short:
+        return 1.0
+    return min(max((long - rise) / (long - short), 0.0), 1.0)
+
+
+@njit(**_JIT)
+def _rise(csq, n, ws, a, b, level):
+    """Samples from ``a`` to the first at or above ``level`` in [a, b) (``b - a`` if none)."""
+    for i in range(max(a, 0), min(b, n)):
+        if _rms_at(csq, n, ws, i) >= level:
+            return i - a
+    return b - a
+
+
+@njit(**_JIT)
+def _fall(csq, n, ws, a, b, level):
+    """Samples back from ``a`` to the last at or above ``level`` in (b, a] (``a - b`` if
+    none)."""
+    for i in range(min(a, n - 1), max(b, -1), -1):
+        if _rms_at(csq, n, ws, i) >= level:
+            return a - i
+    return a - b
 
 
 @njit(**_JIT)
@@ -196,6 +238,8 @@ def _extend(
     ratio_f,
     snr_lo,
     snr_hi,
+    rise_short,
+    rise_long,
 ):
     """The walks of :func:`extend_edges`, compiled (a few hundred samples per edge)."""
     new_on = onset.copy()
@@ -210,9 +254,17 @@ def _extend(
         if fine > 0:
             on_f, level_f, base_f = _onset_walk(csq, n, fine, o, prev_end, *args_f)
             stop_f, after_f = _end_walk(csq, n, fine, e, bound, level_f, *args_f)
-            w = _weight(_peak(csq, n, ws, o, o + hold), base_f, snr_lo, snr_hi)
+            peak = _peak(csq, n, ws, o, o + hold)
+            w = _weight(peak, base_f, snr_lo, snr_hi)
+            if w > 0.0:
+                rise = _rise(csq, n, ws, on_f, o + hold, 0.5 * peak)
+                w *= _rise_weight(rise, rise_short, rise_long)
             on = int(round((1.0 - w) * on + w * on_f))
-            w = _weight(_peak(csq, n, ws, e - hold, e), max(base_f, after_f), snr_lo, snr_hi)
+            peak = _peak(csq, n, ws, e - hold, e)
+            w = _weight(peak, max(base_f, after_f), snr_lo, snr_hi)
+            if w > 0.0:
+                fall = _fall(csq, n, ws, stop_f, e - hold, 0.5 * peak)
+                w *= _rise_weight(fall, rise_short, rise_long)
             stop = int(round((1.0 - w) * stop + w * stop_f))
         new_on[r] = on
         new_end[r] = stop
@@ -249,4 +301,6 @@ def extend_edges(onset, end, bounds_lo, bounds_hi, csq, n, rate_hz, noise_v, cfg
         float(cfg.edge_fine_crossing_ratio),
         float(cfg.edge_fine_snr_low),
         float(cfg.edge_fine_snr_high),
+        cfg.edge_fine_rise_short_s * rate_hz,
+        cfg.edge_fine_rise_long_s * rate_hz,
     )

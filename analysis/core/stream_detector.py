@@ -210,8 +210,11 @@ class LiveDetector:
         onset_f, level_f, base_f = self._walk_back_on(
             fine, crossing, self.cfg.edge_fine_crossing_ratio
         )
-        peak = self.live.onset_envelope.between(crossing, crossing + self.min_duration_samples)
-        w = fine_weight(float(peak.max()) if peak.size else 0.0, base_f, self.cfg)
+        history, m = self.live.onset_envelope, self.min_duration_samples
+        peak = history.between(crossing, crossing + m)
+        peak_v = float(peak.max()) if peak.size else 0.0
+        rise = history.between(onset_f, crossing + m)
+        w = fine_weight(peak_v, base_f, rise, self.live.rate_hz, self.cfg)
         return round((1.0 - w) * onset + w * onset_f), (level, level_f, base_f)
 
     def _walk_back_on(self, history, crossing: int, ratio: float) -> tuple[int, float, float]:
@@ -240,8 +243,11 @@ class LiveDetector:
         stop_f, after_f = self._walk_forward_on(
             fine, end, bound, level_f, self.cfg.edge_fine_crossing_ratio
         )
-        peak = self.live.onset_envelope.between(end - self.min_duration_samples, end)
-        w = fine_weight(float(peak.max()) if peak.size else 0.0, max(base_f, after_f), self.cfg)
+        history, m = self.live.onset_envelope, self.min_duration_samples
+        peak = history.between(end - m, end)
+        peak_v = float(peak.max()) if peak.size else 0.0
+        fall = history.between(end - m + 1, stop_f + 1)[::-1]
+        w = fine_weight(peak_v, max(base_f, after_f), fall, self.live.rate_hz, self.cfg)
         return round((1.0 - w) * stop + w * stop_f)
 
     def _walk_forward_on(
