@@ -125,6 +125,12 @@ class AnalysisConfig(_ConfigMixin):
     (Hodges & Bui 1996; backward search), at most ``edge_search_s``; the level is at least
     ``edge_crossing_ratio`` x the crossing's own level (on strong, clean signals a level
     at the noise is reached by the short window's leading edge, half a window early).
+    Each edge is also walked on an ``edge_fine_window_s`` envelope (floor
+    ``edge_fine_crossing_ratio`` x its crossing level; 0 s disables it) and blended in by
+    the contraction's peak-to-baseline ratio: none at ``edge_fine_snr_low`` or under, all
+    at ``edge_fine_snr_high`` or over (log-linear between), and only on steep edges: in
+    full when the 40 ms envelope reaches half its peak within ``edge_fine_rise_short_s``
+    of the fine edge, not at all from ``edge_fine_rise_long_s`` (linear between).
 
     Activity (``activity.py``): with ``activity_thresholds`` ON is at least the channel's
     burst level (a three-class Otsu split of the log block RMS, used when the middle class
@@ -168,6 +174,12 @@ class AnalysisConfig(_ConfigMixin):
     edge_baseline_factor: float = 1.5
     edge_sd_factor: float = 2.0
     edge_crossing_ratio: float = 0.2
+    edge_fine_window_s: float = 0.015
+    edge_fine_crossing_ratio: float = 0.1
+    edge_fine_snr_low: float = 13.0
+    edge_fine_snr_high: float = 16.0
+    edge_fine_rise_short_s: float = 0.035
+    edge_fine_rise_long_s: float = 0.055
     noise_block_s: float = 0.25
     noise_percentile: float = 10.0
     on_noise_factor: float = 4.0
@@ -214,6 +226,12 @@ class AnalysisConfig(_ConfigMixin):
             raise ValueError("filter_order must be between 1 and 8")
         if self.off_noise_factor > self.on_noise_factor:
             raise ValueError("off_noise_factor must not exceed on_noise_factor (hysteresis)")
+        if not (0 <= self.edge_fine_window_s <= self.onset_window_s):
+            raise ValueError("edge_fine_window_s must be in [0, onset_window_s]")
+        if not (0 <= self.edge_fine_rise_short_s < self.edge_fine_rise_long_s):
+            raise ValueError("edge_fine_rise_short_s must be in [0, edge_fine_rise_long_s)")
+        if not (0 < self.edge_fine_snr_low < self.edge_fine_snr_high):
+            raise ValueError("edge_fine_snr_low must be positive and below edge_fine_snr_high")
         if not (0 <= self.edge_fraction < 1):
             raise ValueError("edge_fraction must be in [0, 1)")
         if not (0 <= self.noise_percentile <= 100):

@@ -17,7 +17,7 @@ import numpy as np
 from . import dsp
 from .activity import activity_level, split_holds
 from .config import AnalysisConfig
-from .edges import baseline_level, walk_back, walk_forward
+from .edges import baseline_level, fine_weight, walk_back, walk_forward
 from .stream_signal import LiveSignal
 
 
@@ -35,7 +35,9 @@ class _Run:
     onset: int | None = None
     end: int | None = None  # first index below OFF once the run has ended
     crossing: int | None = None  # the onset's threshold crossing (before backtracking)
-    level_v: float = 0.0  # what counts as back at baseline (:mod:`.edges`)
+    # what counts as back at baseline (:mod:`.edges`): the level on the short envelope,
+    # the level on the fine one and the fine baseline level (before the crossing ratio)
+    levels: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 class LiveDetector:
@@ -189,43 +191,82 @@ class LiveDetector:
                 return []
         lo = max(r.start - w, onset_envelope.first)
         r.crossing = self._refine_onset(f, level, lo, hi)
-        onset, r.level_v = self._backtrack(r.crossing)
+        onset, r.levels = self._backtrack(r.crossing)
         r.onset, r.started = onset, True
         t = self.live.time_s(onset)
         return [{"type": "contraction_start", "label": self.label, "t": t, "onset_s": t}]
 
-    def _backtrack(self, crossing: int) -> tuple[int, float]:
+    def _backtrack(self, crossing: int) -> tuple[int, tuple[float, float, float]]:
         """The onset moved back from its crossing to the baseline (:mod:`.edges`), and the
-        level that counts as baseline (for the end too)."""
-        history = self.live.onset_envelope
+        levels that count as baseline (for the end too)."""
         if not self.cfg.edge_backtrack:
-            return crossing, 0.0
+            return crossing, (0.0, 0.0, 0.0)
+        onset, level, _ = self._walk_back_on(
+            self.live.onset_envelope, crossing, self.cfg.edge_crossing_ratio
+        )
+        fine = self.live.fine_envelope
+        if fine is None:
+            return onset, (level, 0.0, 0.0)
+        onset_f, level_f, base_f = self._walk_back_on(
+            fine, crossing, self.cfg.edge_fine_crossing_ratio
+        )
+        history, m = self.live.onset_envelope, self.min_duration_samples
+        peak = history.between(crossing, crossing + m)
+        peak_v = float(peak.max()) if peak.size else 0.0
+        rise = history.between(onset_f, crossing + m)
+        w = fine_weight(peak_v, base_f, rise, self.live.rate_hz, self.cfg)
+        return round((1.0 - w) * onset + w * onset_f), (level, level_f, base_f)
+
+    def _walk_back_on(self, history, crossing: int, ratio: float) -> tuple[int, float, float]:
+        """(onset, level, baseline level before the crossing ratio) on one envelope."""
         lo = max(crossing - self.search_samples, self.prev_end, history.first)
         span_end = crossing - self.guard_samples
         before = history.between(max(span_end - self.baseline_samples, self.prev_end), span_end)
         cap = history.between(crossing - 1, crossing)
         cap_v = float(cap[0]) if cap.size else 0.0
-        level = baseline_level(before, self.noise_now_v, cap_v, self.cfg)
-        level = max(level, self.cfg.edge_crossing_ratio * cap_v)
+        base = baseline_level(before, self.noise_now_v, cap_v, self.cfg)
+        level = max(base, ratio * cap_v)
         onset = lo + walk_back(history.between(lo, crossing + 1), level)
-        return min(onset, crossing), level
+        return min(onset, crossing), level, base
 
-    def _walk_end(self, end: int, bound: int, level: float) -> int:
+    def _walk_end(self, end: int, bound: int, levels: tuple[float, float, float]) -> int:
         """The end moved forward from its crossing to the baseline, before ``bound``."""
         if not self.cfg.edge_backtrack:
             return end
-        history = self.live.onset_envelope
+        level, level_f, base_f = levels
+        stop, _ = self._walk_forward_on(
+            self.live.onset_envelope, end, bound, level, self.cfg.edge_crossing_ratio
+        )
+        fine = self.live.fine_envelope
+        if fine is None:
+            return stop
+        stop_f, after_f = self._walk_forward_on(
+            fine, end, bound, level_f, self.cfg.edge_fine_crossing_ratio
+        )
+        history, m = self.live.onset_envelope, self.min_duration_samples
+        peak = history.between(end - m, end)
+        peak_v = float(peak.max()) if peak.size else 0.0
+        fall = history.between(end - m + 1, stop_f + 1)[::-1]
+        w = fine_weight(peak_v, max(base_f, after_f), fall, self.live.rate_hz, self.cfg)
+        return round((1.0 - w) * stop + w * stop_f)
+
+    def _walk_forward_on(
+        self, history, end: int, bound: int, level: float, ratio: float
+    ) -> tuple[int, float]:
+        """(end, baseline level after it, 0 when none) on one envelope."""
         hi = min(end + self.search_samples, bound, history.end)
         a = end + self.guard_samples
         after = history.between(a, min(a + self.baseline_samples, bound))
+        after_v = 0.0
         if after.size:
-            level = max(level, baseline_level(after, self.noise_now_v, np.inf, self.cfg))
+            after_v = baseline_level(after, self.noise_now_v, np.inf, self.cfg)
+            level = max(level, after_v)
         at_end = history.between(end, end + 1)
         if at_end.size:
-            level = max(level, self.cfg.edge_crossing_ratio * float(at_end[0]))
+            level = max(level, ratio * float(at_end[0]))
         if hi <= end:
-            return end
-        return end + walk_forward(history.between(end, hi), level)
+            return end, after_v
+        return end + walk_forward(history.between(end, hi), level), after_v
 
     def _next_start(self, r: _Run, th: dsp.Thresholds) -> int:
         """Where the envelope next rises above OFF after the run's merge gap (the batch's
@@ -279,7 +320,7 @@ class LiveDetector:
         out = []
         for k, p in enumerate(pieces):
             if k == 0 and p[2] == r.first_on and p[0] == r.start and r.crossing is not None:
-                out.append((r.crossing, r.onset, r.level_v))
+                out.append((r.crossing, r.onset, r.levels))
                 continue
             crossing = self._piece_onset(p[0], p[2], th)
             onset, level = self._backtrack(crossing)
@@ -299,10 +340,10 @@ class LiveDetector:
         whole = len(pieces) == 1 and pieces[0][2] == r.first_on and pieces[0][0] == r.start
         next_start = self._next_start(r, th)
         for i, (start, stop, _, last_on) in enumerate(pieces):
-            crossing, onset, level_v = (
+            crossing, onset, levels = (
                 self._pieces_onsets(r, pieces[i : i + 1], th)[0]
                 if (i or not whole)
-                else (r.crossing if r.crossing is not None else r.onset, r.onset, r.level_v)
+                else (r.crossing if r.crossing is not None else r.onset, r.onset, r.levels)
             )
             if i and not whole:
                 t = self.live.time_s(onset)
@@ -325,7 +366,7 @@ class LiveDetector:
                 nxt = self._piece_onset(pieces[i + 1][0], pieces[i + 1][2], th)
                 end = min(end, nxt)
             above_s = (end - crossing) / self.live.rate_hz
-            end = self._walk_end(end, bound, level_v)
+            end = self._walk_end(end, bound, levels)
             self.prev_end = end
             inside = self.live.envelope.between(onset, end)
             if whole:

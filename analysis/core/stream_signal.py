@@ -109,10 +109,15 @@ class LiveSignal:
         wl, ws = self.envelope_window_samples, self.onset_window_samples
         self.envelope_shift_samples = wl - wl // 2 - 1
         self.onset_shift_samples = ws - ws // 2 - 1
+        # the fine edge window (``edge_fine_window_s``; 0 = none), read by the edge walks
+        wf = dsp.window_samples(cfg.edge_fine_window_s, rate_hz) if cfg.edge_fine_window_s else 0
+        self.fine_window_samples = wf
+        self.fine_shift_samples = wf - wf // 2 - 1
         self.squared_tail = np.zeros(0)  # the last envelope window - 1 squared samples
         keep = int(HISTORY_S * rate_hz)
         self.envelope = EnvelopeHistory(keep)  # the envelope_window_s RMS
         self.onset_envelope = EnvelopeHistory(keep)  # the short onset_window_s RMS
+        self.fine_envelope = EnvelopeHistory(keep) if wf else None  # edge_fine_window_s RMS
         self.n_filtered = 0  # samples out of the band-pass so far
 
         self.noise_block_samples = dsp.window_samples(cfg.noise_block_s, rate_hz)
@@ -156,10 +161,15 @@ class LiveSignal:
         n_new = sq.size
         ends = np.arange(ext.size - n_new + 1, ext.size + 1)  # cumsum index after each new
         index = self.n_filtered + np.arange(n_new)  # stream index of each new sample
-        for width, shift, history in (
+        histories = [
             (self.envelope_window_samples, self.envelope_shift_samples, self.envelope),
             (self.onset_window_samples, self.onset_shift_samples, self.onset_envelope),
-        ):
+        ]
+        if self.fine_envelope is not None:
+            histories.append(
+                (self.fine_window_samples, self.fine_shift_samples, self.fine_envelope)
+            )
+        for width, shift, history in histories:
             count = np.minimum(index + 1, width)
             lo = np.maximum(ends - count, 0)
             env = np.sqrt(np.maximum((c[ends] - c[lo]) / count, 0.0))

@@ -37,6 +37,12 @@ def test_configs_are_frozen_and_validated():
         AnalysisConfig().envelope_window_s = 0.2  # type: ignore[misc]
     with pytest.raises(ValueError, match="hysteresis"):
         AnalysisConfig(on_noise_factor=2.0, off_noise_factor=3.0)
+    with pytest.raises(ValueError, match="edge_fine_window_s"):
+        AnalysisConfig(edge_fine_window_s=0.05)  # longer than the 40 ms onset window
+    with pytest.raises(ValueError, match="edge_fine_snr_low"):
+        AnalysisConfig(edge_fine_snr_low=20.0, edge_fine_snr_high=10.0)
+    with pytest.raises(ValueError, match="edge_fine_rise_short_s"):
+        AnalysisConfig(edge_fine_rise_short_s=0.06)
     with pytest.raises(ValueError, match="unknown weights key"):
         ScoringConfig(weights={"fun": 1.0})
     with pytest.raises(ValueError, match="bfr_safe_band_pct_aop"):

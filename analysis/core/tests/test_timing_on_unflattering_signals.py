@@ -11,7 +11,7 @@ import pytest
 
 from analysis.core import analyse_recording
 from analysis.core.evaluation import match_contractions
-from analysis.core.synth import HARD_SCENARIOS, generate_session
+from analysis.core.synth import HARD_SCENARIOS, SCENARIOS, generate_session
 
 FAST_RAMPS = [s for s in HARD_SCENARIOS if s.name != "slow_ramps"]
 
@@ -65,3 +65,30 @@ def test_the_default_generator_is_unchanged_by_the_new_options():
     a, _ = generate_session(5, duration_s=20.0, contractions=2)
     b, _ = generate_session(5, duration_s=20.0, contractions=2, wobble_pct=0.0, pink_uv=0.0)
     assert (a.channels[0].values == b.channels[0].values).all()
+
+
+# The original scenarios (50 ms cosine ramps, flat holds, 5 uV noise unless stated): steep
+# onsets at high SNR, where a 40 ms window's leading edge reached the burst ~9 ms early.
+# NeuroKit2's mean errors there are 6.8-8.8 ms (bench, where it finds the contractions);
+# ours must stay clearly under them. The 50 Hz hum scenario gets more room: a 15 ms window
+# is shorter than one hum period, so its baseline swings and the fine window is taken
+# only in part (measured ~5 ms against NeuroKit2's 8.0/8.2).
+ORIGINAL_BOUND_S = {"hum_50hz": 0.0075}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_steep_onsets_at_high_snr_are_not_early(scenario):
+    kwargs = {"rate_hz": 2000.0, **scenario.kwargs}
+    scores = []
+    for seed in (21, 22):
+        rec, truth = generate_session(seed, duration_s=80.0, contractions=8, **kwargs)
+        doc = analyse_recording(rec, include_envelope=False)
+        for ch in doc["channels"]:
+            expected = truth["channels"][ch["label"]]["contractions"]
+            scores.append(match_contractions(expected, ch["contractions"]))
+    bound = ORIGINAL_BOUND_S.get(scenario.name, 0.006)
+    assert min(s["f1"] for s in scores) >= 0.98, scenario.name
+    onset = sum(s["mean_onset_error_s"] for s in scores) / len(scores)
+    offset = sum(s["mean_offset_error_s"] for s in scores) / len(scores)
+    assert onset <= bound, (scenario.name, onset)
+    assert offset <= bound, (scenario.name, offset)
