@@ -20,12 +20,13 @@ from django.db.models import Count
 from django.forms.models import model_to_dict
 
 from clinic.admin_scope import ScopedAdminMixin, audit_register
-from clinic.models import PROTOCOL_FIELDS, Clinic, ClinicSettings, User
+from clinic.models import PROTOCOL_FIELDS, ApiToken, Clinic, ClinicSettings, User
 from clinic.roles import ROLE_GROUPS
 from clinic.services import clinic_settings_add
 
 audit_register(Clinic)
 audit_register(ClinicSettings)
+audit_register(ApiToken, exclude_fields=["key_hash"])
 audit_register(User, exclude_fields=["password", "last_login"], m2m_fields={"groups"})
 
 
@@ -292,3 +293,37 @@ class AuditLogEntryAdmin(LogEntryAdmin):
 
 admin.site.unregister(LogEntry)
 admin.site.register(LogEntry, AuditLogEntryAdmin)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Personal API tokens, read only (only their hash is stored): an administrator sees who holds
+    which token and when it was last used; owners create and revoke them on their account page."""
+
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_select_related = ("user",)
+    search_fields = ("name", "user__email")
+    fields = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+    def scope_queryset(self, request, queryset):
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user__clinic_id=request.user.clinic_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

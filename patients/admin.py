@@ -11,12 +11,13 @@ from clinic.admin_scope import (
     audit_register,
 )
 from clinic.models import PROTOCOL_FIELDS, Clinic, User
-from patients.models import MvcCalibration, Patient, PatientProtocol
+from patients.models import EmergencyAccess, MvcCalibration, Patient, PatientProtocol
 from patients.services import patient_keep_creator_assigned
 
 audit_register(Patient, m2m_fields={"therapists"})
 audit_register(MvcCalibration)
 audit_register(PatientProtocol)
+audit_register(EmergencyAccess)
 
 # Shown only to users with patients.view_identifying_data (researchers lack it). Free text (notes,
 # void reasons) counts as identifying: it often names the patient or their family.
@@ -235,3 +236,34 @@ class PatientProtocolAdmin(PatientScopedAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(EmergencyAccess)
+class EmergencyAccessAdmin(PatientScopedAdmin):
+    """Break-the-glass grants, read only: opened on the emergency page, acknowledged from the
+    managers' dashboard; the reason is free text (hidden from those who may not see identity)."""
+
+    list_display = ("patient", "user", "started_at", "expires_at", "acknowledged_by")
+    list_filter = (("patient__clinic", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("patient", "user", "acknowledged_by")
+    search_fields = ("patient__code",)
+    free_text_fields = ("reason",)
+    fields = (
+        "patient",
+        "user",
+        "reason",
+        "started_at",
+        "expires_at",
+        "acknowledged_by",
+        "acknowledged_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

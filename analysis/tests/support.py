@@ -543,14 +543,18 @@ def query_plan(query, *, analyze=False) -> dict:
     return plan[0]["Plan"]
 
 
-def rows_touched(query) -> int:
+def rows_touched(query, *, tables=None) -> int:
     """Rows every node of the executed plan read (returned or filtered out), loops counted.
 
     A query whose cost follows the page keeps this constant when the tables grow; one that
-    scans, sorts or groups every row grows with them.
+    scans, sorts or groups every row grows with them. ``tables``: count only the nodes that read
+    these tables (the ones a test grows), so rows another test left in an unrelated table, which
+    the planner may scan whole while it is tiny, do not count.
     """
     total = 0
     for node in _plan_nodes(query_plan(query, analyze=True)):
+        if tables is not None and node.get("Relation Name") not in tables:
+            continue
         read = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
         total += read * max(node.get("Actual Loops", 1), 1)
     return total

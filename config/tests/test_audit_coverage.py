@@ -9,11 +9,14 @@ neither fails ``test_every_surface_is_audited_or_exempt``.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from analysis.models import RecordingAnalysis
 from analysis.pipeline.live import ingest_token_issue
@@ -24,7 +27,7 @@ from config.asgi import application
 from config.tests.api_audit_cases import API_CASES, API_EXEMPT
 from config.tests.audit_support import Case, u
 from config.websocket_urls import device_urlpatterns, websocket_urlpatterns
-from patients.models import MvcCalibration, Patient, PatientProtocol
+from patients.models import EmergencyAccess, MvcCalibration, Patient, PatientProtocol
 from patients.services import emergency_access_open
 
 # URL names (with namespace) that show or change no patient data, and why.
@@ -256,6 +259,7 @@ def objects(everyone, session_of):
         "analysis.recordinganalysis": analysis,
         "patients.mvccalibration": None,
         "patients.patientprotocol": None,
+        "patients.emergencyaccess": None,
     }
 
 
@@ -266,7 +270,13 @@ ADMIN_CASES = {name: case for name, case in admin_expectations().items() if case
 @pytest.mark.parametrize("name", sorted(CASES) + sorted(API_CASES) + sorted(ADMIN_CASES))
 def test_the_request_writes_one_entry(name, client, everyone, objects):
     case = {**CASES, **API_CASES, **ADMIN_CASES}[name]
-    if name.startswith(("admin:patients_mvccalibration", "admin:patients_patientprotocol")):
+    if name.startswith(
+        (
+            "admin:patients_mvccalibration",
+            "admin:patients_patientprotocol",
+            "admin:patients_emergencyaccess",
+        )
+    ):
         objects.update(patient_records(objects["patient"], everyone["carol"]))
     client.force_login(everyone[case.user])
     case.before(objects, everyone)
@@ -296,6 +306,12 @@ def patient_records(patient, user):
             patient=patient, muscle="quadriceps", side="L", value_v=0.0003, created_by=user
         ),
         "patients.patientprotocol": PatientProtocol.objects.create(patient=patient),
+        "patients.emergencyaccess": EmergencyAccess.objects.create(
+            user=user,
+            patient=patient,
+            reason="Covering for a colleague",
+            expires_at=timezone.now() + timedelta(hours=4),
+        ),
     }
 
 
