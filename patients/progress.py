@@ -14,7 +14,7 @@ from collections import defaultdict
 from statistics import fmean
 
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, Max, Min, Q
+from django.db.models import Avg, Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -49,7 +49,9 @@ def patient_progress(patient, sessions=None) -> list[dict]:
     sessions = list(sessions)
     analyses = list(
         RecordingAnalysis.objects.filter(
-            recording__session__in=[s.pk for s in sessions], is_current=True
+            recording__session__in=[s.pk for s in sessions],
+            recording__voided_at__isnull=True,
+            is_current=True,
         )
         .select_related("recording")
         .only(
@@ -123,6 +125,30 @@ def session_span(patient, *, today: dt.date | None = None) -> dict:
     )
 
 
+def session_rounds(patient, *, today: dt.date, per_session: int) -> dict:
+    """Game rounds done (live recordings: voided and moved-away ones do not count) in the
+    patient's non-voided sessions up to the end of ``today``, the rounds those sessions plan, and
+    how many sessions fall short of ``per_session``. One aggregate query."""
+    window = {"started_at__lt": _local_midnight(today + dt.timedelta(days=1))}
+    if patient.treatment_start is not None:
+        window["started_at__gte"] = _local_midnight(patient.treatment_start)
+    figures = (
+        TherapySession.objects.filter(patient=patient, voided_at__isnull=True, **window)
+        .annotate(rounds=Count("recordings", filter=Q(recordings__voided_at__isnull=True)))
+        .aggregate(
+            sessions=Count("pk"),
+            rounds_done=Sum("rounds"),
+            sessions_short=Count("pk", filter=Q(rounds__lt=per_session)),
+        )
+    )
+    return {
+        "rounds_done": figures["rounds_done"] or 0,
+        "rounds_planned": figures["sessions"] * per_session,
+        "rounds_per_session": per_session,
+        "sessions_short": figures["sessions_short"],
+    }
+
+
 def patient_adherence(patient, *, today: dt.date | None = None, span: dict | None = None) -> dict:
     """Sessions done vs expected by today under the patient's protocol (this patient only).
 
@@ -137,7 +163,9 @@ def patient_adherence(patient, *, today: dt.date | None = None, span: dict | Non
         start = timezone.localtime(span["first"]).date()
     done = span["done"] if start is not None else 0
     expected = protocol.expected_sessions_by(start=start, today=today)
+    rounds = session_rounds(patient, today=today, per_session=protocol.rounds_per_session)
     return {
+        **rounds,
         "start": start,
         "done": done,
         "expected": expected,
@@ -175,6 +203,7 @@ def bucketed_progress(patient, *, span_days: int) -> tuple[str, list[dict]]:
             is_current=True,
             recording__session__patient=patient,
             recording__session__voided_at__isnull=True,
+            recording__voided_at__isnull=True,
         )
         .annotate(bucket=trunc(f"{through}started_at"))
         .values("bucket")
@@ -186,6 +215,7 @@ def bucketed_progress(patient, *, span_days: int) -> tuple[str, list[dict]]:
             analysis__is_current=True,
             analysis__recording__session__patient=patient,
             analysis__recording__session__voided_at__isnull=True,
+            analysis__recording__voided_at__isnull=True,
         )
         .annotate(bucket=trunc(f"analysis__{through}started_at"))
         .values("bucket", "side", "muscle", "label")
