@@ -372,7 +372,9 @@ def recording_row_context(recording, *, user, with_results: bool = False) -> dic
         "row": row,
         "with_results": with_results,
         "can_download": can_download_recordings(user),
-        "can_void_recordings": may_void_recordings(user) and not recording.session.is_voided,
+        "can_void_recordings": may_void_recordings(user)
+        and not recording.is_voided
+        and not recording.session.is_voided,
     }
     if with_results and recording.status == Recording.Status.DONE:
         context["results"] = recording_results(recording)
