@@ -3,12 +3,14 @@ struck through to those who may void) and moved to another session in scope, bot
 followed at once by the score, the counts, adherence, exports and reports."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from analysis.exports import export_scope, recording_rows
+from analysis.exports import contraction_rows, export_scope, recording_rows
+from analysis.fhir import patient_bundle
 from analysis.models import ChannelResult, RecordingAnalysis
 from analysis.pipeline.queue import recording_move, recording_reanalyse
 from analysis.research import research_rows
@@ -113,6 +115,23 @@ def test_void_leaves_the_recording_out_of_exports_research_and_reports(
     assert {row["recording_id"] for row in research_rows(rita)} == {good.pk}
     report = session_report_context(session, variant="identified")
     assert [item["recording"] for item in report["recordings"]] == [good]
+    assert {row["recording_id"] for row in contraction_rows(carol, scope)} == {good.pk}
+    bundle = json.dumps(patient_bundle(carol, alices_patient.pk))
+    assert "good.c3d" in bundle
+    assert "poor.c3d" not in bundle
+
+
+def test_the_api_hides_a_void_recording_from_those_who_may_not_void_and_never_reanalyses_it(
+    client, carol, rita, rounds
+):
+    _, good, poor = rounds
+    services.recording_void(by=carol, recording=poor, reason="Wrong file")
+    client.force_login(rita)
+    listed = client.get("/api/v1/recordings/").json()
+    assert [r["id"] for r in listed["results"]] == [good.pk]
+    assert client.get(f"/api/v1/recordings/{poor.pk}/").status_code == 404
+    client.force_login(carol)
+    assert client.post(f"/api/v1/recordings/{poor.pk}/reanalyse/").status_code == 400
 
 
 def test_void_needs_a_reason_and_happens_once(alice, rounds):
