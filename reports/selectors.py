@@ -326,7 +326,7 @@ def progress_facts_key(patient, *, variant: str, date_from, date_to) -> str:
             is_current=True,
         )
         .order_by("pk")
-        .values_list("pk", "created_at")
+        .values_list("pk", "created_at", "recording__session_id")  # a move changes the report
     )
     calibrations = list(
         MvcCalibration.objects.filter(patient=patient)
@@ -344,7 +344,7 @@ def progress_facts_key(patient, *, variant: str, date_from, date_to) -> str:
         timezone.localdate().isoformat(),  # adherence counts up to today
         protocol.updated_at.isoformat() if protocol is not None else None,
         tuple((pk, str(at)) for pk, at in sessions),
-        tuple((pk, str(at)) for pk, at in current),
+        tuple((pk, str(at), session_id) for pk, at, session_id in current),
         tuple((pk, str(at)) for pk, at in calibrations),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()

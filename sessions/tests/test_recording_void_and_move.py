@@ -20,7 +20,7 @@ from clinic.models import AuditEntry
 from conftest import PATIENTS_SEEN_BY
 from patients.progress import patient_adherence
 from patients.selectors import patient_session_summary
-from reports.selectors import session_report_context
+from reports.selectors import progress_facts_key, session_facts_key, session_report_context
 from sessions import services
 from sessions.models import Recording
 
@@ -255,3 +255,28 @@ def test_a_void_recording_has_no_void_or_move_page(client, carol, rounds):
     page = client.get(reverse("sessions:recording", args=[poor.pk])).content.decode()
     assert "This recording is void" in page
     assert "Wrong file" in page
+
+
+def test_void_and_move_change_what_a_cached_pdf_report_depends_on(
+    carol, alices_patient, session_of, rounds
+):
+    session, good, poor = rounds
+    other = session_of(alices_patient, started_at=when(5))
+
+    def keys():
+        return (
+            session_facts_key(session, variant="identified"),
+            session_facts_key(other, variant="identified"),
+            progress_facts_key(alices_patient, variant="identified", date_from=None, date_to=None),
+        )
+
+    before = keys()
+    services.recording_void(by=carol, recording=poor, reason="Wrong file")
+    voided = keys()
+    assert voided[0] != before[0]
+    assert voided[2] != before[2]
+    services.recording_move(by=carol, recording=good, to_session=other)
+    moved = keys()
+    assert moved[0] != voided[0]
+    assert moved[1] != voided[1]
+    assert moved[2] != voided[2]  # the good round now scores the other session
