@@ -252,9 +252,11 @@ def test_a_void_recording_has_no_void_or_move_page(client, carol, rounds):
     client.force_login(carol)
     for name in ("sessions:recording-void", "sessions:recording-move"):
         assert client.get(reverse(name, args=[poor.pk])).status_code == 404
-    page = client.get(reverse("sessions:recording", args=[poor.pk])).content.decode()
-    assert "This recording is void" in page
-    assert "Wrong file" in page
+    for name in ("sessions:recording", "analysis:recording_results"):
+        page = client.get(reverse(name, args=[poor.pk])).content.decode()
+        assert "This recording is void" in page
+        assert "Wrong file" in page
+        assert reverse("sessions:recording-void", args=[poor.pk]) not in page
 
 
 def test_void_and_move_change_what_a_cached_pdf_report_depends_on(
