@@ -282,3 +282,25 @@ def test_void_and_move_change_what_a_cached_pdf_report_depends_on(
     assert moved[0] != voided[0]
     assert moved[1] != voided[1]
     assert moved[2] != voided[2]  # the good round now scores the other session
+
+
+def test_a_failed_file_voided_no_longer_holds_the_count_back(
+    client, carol, session_of, alices_patient
+):
+    session = session_of(alices_patient)
+    analysed(session, "round1.c3d")
+    failed = make_recording(
+        session,
+        "round2.c3d",
+        status=Recording.Status.FAILED,
+        failure_reason="ANALOG:RATE says 600 Hz",
+    )
+    client.force_login(carol)
+    assert (
+        "Recordings analysed</dt><dd>1 of 2"
+        in client.get(session.get_absolute_url()).content.decode()
+    )
+    client.post(reverse("sessions:recording-void", args=[failed.pk]), {"reason": "Wrong file"})
+    page = client.get(session.get_absolute_url()).content.decode()
+    assert "Recordings analysed</dt><dd>1 of 1" in page
+    assert "ANALOG:RATE says 600 Hz" not in page  # its failure is no longer on the live list
