@@ -37,9 +37,9 @@ def recording_for(user, pk, *, perm: str | None = None, active_only: bool = Fals
         user=user,
         pk=pk,
     )
-    hide_voided_from_non_voiders(user, patient=recording.session.patient, session=recording.session)
-    if recording.is_voided and not may_void_recordings(user):
-        raise Http404("Not found.")
+    hide_voided_from_non_voiders(
+        user, patient=recording.session.patient, session=recording.session, recording=recording
+    )
     if active_only and (
         recording.is_voided or recording.session.is_voided or recording.session.patient.is_voided
     ):
