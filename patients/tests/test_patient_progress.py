@@ -152,8 +152,7 @@ def test_the_page_costs_the_same_queries_per_session_or_per_week(
     for weeks in (2, 60):  # 6 sessions drawn one by one, then 186 drawn per week
         _weekly_sessions(alices_patient, weeks=weeks)
         client.get(url)
-        # 15: the pages' 14 and adherence's game rounds (issue 16), plus the audit entry.
-        with django_assert_max_num_queries(15 + AUDIT_ENTRY + AUDIT_PURPOSE) as captured:
+        with django_assert_max_num_queries(14 + AUDIT_ENTRY + AUDIT_PURPOSE) as captured:
             client.get(url)
         counts.append(len(captured))
     # Per week: three aggregates for the charts and three reads for the table page, in place
