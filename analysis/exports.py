@@ -7,7 +7,8 @@ missing permission ``PermissionDenied``) *before* anything is produced, and read
 ``visible_to``. What a researcher gets is pseudonymised like the pages: no name, MRN, birth
 date, notes or file name ("Recording N").
 
-Only active records are exported (voided sessions, and everything under them, never are), and
+Only active records are exported (voided sessions, and everything under them, and voided
+recordings never are), and
 only the *current* analysis of each recording. The columns are a contract, documented in
 ``docs/exports.md``: add columns at the end, never rename one.
 
@@ -259,8 +260,10 @@ def current_analyses_prefetch(*, envelopes: bool = False):
 def sessions_with_results(user, patient, *, envelopes=False) -> list:
     """The sessions with their recordings (``export_recordings``) and current analyses with
     their channels: 4 queries."""
-    recordings = Recording.objects.order_by("created_at", "pk").prefetch_related(
-        current_analyses_prefetch(envelopes=envelopes)
+    recordings = (
+        Recording.objects.active()
+        .order_by("created_at", "pk")
+        .prefetch_related(current_analyses_prefetch(envelopes=envelopes))
     )
     return list(
         export_sessions(user, patient).prefetch_related(
@@ -384,7 +387,11 @@ def contraction_rows(user, scope: PatientScope) -> Iterator[dict]:
     sessions = export_sessions(user, scope.patient)
     path = "channel__analysis__recording__session"
     queryset = (
-        Contraction.objects.filter(channel__analysis__is_current=True, **{f"{path}__in": sessions})
+        Contraction.objects.filter(
+            channel__analysis__is_current=True,
+            channel__analysis__recording__voided_at__isnull=True,
+            **{f"{path}__in": sessions},
+        )
         .order_by(
             f"{path}__started_at",
             f"{path}_id",

@@ -20,6 +20,7 @@ from analysis.values import finite_or_none, int_or_none
 from clinic.access import can_download_recordings
 from reports.charts import Band, HLine, envelope_chart
 from sessions.models import Recording
+from sessions.selectors import may_void_recordings
 
 MVC_SOURCE_LABELS = {
     "calibration": "calibrated",
@@ -355,9 +356,11 @@ def recording_results(recording) -> dict:
     return display
 
 
-def session_page(session) -> dict:
-    """The session's recordings with status, per-channel summary and the session score."""
-    summary = selectors.session_summary(session)
+def session_page(session, *, user=None) -> dict:
+    """The session's recordings with status, per-channel summary and the session score; the
+    voided recordings too (struck through) when ``user`` may void recordings."""
+    include_voided = user is not None and may_void_recordings(user)
+    summary = selectors.session_summary(session, include_voided=include_voided)
     summary["score_view"] = _score_rows(summary["score"], session=session)
     return summary
 
@@ -369,6 +372,9 @@ def recording_row_context(recording, *, user, with_results: bool = False) -> dic
         "row": row,
         "with_results": with_results,
         "can_download": can_download_recordings(user),
+        "can_void_recordings": may_void_recordings(user)
+        and not recording.is_voided
+        and not recording.session.is_voided,
     }
     if with_results and recording.status == Recording.Status.DONE:
         context["results"] = recording_results(recording)

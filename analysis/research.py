@@ -116,7 +116,11 @@ def research_rows(user) -> Iterator[dict]:
     rows = (
         ChannelResult.objects.filter(
             analysis__is_current=True,
-            **{f"{session}__voided_at__isnull": True, f"{patient}__in": patients},
+            **{
+                f"{recording}__voided_at__isnull": True,
+                f"{session}__voided_at__isnull": True,
+                f"{patient}__in": patients,
+            },
         )
         .order_by(
             f"{patient}_id",

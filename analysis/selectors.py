@@ -26,10 +26,10 @@ SCORE_FIELDS = ("overall", "compliance", "symmetry", "effort", "game")
 
 
 def recording_statuses(session_id: int) -> list[dict]:
-    """Status, stage and progress of each recording of a session (one query)."""
+    """Status, stage and progress of each live recording of a session (one query)."""
     return [
         recording_status_payload(recording)
-        for recording in Recording.objects.filter(session_id=session_id).order_by("pk")
+        for recording in Recording.objects.active().filter(session_id=session_id).order_by("pk")
     ]
 
 
@@ -224,18 +224,28 @@ def recording_summary(recording: Recording) -> dict:
     return _recording_row(recording, recording.session)
 
 
-def session_summary(session: TherapySession) -> dict:
-    """A session's recordings (with their current analysis) and its score (4 queries)."""
+def session_summary(session: TherapySession, *, include_voided: bool = False) -> dict:
+    """A session's recordings (with their current analysis) and its score (4 queries).
+
+    The score, its count and ``recordings`` come from the live recordings only; with
+    ``include_voided`` (for those who may void recordings) the voided ones are in
+    ``voided_recordings``, shown struck through with their reason, counted nowhere.
+    """
     recordings = (
         Recording.objects.filter(session=session)
+        .select_related("voided_by")
         .order_by("pk")
         .prefetch_related(_current_analysis_prefetch())
     )
-    rows = [_recording_row(recording, session) for recording in recordings]
+    if not include_voided:
+        recordings = recordings.active()
+    every = [_recording_row(recording, session) for recording in recordings]
+    rows = [row for row in every if not row["recording"].is_voided]
     analyses = [row["analysis"] for row in rows if row["analysis"] is not None]
     return {
         "session": session,
         "recordings": rows,
+        "voided_recordings": [row for row in every if row["recording"].is_voided],
         "score": session_score(
             analyses,
             rpe=session.rpe,

@@ -170,11 +170,11 @@ def can_download_recordings(user) -> bool:
     return user.has_perm("therapy_sessions.download_recording") and can_see_identity(user)
 
 
-def hide_voided_from_non_voiders(user, *, patient, session=None) -> None:
+def hide_voided_from_non_voiders(user, *, patient, session=None, recording=None) -> None:
     """Voided records stay readable only to those who may void them (they review the trail).
 
-    For everyone else a voided patient (and everything under it) or a voided session answers
-    404, like an object outside their scope.
+    For everyone else a voided patient (and everything under it), a voided session (and its
+    recordings) or a voided recording answers 404, like an object outside their scope.
     """
     if patient.is_voided and not user.has_perm("patients.void_patient"):
         raise Http404("Not found.")
@@ -182,6 +182,12 @@ def hide_voided_from_non_voiders(user, *, patient, session=None) -> None:
         session is not None
         and session.is_voided
         and not user.has_perm("therapy_sessions.void_therapysession")
+    ):
+        raise Http404("Not found.")
+    if (
+        recording is not None
+        and recording.is_voided
+        and not user.has_perm("therapy_sessions.void_recording")
     ):
         raise Http404("Not found.")
 

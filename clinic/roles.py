@@ -84,6 +84,14 @@ AUDIT_PERMISSIONS = {
     RESEARCHER: [],
 }
 
+# Recordings are records (issue 16): therapists and managers void a wrong or failed file and move
+# one filed under the wrong session. Granted by therapy_sessions/0007 (its own frozen copy).
+RECORDING_PERMISSIONS = {
+    THERAPIST: ["therapy_sessions.void_recording"],
+    CLINIC_MANAGER: ["therapy_sessions.void_recording"],
+    RESEARCHER: [],
+}
+
 # Everything each role starts with today.
 ROLE_PERMISSIONS = {
     role: [
@@ -92,6 +100,7 @@ ROLE_PERMISSIONS = {
         *EXPORT_PERMISSIONS[role],
         *EMERGENCY_PERMISSIONS[role],
         *AUDIT_PERMISSIONS[role],
+        *RECORDING_PERMISSIONS[role],
     ]
     for role in ROLE_GROUPS
 }

@@ -14,15 +14,15 @@ from collections import defaultdict
 from statistics import fmean
 
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, Max, Min, Q
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from analysis.models import ChannelResult, RecordingAnalysis
 from analysis.selectors import SCORE_FIELDS, session_score
 from patients.protocol import effective_protocol
 from reports.charts import HLine, Series, trend_chart
-from sessions.models import TherapySession
+from sessions.models import Recording, TherapySession
 
 PAGE_SIZE = 25
 CHART_MAX_POINTS = 60  # sessions drawn one by one; more are drawn per week
@@ -49,7 +49,9 @@ def patient_progress(patient, sessions=None) -> list[dict]:
     sessions = list(sessions)
     analyses = list(
         RecordingAnalysis.objects.filter(
-            recording__session__in=[s.pk for s in sessions], is_current=True
+            recording__session__in=[s.pk for s in sessions],
+            recording__voided_at__isnull=True,
+            is_current=True,
         )
         .select_related("recording")
         .only(
@@ -106,32 +108,66 @@ def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def session_span(patient, *, today: dt.date | None = None) -> dict:
-    """One aggregate over the patient's non-voided sessions: how many, first, last, and how
-    many fall in the adherence window (from ``treatment_start``, else the first session, to the
-    end of ``today``, the clinic's local days). No session row reaches Python.
-    """
-    today = today or timezone.localdate()
+def _window(patient, today: dt.date) -> dict:
+    """The adherence window's lookups: from ``treatment_start`` to the end of ``today``."""
     window = {"started_at__lt": _local_midnight(today + dt.timedelta(days=1))}
     if patient.treatment_start is not None:
         window["started_at__gte"] = _local_midnight(patient.treatment_start)
-    return TherapySession.objects.filter(patient=patient, voided_at__isnull=True).aggregate(
+    return window
+
+
+def session_span(
+    patient, *, today: dt.date | None = None, rounds_per_session: int | None = None
+) -> dict:
+    """One aggregate over the patient's non-voided sessions: how many, first, last, and how
+    many fall in the adherence window (from ``treatment_start``, else the first session, to the
+    end of ``today``, the clinic's local days). No session row reaches Python.
+
+    With ``rounds_per_session`` the same query also counts the game rounds done in the window
+    (live recordings: voided or moved-away ones do not count) and the sessions short of it.
+    """
+    today = today or timezone.localdate()
+    window = Q(**_window(patient, today))
+    sessions = TherapySession.objects.filter(patient=patient, voided_at__isnull=True)
+    figures = {}
+    if rounds_per_session is not None:
+        live_recordings = (
+            Recording.objects.active()
+            .filter(session=OuterRef("pk"))
+            .order_by()
+            .values("session")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        sessions = sessions.annotate(rounds=Coalesce(Subquery(live_recordings), 0))
+        figures = {
+            "rounds_done": Sum("rounds", filter=window, default=0),
+            "sessions_short": Count("pk", filter=window & Q(rounds__lt=rounds_per_session)),
+        }
+    return sessions.aggregate(
         n=Count("pk"),
         first=Min("started_at"),
         last=Max("started_at"),
-        done=Count("pk", filter=Q(**window)),
+        done=Count("pk", filter=window),
+        **figures,
     )
 
 
-def patient_adherence(patient, *, today: dt.date | None = None, span: dict | None = None) -> dict:
-    """Sessions done vs expected by today under the patient's protocol (this patient only).
+def patient_adherence(
+    patient, *, today: dt.date | None = None, span: dict | None = None, protocol=None
+) -> dict:
+    """Sessions done vs expected by today under the patient's protocol (this patient only),
+    and the game rounds done of those planned, with the sessions that fall short.
 
     The programme starts at ``treatment_start``, or the first session when that is unset.
-    ``span``: ``session_span(patient, today=today)`` when the caller has it already.
+    ``span``: ``session_span(patient, today=today, rounds_per_session=...)`` and ``protocol``:
+    ``effective_protocol(patient)`` when the caller has them already.
     """
-    protocol = effective_protocol(patient)
+    protocol = protocol or effective_protocol(patient)
     today = today or timezone.localdate()
-    span = span or session_span(patient, today=today)
+    per_session = protocol.rounds_per_session
+    if span is None or "rounds_done" not in span:
+        span = session_span(patient, today=today, rounds_per_session=per_session)
     start = patient.treatment_start
     if start is None and span["first"] is not None:
         start = timezone.localtime(span["first"]).date()
@@ -145,6 +181,10 @@ def patient_adherence(patient, *, today: dt.date | None = None, span: dict | Non
         "ratio": (done / expected) if expected else None,
         "sessions_per_week": protocol.sessions_per_week,
         "programme_weeks": protocol.programme_weeks,
+        "rounds_done": span["rounds_done"],
+        "rounds_planned": span["done"] * per_session,
+        "rounds_per_session": per_session,
+        "sessions_short": span["sessions_short"],
     }
 
 
@@ -175,6 +215,7 @@ def bucketed_progress(patient, *, span_days: int) -> tuple[str, list[dict]]:
             is_current=True,
             recording__session__patient=patient,
             recording__session__voided_at__isnull=True,
+            recording__voided_at__isnull=True,
         )
         .annotate(bucket=trunc(f"{through}started_at"))
         .values("bucket")
@@ -186,6 +227,7 @@ def bucketed_progress(patient, *, span_days: int) -> tuple[str, list[dict]]:
             analysis__is_current=True,
             analysis__recording__session__patient=patient,
             analysis__recording__session__voided_at__isnull=True,
+            analysis__recording__voided_at__isnull=True,
         )
         .annotate(bucket=trunc(f"analysis__{through}started_at"))
         .values("bucket", "side", "muscle", "label")
@@ -311,8 +353,9 @@ def progress_table(patient, page_number=None, *, span: dict, chart: dict):
 
 def progress_page(patient, *, page_number=None) -> dict:
     """The progress page: trend charts, a page of the table, and adherence to the plan."""
-    span = session_span(patient)
-    adherence = patient_adherence(patient, span=span)
+    protocol = effective_protocol(patient)
+    span = session_span(patient, rounds_per_session=protocol.rounds_per_session)
+    adherence = patient_adherence(patient, span=span, protocol=protocol)
     adherence["planned_sessions"] = patient.planned_sessions
     chart = progress_charts(patient, span=span)
     page = progress_table(patient, page_number, span=span, chart=chart)

@@ -205,7 +205,8 @@ def patient_sessions(patient, *, user):
     each row's recording count a subquery evaluated for the rows of the page only.
     """
     recordings = (
-        Recording.objects.filter(session=OuterRef("pk"))
+        Recording.objects.active()
+        .filter(session=OuterRef("pk"))
         .order_by()
         .values("session")
         .annotate(n=Count("pk"))
@@ -234,9 +235,11 @@ def patient_session_summary(patient, *, user) -> dict:
         last=Max("started_at", filter=live),
         mean_rpe=Avg("rpe", filter=live),
     )
-    figures["recordings"] = Recording.objects.filter(
-        session__patient=patient, session__voided_at__isnull=True
-    ).count()
+    figures["recordings"] = (
+        Recording.objects.active()
+        .filter(session__patient=patient, session__voided_at__isnull=True)
+        .count()
+    )
     if not user.has_perm("therapy_sessions.void_therapysession"):
         figures["voided"] = None
     return figures

@@ -47,9 +47,9 @@ def pseudonymised_document(document: dict) -> dict:
 
 def _current_analyses(session) -> dict[int, RecordingAnalysis]:
     """The current analysis (with its document) of each recording of ``session`` (1 query)."""
-    analyses = RecordingAnalysis.objects.filter(recording__session=session, is_current=True).only(
-        "pk", "recording_id", "core_version", "parameters", "document", "created_at"
-    )
+    analyses = RecordingAnalysis.objects.filter(
+        recording__session=session, recording__voided_at__isnull=True, is_current=True
+    ).only("pk", "recording_id", "core_version", "parameters", "document", "created_at")
     return {a.recording_id: a for a in analyses}
 
 
@@ -188,12 +188,15 @@ def session_facts_key(session: TherapySession, *, variant: str) -> str:
     """
     patient = session.patient
     recordings = list(
-        Recording.objects.filter(session=session)
+        Recording.objects.active()
+        .filter(session=session)
         .order_by("pk")
         .values_list("pk", "status", "updated_at")
     )
     current = list(
-        RecordingAnalysis.objects.filter(recording__session=session, is_current=True)
+        RecordingAnalysis.objects.filter(
+            recording__session=session, recording__voided_at__isnull=True, is_current=True
+        )
         .order_by("pk")
         .values_list("pk", "core_version", "created_at")
     )
@@ -317,9 +320,13 @@ def progress_facts_key(patient, *, variant: str, date_from, date_to) -> str:
         .values_list("pk", "updated_at")
     )
     current = list(
-        RecordingAnalysis.objects.filter(recording__session__patient=patient, is_current=True)
+        RecordingAnalysis.objects.filter(
+            recording__session__patient=patient,
+            recording__voided_at__isnull=True,
+            is_current=True,
+        )
         .order_by("pk")
-        .values_list("pk", "created_at")
+        .values_list("pk", "created_at", "recording__session_id")  # a move changes the report
     )
     calibrations = list(
         MvcCalibration.objects.filter(patient=patient)
@@ -337,7 +344,7 @@ def progress_facts_key(patient, *, variant: str, date_from, date_to) -> str:
         timezone.localdate().isoformat(),  # adherence counts up to today
         protocol.updated_at.isoformat() if protocol is not None else None,
         tuple((pk, str(at)) for pk, at in sessions),
-        tuple((pk, str(at)) for pk, at in current),
+        tuple((pk, str(at), session_id) for pk, at, session_id in current),
         tuple((pk, str(at)) for pk, at in calibrations),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()

@@ -4,9 +4,12 @@ and the upload of its recordings."""
 import datetime as dt
 
 from django import forms
+from django.db.models import Case, When
+from django.utils import timezone
 
 from patients.selectors import therapists_of_clinic
 from sessions.models import TherapySession
+from sessions.services import move_targets
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -71,3 +74,36 @@ class RecordingUploadForm(forms.Form):
     """One or several C3D files for a session; each is checked by the upload service."""
 
     files = MultipleFileField(label="C3D recordings")
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        when = timezone.localtime(obj.started_at)
+        same = " (this patient)" if obj.patient_id == self.patient_id else ""
+        return f"{obj.patient.code}{same} · session of {when:%Y-%m-%d %H:%M}"
+
+
+class RecordingMoveForm(forms.Form):
+    """Where to file a recording: another live session the user may see (same patient first)."""
+
+    to_session = SessionChoiceField(
+        queryset=TherapySession.objects.none(),
+        label="Move to session",
+        help_text=(
+            "A session of this patient or of another patient you may see. Moved to another "
+            "patient, the recording is analysed again with that patient's MVC and protocol."
+        ),
+    )
+
+    def __init__(self, *args, recording, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["to_session"]
+        field.patient_id = recording.session.patient_id
+        field.queryset = (
+            move_targets(recording, sessions)
+            .select_related("patient")
+            .annotate(
+                other_patient=Case(When(patient_id=recording.session.patient_id, then=0), default=1)
+            )
+            .order_by("other_patient", "patient__code", "-started_at", "-pk")
+        )

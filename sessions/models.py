@@ -89,7 +89,7 @@ class TherapySession(Voidable):
         return reverse("sessions:detail", args=[self.pk])
 
 
-class RecordingQuerySet(models.QuerySet):
+class RecordingQuerySet(VoidableQuerySet):
     def visible_to(self, user):
         return restrict(self, user, patient_path=self.model.PATIENT_PATH)
 
@@ -121,8 +121,13 @@ def processing_stale_after() -> timedelta:
     )
 
 
-class Recording(models.Model):
-    """One C3D file (one game round) of a session, and where its analysis stands."""
+class Recording(Voidable):
+    """One C3D file (one game round) of a session, and where its analysis stands.
+
+    A recording is a record: a wrong or failed file is voided with a reason (kept, left out of
+    results, scores, counts and exports; shown struck through to those who may void), and a file
+    filed under the wrong session is moved (``sessions.services.recording_move``).
+    """
 
     # The lookup from this model to its Patient: the access policy and the audit trail use it.
     PATIENT_PATH = "session__patient"
@@ -184,7 +189,10 @@ class Recording(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        permissions = [("download_recording", "Can download recording files")]
+        permissions = [
+            ("download_recording", "Can download recording files"),
+            ("void_recording", "Can void and move recordings"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "sha256"], name="recording_unique_file_per_session"

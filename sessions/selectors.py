@@ -25,26 +25,38 @@ def session_for(user, pk, *, perm: str | None = None, active_only: bool = False)
     return session
 
 
-def recording_for(user, pk, *, perm: str | None = None) -> Recording:
+def recording_for(user, pk, *, perm: str | None = None, active_only: bool = False) -> Recording:
     """A recording in the user's scope (404), with ``perm`` (403).
 
     Hidden like its session: with a voided patient or a voided session, only those who may void
-    them still read it (the voided rule follows every object below a voided one).
+    them still read it (the voided rule follows every object below a voided one); a voided
+    recording only those who may void recordings. With ``active_only`` any voided one is 404.
     """
     recording = get_visible_or_404(
         Recording.objects.select_related("session__patient", "session__therapist", "uploaded_by"),
         user=user,
         pk=pk,
     )
-    hide_voided_from_non_voiders(user, patient=recording.session.patient, session=recording.session)
+    hide_voided_from_non_voiders(
+        user, patient=recording.session.patient, session=recording.session, recording=recording
+    )
+    if active_only and (
+        recording.is_voided or recording.session.is_voided or recording.session.patient.is_voided
+    ):
+        raise Http404("Not found.")
     if perm is not None:
         require_perm(user, perm)
     return recording
 
 
+def may_void_recordings(user) -> bool:
+    """Who may void and move recordings also reads the voided ones (struck through)."""
+    return user.has_perm("therapy_sessions.void_recording")
+
+
 def session_recordings(session):
-    """The session's recordings, oldest first (one per game round)."""
-    return session.recordings.select_related("uploaded_by").order_by("created_at")
+    """The session's live recordings, oldest first (one per game round)."""
+    return session.recordings.active().select_related("uploaded_by").order_by("created_at")
 
 
 def recording_name(recording, *, identity: bool) -> str:
@@ -65,8 +77,11 @@ def sessions_listed(user):
 
 
 def recordings_listed(user):
-    """The recordings ``user`` may see, oldest first, hidden like their session."""
+    """The recordings ``user`` may see, oldest first, hidden like their session; voided ones
+    only for those who may void recordings."""
     recordings = Recording.objects.visible_to(user)
+    if not may_void_recordings(user):
+        recordings = recordings.active()
     if not user.has_perm("therapy_sessions.void_therapysession"):
         recordings = recordings.filter(session__voided_at__isnull=True)
     if not user.has_perm("patients.void_patient"):

@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:pk>/report/", report_views.session_report, name="report"),
     path("recordings/<int:pk>/", views.recording_detail, name="recording"),
     path("recordings/<int:pk>/download/", views.recording_download, name="recording-download"),
+    path("recordings/<int:pk>/void/", views.recording_void, name="recording-void"),
+    path("recordings/<int:pk>/move/", views.recording_move, name="recording-move"),
 ]

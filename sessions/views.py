@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
+from analysis.pipeline.queue import recording_move as pipeline_recording_move
 from analysis.presentation import recording_row_context
 from clinic.access import can_download_recordings, require_perm
 from clinic.audit import Action
@@ -21,7 +22,7 @@ from patients.forms import VoidForm
 from patients.models import Patient
 from patients.selectors import card_for, patient_for
 from sessions import selectors, services
-from sessions.forms import TherapySessionForm
+from sessions.forms import RecordingMoveForm, TherapySessionForm
 from sessions.models import Recording, TherapySession
 from sessions.uploads import UploadRefused, recording_upload
 
@@ -130,6 +131,99 @@ def recording_detail(request, pk):
             "recording": recording,
             "session": recording.session,
             "card": card_for(request.user, recording.session.patient),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@audited(Recording, write=Action.VOID)
+def recording_void(request, pk):
+    """Void a wrong or failed recording with a reason (404 out of scope or voided, then 403)."""
+    recording = selectors.recording_for(
+        request.user, pk, perm="therapy_sessions.void_recording", active_only=True
+    )
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.recording_void(
+                by=request.user, recording=recording, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Recording is now void.")
+            return redirect(recording.session)
+    card = card_for(request.user, recording.session.patient)
+    name = selectors.recording_name(recording, identity=card.identity)
+    return render(
+        request,
+        "void_confirm.html",
+        {
+            "form": form,
+            "card": card,
+            "object_label": (
+                f"{name} (session of {recording.session.started_at:%Y-%m-%d %H:%M}, {card.code})"
+            ),
+            "cancel_url": recording.get_absolute_url(),
+            "void_note": (
+                "A void recording stays on the session, struck through, for those who may void; "
+                "it is left out of the score, the counts, the exports and the reports."
+            ),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@audited(Recording, write=Action.CHANGE)
+def recording_move(request, pk):
+    """Move a recording to another session of this or another patient in scope.
+
+    The audit entry names both patients; a move to another patient re-analyses the recording
+    with that patient's MVC and protocol (``analysis.pipeline.queue.recording_move``).
+    """
+    recording = selectors.recording_for(
+        request.user, pk, perm="therapy_sessions.void_recording", active_only=True
+    )
+    from_session = recording.session
+    form = RecordingMoveForm(
+        request.POST or None,
+        recording=recording,
+        sessions=selectors.sessions_listed(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        to_session = form.cleaned_data["to_session"]
+        try:
+            reanalysed = pipeline_recording_move(
+                by=request.user, recording=recording, to_session=to_session
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit_note(
+                request,
+                action=Action.CHANGE,
+                obj=recording,
+                patients=[from_session.patient_id, to_session.patient_id],
+            )
+            messages.success(
+                request,
+                "Recording moved; it is analysed again with this patient's MVC and protocol."
+                if reanalysed
+                else "Recording moved.",
+            )
+            return redirect(to_session)
+    card = card_for(request.user, from_session.patient)
+    return render(
+        request,
+        "sessions/recording_move.html",
+        {
+            "form": form,
+            "card": card,
+            "recording": recording,
+            "session": from_session,
+            "name": selectors.recording_name(recording, identity=card.identity),
         },
     )
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from analysis.pipeline.notify import status_notify
 from clinic.access import require_object_access
+from sessions import services as session_services
 from sessions.models import Recording, TherapySession
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def recording_enqueue_on_commit(recording: Recording) -> None:
 
 def recordings_requeue_stuck(*, now: datetime | None = None) -> list[int]:
     """Enqueue the recordings the pipeline left behind (``Recording.objects.stuck``)."""
-    stuck = Recording.objects.stuck(now=now).order_by("pk").values_list("pk", flat=True)
+    stuck = Recording.objects.active().stuck(now=now).order_by("pk").values_list("pk", flat=True)
     sent = [pk for pk in stuck[:SWEEP_BATCH] if recording_enqueue(recording_id=pk)]
     if sent:
         logger.info("re-enqueued %d stuck recording(s): %s", len(sent), sent)
@@ -80,6 +81,8 @@ def recording_reanalyse(*, recording: Recording, user=None) -> bool:
     require_object_access(user, recording, REANALYSE_PERMISSION)
     if recording.session.is_voided:
         raise ValidationError("This session is voided; it cannot be re-analysed.")
+    if recording.is_voided:
+        raise ValidationError("This recording is void; it cannot be re-analysed.")
     updated = Recording.objects.filter(
         pk=recording.pk, status__in=[Recording.Status.DONE, Recording.Status.FAILED]
     ).update(status=Recording.Status.PENDING, attempts=0, failure_reason="", enqueued_at=None)
@@ -103,10 +106,23 @@ def session_reanalyse(*, session: TherapySession, user=None) -> list[int]:
         raise ValidationError("This session is voided; it cannot be re-analysed.")
     queued = []
     with transaction.atomic():
-        for recording in session.recordings.select_related("session").order_by("pk"):
+        recordings = session.recordings.active().select_related("session").order_by("pk")
+        for recording in recordings:
             if recording_reanalyse(recording=recording):
                 queued.append(recording.pk)
     return queued
+
+
+@transaction.atomic
+def recording_move(*, by, recording: Recording, to_session: TherapySession) -> bool:
+    """Move a recording to another session (``sessions.services.recording_move``); moved to
+    another patient, it is analysed again with that patient's MVC, protocol and clinic settings
+    (its earlier analyses stay in its history, the current results stay until the new ones
+    replace them). True when a re-analysis was queued."""
+    if not session_services.recording_move(by=by, recording=recording, to_session=to_session):
+        return False
+    recording = Recording.objects.select_related("session__patient").get(pk=recording.pk)
+    return recording_reanalyse(recording=recording)
 
 
 def recordings_wait(

@@ -14,6 +14,7 @@ from analysis.pipeline.queue import may_reanalyse
 from analysis.values import finite_or_none
 from clinic.access import can_download_recordings, can_see_identity
 from sessions.forms import RecordingUploadForm
+from sessions.selectors import may_void_recordings
 from sessions.selectors import recording_name as _recording_name
 
 register = template.Library()
@@ -64,11 +65,13 @@ def session_pipeline(context, session):
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "session": session,
-        "summary": presentation.session_page(session),
+        "summary": presentation.session_page(session, user=user),
         "upload_form": RecordingUploadForm(),
         "can_download": can_download_recordings(user),
         "can_upload": user.has_perm("therapy_sessions.add_recording") and not session.is_voided,
         "can_reanalyse": may_reanalyse(user, session),
+        "can_void_recordings": may_void_recordings(user) and not session.is_voided,
+        "can_see_identity": can_see_identity(user),
     }
 
 

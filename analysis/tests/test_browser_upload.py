@@ -8,6 +8,7 @@ Playwright, and a real GHOSTLY recording chosen through the file picker.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,16 @@ def server_env(server_env, tmp_path):
         timeout=120,
     )
     return env
+
+
+def rows_html(page) -> list[str]:
+    """The recording rows' markup, whitespace and <progress> values aside (a float on the
+    server, a number once the browser has set it)."""
+    rows = page.eval_on_selector_all("[data-recording-id]", "rows => rows.map(r => r.outerHTML)")
+    return [
+        re.sub(r"\s+", " ", re.sub(r'(<progress[^>]*?) value="[^"]*"', r"\1", row)).strip()
+        for row in rows
+    ]
 
 
 def signed_in(context, user, base_url):
@@ -95,13 +106,20 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     row = page.wait_for_selector("[data-recording-id]", timeout=15000)
     # a fast worker may finish before the browser draws the row (seen on a loaded machine)
     assert row.get_attribute("data-status") in {"pending", "processing", "done"}
-    page.wait_for_selector("[data-recording-id][data-status=done]", timeout=90000)
-    page.wait_for_selector("[data-recording-id] svg.chart", timeout=15000)
+    page.wait_for_selector("[data-recording-id][data-status=done] details[data-results]")
     # The session score panel follows without a reload too.
     page.wait_for_selector(
         '[data-session-score] [data-score="overall"]:not(.metric-missing)', timeout=15000
     )
+    # The upload list tells the file's real state until it is done.
+    page.wait_for_selector("[data-upload-list] [data-upload-status=done]", timeout=15000)
+    assert "done: analysed" in page.locator("[data-upload-list] .upload-ok").inner_text()
+    # One rendering of a row: the live row is the row a reload shows.
+    live_rows = rows_html(page)
+    assert page.locator("[data-recording-id] svg.chart").count() == 0  # results on demand
 
+    page.get_by_text("Charts and metrics").click()
+    page.wait_for_selector("[data-recording-id] svg.chart", timeout=15000)
     assert page.evaluate("window.__noReload") == "still here"
     assert page.locator("[data-recording-id] svg.chart").count() == 2
     assert page.locator('[data-recording-id] [data-metric="count"]').count() == 2
@@ -112,3 +130,10 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     expected = {f"400 {daphne}/sessions/{session.pk}/upload/"}
     assert [e for e in errors if e not in expected] == [], errors
     assert os.path.basename(path) in page.content()
+
+    page.reload()
+    page.wait_for_selector("[data-recording-list][data-live=connected]", timeout=15000)
+    assert rows_html(page) == live_rows
+    page.get_by_text("Charts and metrics").click()
+    page.wait_for_selector("[data-recording-id] svg.chart", timeout=15000)
+    assert page.locator("[data-recording-id] svg.chart").count() == 2

@@ -49,6 +49,8 @@ RECORDING_PAGES = {
     "analysis:recording_results": EVERY_ROLE,
     "analysis:recording_results?fragment=1": EVERY_ROLE,
     "analysis:recording_row?results=1": EVERY_ROLE,
+    "sessions:recording-void": CLINICAL,  # therapy_sessions.void_recording (issue 16)
+    "sessions:recording-move": CLINICAL,
 }
 # The pages about a patient's treatment and results (the pipeline's pages).
 PIPELINE_PAGES = (

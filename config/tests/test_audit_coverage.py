@@ -29,6 +29,7 @@ from config.tests.audit_support import Case, u
 from config.websocket_urls import device_urlpatterns, websocket_urlpatterns
 from patients.models import EmergencyAccess, MvcCalibration, Patient, PatientProtocol
 from patients.services import emergency_access_open
+from sessions.models import TherapySession
 
 # URL names (with namespace) that show or change no patient data, and why.
 EXEMPT = {
@@ -160,6 +161,23 @@ CASES = {
     ),
     "sessions:upload": Case(u("sessions:upload", "session"), user="alice"),
     "sessions:recording": Case(u("sessions:recording", "therapy_sessions.recording")),
+    "sessions:recording-void": Case(
+        u("sessions:recording-void", "therapy_sessions.recording"),
+        method="post",
+        data=lambda o: {"reason": "Wrong file"},
+        action="void",
+        status=302,
+    ),
+    "sessions:recording-move": Case(
+        u("sessions:recording-move", "therapy_sessions.recording"),
+        method="post",
+        before=lambda o, everyone: o.update(
+            other_session=TherapySession.objects.create(patient=o["patient"])
+        ),
+        data=lambda o: {"to_session": o["other_session"].pk},
+        action="change",
+        status=302,
+    ),
     "sessions:recording-download": Case(
         u("sessions:recording-download", "therapy_sessions.recording"), action="download"
     ),

@@ -3,19 +3,61 @@
  *
  * Opens ws(s)://<host>/ws/sessions/<id>/status/ (analysis/consumers.py): a snapshot of every
  * recording on connect, then one event per change. Each event updates the row's
- * data-status, status badge, <progress> and failure reason; when a recording becomes done the
- * row is replaced by its server-rendered version with results (chart and metrics), fetched from
- * the row's data-row-url, and the session score panel is refreshed. Reconnects with a growing
- * delay. No inline code: CSP script-src 'self'.
+ * data-status, status badge, <progress> and failure reason, and the file's line in the upload
+ * list (its real state until done); when a recording becomes done the row is replaced by its
+ * server-rendered version fetched from the row's data-row-url (the very row a reload shows),
+ * and the session score panel is refreshed. A row's charts and metrics open on demand (a
+ * <details> whose fragment is loaded on first opening). Reconnects with a growing delay. No
+ * inline code: CSP script-src 'self'.
  */
 (function () {
   "use strict";
+
+  // Results on demand: the first opening of a row's <details data-results> loads its fragment.
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      var details = event.target;
+      if (
+        !details.matches ||
+        !details.matches("details[data-results]") ||
+        !details.open ||
+        details.hasAttribute("data-loaded")
+      ) {
+        return;
+      }
+      details.setAttribute("data-loaded", "loading");
+      var body = details.querySelector("[data-results-body]");
+      fetch(details.getAttribute("data-results-url"), {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "XMLHttpRequest" },
+      })
+        .then(function (response) {
+          return response.ok ? response.text() : Promise.reject(new Error("HTTP " + response.status));
+        })
+        .then(function (html) {
+          body.innerHTML = html;
+          details.setAttribute("data-loaded", "");
+        })
+        .catch(function () {
+          details.removeAttribute("data-loaded");
+          body.textContent = "The results could not be loaded; open the recording's page instead.";
+        });
+    },
+    true
+  );
 
   var list = document.querySelector("[data-recording-list][data-ws-path]");
   if (!list || !("WebSocket" in window)) {
     return;
   }
   var LABELS = { pending: "Pending", processing: "Processing", done: "Done", failed: "Failed" };
+  var UPLOAD_NOTES = {
+    pending: "uploaded, analysis queued",
+    processing: "analysing",
+    done: "done: analysed",
+    failed: "analysis failed",
+  };
   var latest = {}; // recording id -> last event, for rows inserted after their event arrived
   var loading = {}; // recording id -> true while its done row is being fetched
   var retryMs = 1000;
@@ -55,7 +97,7 @@
       return;
     }
     loading[id] = true;
-    var url = row.getAttribute("data-row-url") + "?results=1";
+    var url = row.getAttribute("data-row-url");
     fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } })
       .then(function (response) {
         if (!response.ok) {
@@ -82,6 +124,18 @@
       });
   }
 
+  function noteUpload(id, status, reason) {
+    var item = document.querySelector('[data-upload-recording="' + id + '"]');
+    if (!item) {
+      return;
+    }
+    var note = item.querySelector(".upload-note");
+    if (note) {
+      note.textContent = (UPLOAD_NOTES[status] || status) + (reason ? ": " + reason : "");
+    }
+    item.setAttribute("data-upload-status", status);
+  }
+
   function apply(event) {
     var id = String(event.recording);
     latest[id] = event;
@@ -106,9 +160,10 @@
       failure.textContent = event.failure_reason || "";
       failure.hidden = !event.failure_reason;
     }
+    noteUpload(id, status, event.failure_reason);
     if (status === "done") {
-      // Ask for the results once per transition (or when the row was never shown done).
-      if (before !== "done" || !row.querySelector(".recording-results")) {
+      // Ask for the finished row once per transition.
+      if (before !== "done") {
         row.setAttribute("data-status", "processing");
         fetchDoneRow(row, id);
       }

@@ -4,7 +4,7 @@
  * Adds a drag-and-drop zone and sends each file in its own XMLHttpRequest so that every file
  * gets a progress bar while it uploads; the server answers JSON (accepted rows, refused files
  * with the reason). Accepted rows are inserted into the recording list, where
- * session-status.js keeps them up to date. No inline code: CSP script-src 'self'.
+ * session-status.js keeps them (and the file's line here) up to date. No inline code: CSP script-src 'self'.
  */
 (function () {
   "use strict";
@@ -72,6 +72,9 @@
       (body.accepted || []).forEach(function (rec) {
         ui.note.textContent = "uploaded, analysis queued";
         ui.li.classList.add("upload-ok");
+        // session-status.js keeps this line at the file's real state until it is done.
+        ui.li.setAttribute("data-upload-recording", String(rec.id));
+        ui.li.setAttribute("data-upload-status", "pending");
         insertRow(rec.row_html, rec.id);
       });
       (body.refused || []).forEach(function (refusal) {
