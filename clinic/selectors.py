@@ -33,7 +33,9 @@ def dashboard_for(user, *, recent=10):
         .order_by("-started_at")
     )
     recordings = Recording.objects.visible_to(user).filter(
-        session__voided_at__isnull=True, session__patient__voided_at__isnull=True
+        voided_at__isnull=True,
+        session__voided_at__isnull=True,
+        session__patient__voided_at__isnull=True,
     )
     attention = (
         recordings.filter(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from analysis.tests.support import AUDIT_ENTRY, make_recording
 from conftest import make_patient, names_in
 from sessions.models import Recording, processing_stale_after
+from sessions.services import recording_void
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,16 @@ def test_failed_and_stuck_recordings_need_attention_fresh_ones_do_not(
         "unsent.c3d",
     }
     assert failed.pk in {row["recording"].pk for row in rows}
+
+
+def test_a_voided_failed_recording_leaves_the_attention_list(
+    client, alice, alices_patient, session_of
+):
+    session = session_of(alices_patient)
+    failed = make_recording(session, name="failed.c3d", status="failed")
+    recording_void(by=alice, recording=failed, reason="Wrong file uploaded")
+    client.force_login(alice)
+    assert client.get(reverse("clinic:dashboard")).context["attention"] == []
 
 
 def test_a_researcher_sees_codes_only(client, rita, alices_patient, bobs_patient, session_of):
