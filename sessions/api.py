@@ -12,6 +12,7 @@ import datetime as dt
 
 import django_filters
 from auditlog.signals import accessed
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404
 from django.urls import reverse
@@ -22,11 +23,12 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from analysis.pipeline.queue import recording_move as pipeline_recording_move
 from analysis.pipeline.queue import recording_reanalyse
 from analysis.selectors import recording_document
 from clinic.access import can_download_recordings, can_see_identity
 from clinic.api.base import AuditedMixin, IgnoreClientContentNegotiation
-from clinic.api.errors import ERROR, ERRORS
+from clinic.api.errors import ERROR, ERRORS, django_validation_detail
 from clinic.api.forms import cleaned, form_data
 from clinic.audit import Action
 from patients.api import (
@@ -41,7 +43,7 @@ from patients.selectors import patient_for
 from reports import services as report_services
 from reports.views import pdf_response
 from sessions import selectors, services
-from sessions.forms import TherapySessionForm
+from sessions.forms import RecordingMoveForm, TherapySessionForm
 from sessions.models import Recording, TherapySession
 from sessions.uploads import UploadRefused, recording_upload
 
@@ -139,6 +141,12 @@ class RecordingDetailSerializer(RecordingSerializer):
             return None
         self.get_name(recording)  # sets context["identity"]
         return recording_document(recording, identity=self.context["identity"])
+
+
+class RecordingMoveSerializer(serializers.Serializer):
+    to_session = serializers.IntegerField(
+        help_text="The session to file the recording under (this or another patient in scope)."
+    )
 
 
 class UploadSerializer(serializers.Serializer):
@@ -348,13 +356,20 @@ class TherapySessionViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.Generi
 class RecordingViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = RecordingSerializer
     audit_model = Recording
-    audit_actions = {"file": Action.DOWNLOAD, "reanalyse": Action.CHANGE}
+    audit_actions = {
+        "file": Action.DOWNLOAD,
+        "reanalyse": Action.CHANGE,
+        "void": Action.VOID,
+        "move": Action.CHANGE,
+    }
     queryset = Recording.objects.none()
     filterset_class = RecordingFilter
     action_perms = {
         "retrieve": ["therapy_sessions.view_recording"],
         "file": ["therapy_sessions.download_recording"],
         "reanalyse": ["therapy_sessions.change_recording"],
+        "void": ["therapy_sessions.void_recording"],
+        "move": ["therapy_sessions.void_recording"],
     }
 
     def get_queryset(self):
@@ -420,3 +435,45 @@ class RecordingViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericView
         return Response(
             RecordingSerializer(recording, context=context).data, status=status.HTTP_202_ACCEPTED
         )
+
+    @extend_schema(
+        summary="Void a wrong or failed recording with a reason (kept, left out of every result)",
+        request=VoidSerializer,
+        responses={200: RecordingSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def void(self, request, pk=None):
+        recording = selectors.recording_for(
+            request.user, pk, perm="therapy_sessions.void_recording", active_only=True
+        )
+        reason = cleaned(VoidForm(form_data(request.data)))["reason"]
+        try:
+            services.recording_void(by=request.user, recording=recording, reason=reason)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(django_validation_detail(exc)) from exc
+        return self._out(recording)
+
+    @extend_schema(
+        summary="Move a recording to another session in scope (another patient: analysed again)",
+        request=RecordingMoveSerializer,
+        responses={200: RecordingSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def move(self, request, pk=None):
+        recording = selectors.recording_for(
+            request.user, pk, perm="therapy_sessions.void_recording", active_only=True
+        )
+        from_patient = recording.session.patient_id
+        form = RecordingMoveForm(
+            form_data(request.data),
+            recording=recording,
+            sessions=selectors.sessions_listed(request.user),
+        )
+        to_session = cleaned(form)["to_session"]
+        try:
+            pipeline_recording_move(by=request.user, recording=recording, to_session=to_session)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(django_validation_detail(exc)) from exc
+        recording.refresh_from_db()
+        self.audit(obj=recording, patients=[from_patient, to_session.patient_id])
+        return Response(self.get_serializer(recording).data)

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from config.tests.audit_support import Case, u
 from conftest import shared_c3d_dir
+from sessions.models import TherapySession
 
 
 def _ghostly_round(o):
@@ -73,6 +74,23 @@ API_CASES: dict = {
     ),
     "api:recording-reanalyse": Case(
         _done_recording("api:recording-reanalyse"), method="post", action="change", status=202
+    ),
+    "api:recording-void": Case(
+        u("api:recording-void", "therapy_sessions.recording"),
+        method="post",
+        data=lambda o: {"reason": "Wrong file"},
+        action="void",
+        user="alice",
+    ),
+    "api:recording-move": Case(
+        u("api:recording-move", "therapy_sessions.recording"),
+        method="post",
+        data=lambda o: {"to_session": o["target"].pk},
+        action="change",
+        user="alice",
+        before=lambda o, everyone: o.update(
+            target=TherapySession.objects.create(patient=o["patient"], therapist=everyone["alice"])
+        ),
     ),
     "api:research-export": Case(
         lambda o: reverse("api:research-export"), action="export", user="rita", purpose="research"

@@ -26,6 +26,8 @@ API_PATHS = {
     "/api/v1/recordings/{id}/",
     "/api/v1/recordings/{id}/file/",
     "/api/v1/recordings/{id}/reanalyse/",
+    "/api/v1/recordings/{id}/void/",
+    "/api/v1/recordings/{id}/move/",
     "/api/v1/research-export/",
     "/api/v1/sessions/",
     "/api/v1/sessions/{id}/",
