@@ -4,9 +4,39 @@ Results are produced by the pipeline only: nobody adds, edits or deletes them he
 """
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from analysis.models import ChannelResult, RecordingAnalysis
+from analysis.values import finite_or_none
 from clinic.admin_scope import ScopedAdminMixin
+
+
+def rounded(value, digits=1, scale=1.0) -> str:
+    """A figure rounded for reading (``scale`` 1e6 turns volts into microvolts), or a dash."""
+    number = finite_or_none(value)
+    return "-" if number is None else f"{number * scale:.{digits}f}"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return rounded(value, 3).rstrip("0").rstrip(".")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_cell(item)}" for key, item in value.items())
+    return "-" if value is None or value == "" else str(value)
+
+
+def json_table(value):
+    """A stored JSON object or list as a readable two-column table (escaped), not raw JSON."""
+    if not value:
+        return "-"
+    if isinstance(value, dict):
+        rows = [(key, _cell(item)) for key, item in sorted(value.items())]
+    else:
+        rows = [(index + 1, _cell(item)) for index, item in enumerate(value)]
+    body = format_html_join("", "<tr><th scope='row'>{}</th><td>{}</td></tr>", rows)
+    return format_html("<table class='admin-json'><tbody>{}</tbody></table>", body)
 
 
 class ReadOnlyMixin:
@@ -26,18 +56,34 @@ class ChannelResultInline(ReadOnlyMixin, admin.TabularInline):
         "label",
         "side",
         "muscle",
-        "mvc_v",
+        "mvc_uv",
         "mvc_source",
-        "threshold_v",
+        "threshold_uv",
         "count",
         "good",
         "game_count",
-        "compliance",
-        "mdf_slope_pct_per_min",
+        "compliance_pct",
+        "mdf_slope",
     )
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description="MVC (µV)")
+    def mvc_uv(self, obj):
+        return rounded(obj.mvc_v, 1, 1e6)
+
+    @admin.display(description="threshold (µV)")
+    def threshold_uv(self, obj):
+        return rounded(obj.threshold_v, 1, 1e6)
+
+    @admin.display(description="compliance (%)")
+    def compliance_pct(self, obj):
+        return rounded(obj.compliance, 0, 100)
+
+    @admin.display(description="MDF slope (%/min)")
+    def mdf_slope(self, obj):
+        return rounded(obj.mdf_slope_pct_per_min, 1)
 
 
 @admin.register(RecordingAnalysis)
@@ -47,8 +93,8 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
         "is_current",
         "trigger",
         "core_version",
-        "score_overall",
-        "total_ms",
+        "score",
+        "total",
         "created_at",
     )
     list_filter = ("is_current", "trigger", "core_version")
@@ -62,6 +108,50 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
         # The file's metadata carries the player's name (SUBJECTS:PLAYER_NAME).
         return ("document",) if self.shows_identity(request) else ("document", "metadata")
 
+    # Stored figures shown rounded (scores, milliseconds, seconds, Hz) and JSON as tables.
+    ROUNDED = {
+        "score_overall": 1,
+        "score_compliance": 1,
+        "score_symmetry": 1,
+        "score_effort": 1,
+        "score_game": 1,
+        "game_score": 1,
+        "read_ms": 0,
+        "analyse_ms": 0,
+        "total_ms": 0,
+        "duration_s": 1,
+        "rate_hz": 0,
+    }
+    AS_TABLE = ("parameters", "metadata", "warnings", "score_missing")
+
+    @admin.display(description="score", ordering="score_overall")
+    def score(self, obj):
+        return rounded(obj.score_overall, 1)
+
+    @admin.display(description="total (ms)", ordering="total_ms")
+    def total(self, obj):
+        return rounded(obj.total_ms, 0)
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj))
-        return [f.name for f in self.model._meta.fields if f.name not in hidden]
+        return [self._shown(f.name) for f in self.model._meta.fields if f.name not in hidden]
+
+    def _shown(self, name: str) -> str:
+        return f"{name}_shown" if name in self.ROUNDED or name in self.AS_TABLE else name
+
+    def __getattr__(self, name):
+        # "<field>_shown": the field rounded, or its JSON as a table (read-only views).
+        if name.endswith("_shown"):
+            field = name.removesuffix("_shown")
+            if field in self.ROUNDED:
+                digits = self.ROUNDED[field]
+                shown = lambda obj: rounded(getattr(obj, field), digits)  # noqa: E731
+            elif field in self.AS_TABLE:
+                shown = lambda obj: json_table(getattr(obj, field))  # noqa: E731
+            else:
+                raise AttributeError(name)
+            return admin.display(description=field.replace("_", " "))(shown)
+        raise AttributeError(name)

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
+from analysis.values import finite_or_none
 from clinic.admin_scope import (
     ScopedAdminMixin,
     VoidableAdminMixin,
@@ -175,7 +176,7 @@ class PatientScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class MvcCalibrationAdmin(PatientScopedAdmin):
     """Calibrations are append-only: a new value is a new row; measured files come from pages."""
 
-    list_display = ("patient", "side", "muscle", "value_v", "source", "created_by", "created_at")
+    list_display = ("patient", "side", "muscle", "value_uv", "source", "created_by", "created_at")
     list_filter = ("source", "side", ("patient__clinic", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("patient", "created_by")
     search_fields = ("patient__code", "muscle")
@@ -185,7 +186,7 @@ class MvcCalibrationAdmin(PatientScopedAdmin):
         "patient",
         "side",
         "muscle",
-        "value_v",
+        "value_uv",
         "source",
         "stored_as",
         "original_name",
@@ -206,6 +207,11 @@ class MvcCalibrationAdmin(PatientScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="MVC (µV)", ordering="value_v")
+    def value_uv(self, obj):
+        number = finite_or_none(obj.value_v)
+        return "-" if number is None else f"{number * 1e6:.1f}"
 
     @admin.display(description="stored as")
     def stored_as(self, obj):

@@ -1,0 +1,61 @@
+"""The admin shows results as people read them (issue 16): MVC and thresholds in µV, figures
+rounded, stored JSON as tables; researchers stay pseudonymised there."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from analysis.models import RecordingAnalysis
+from analysis.tests.support import analysed
+from patients.models import MvcCalibration
+
+pytestmark = pytest.mark.django_db
+
+LONG_DECIMAL = re.compile(r"\d\.\d{5,}")
+
+
+def test_an_analysis_reads_in_microvolts_rounded_with_tables(
+    client, zoe, alices_patient, session_of
+):
+    recording = analysed(session_of(alices_patient))
+    analysis = RecordingAnalysis.objects.get(recording=recording, is_current=True)
+    RecordingAnalysis.objects.filter(pk=analysis.pk).update(score_overall=78.8888888888889)
+    client.force_login(zoe)
+    body = client.get(
+        reverse("admin:analysis_recordinganalysis_change", args=[analysis.pk])
+    ).content.decode()
+    assert "MVC (µV)" in body
+    assert "threshold (µv)" in body.lower()
+    assert "78.9" in body
+    assert "78.888" not in body
+    assert not LONG_DECIMAL.search(re.sub(r"<[^>]+>", " ", body.split('id="content"')[1]))
+    assert "class='admin-json'" in body or 'class="admin-json"' in body
+    assert "target_pct_mvc" in body  # the parameters, as a table row
+    listing = client.get(reverse("admin:analysis_recordinganalysis_changelist")).content.decode()
+    assert "78.9" in listing
+    assert "78.888" not in listing
+
+
+def test_a_calibration_reads_in_microvolts(client, zoe, alices_patient):
+    MvcCalibration.objects.create(
+        patient=alices_patient, side="left", muscle="quadriceps", value_v=0.0004, source="entered"
+    )
+    client.force_login(zoe)
+    body = client.get(reverse("admin:patients_mvccalibration_changelist")).content.decode()
+    assert "400.0" in body
+    assert "0.000400" not in body
+
+
+def test_a_researcher_sees_no_identity_in_the_analysis_admin(
+    client, rita, alices_patient, session_of
+):
+    recording = analysed(session_of(alices_patient))
+    analysis = RecordingAnalysis.objects.get(recording=recording, is_current=True)
+    client.force_login(rita)
+    response = client.get(reverse("admin:analysis_recordinganalysis_change", args=[analysis.pk]))
+    if response.status_code == 200:
+        body = response.content.decode()
+        assert "Agatha" not in body
+        assert "Aldersley" not in body
+        assert "metadata" not in body.lower().split('id="content"')[1]
