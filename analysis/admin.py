@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from analysis.models import ChannelResult, RecordingAnalysis
 from analysis.values import finite_or_none
 from clinic.admin_scope import ScopedAdminMixin
+from sessions.selectors import recording_name
 
 
 def rounded(value, digits=1, scale=1.0) -> str:
@@ -132,12 +133,26 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
     def total(self, obj):
         return rounded(obj.total_ms, 0)
 
+    @admin.display(description="recording")
+    def recording_pseudonym(self, obj):
+        return recording_name(obj.recording, identity=False)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if self.shows_identity(request):
+            return shown
+        return [("recording_pseudonym" if name == "recording" else name) for name in shown]
+
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj))
-        return [self._shown(f.name) for f in self.model._meta.fields if f.name not in hidden]
+        names = [self._shown(f.name) for f in self.model._meta.fields if f.name not in hidden]
+        if not self.shows_identity(request):
+            # The file name often names the player: "Recording N" for researchers.
+            names = [("recording_pseudonym" if name == "recording" else name) for name in names]
+        return names
 
     def _shown(self, name: str) -> str:
         return f"{name}_shown" if name in self.ROUNDED or name in self.AS_TABLE else name

@@ -172,6 +172,22 @@ class PatientScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return [f for f in fields if f not in self.free_text_fields]
 
 
+class MvcCalibrationAdminForm(forms.ModelForm):
+    """An entered MVC in microvolts, as every page shows it (stored in volts)."""
+
+    value_uv = forms.FloatField(
+        label="MVC (µV)", min_value=0.001, help_text="The muscle's maximum voluntary contraction."
+    )
+
+    class Meta:
+        model = MvcCalibration
+        fields = ("patient", "side", "muscle", "notes")
+
+    def save(self, commit=True):
+        self.instance.value_v = self.cleaned_data["value_uv"] / 1e6
+        return super().save(commit=commit)
+
+
 @admin.register(MvcCalibration)
 class MvcCalibrationAdmin(PatientScopedAdmin):
     """Calibrations are append-only: a new value is a new row; measured files come from pages."""
@@ -181,7 +197,8 @@ class MvcCalibrationAdmin(PatientScopedAdmin):
     list_select_related = ("patient", "created_by")
     search_fields = ("patient__code", "muscle")
     free_text_fields = ("notes",)
-    add_fields = ("patient", "side", "muscle", "value_v", "notes")
+    add_fields = ("patient", "side", "muscle", "value_uv", "notes")
+    form = MvcCalibrationAdminForm
     view_fields = (
         "patient",
         "side",

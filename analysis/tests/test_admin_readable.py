@@ -50,12 +50,20 @@ def test_a_calibration_reads_in_microvolts(client, zoe, alices_patient):
 def test_a_researcher_sees_no_identity_in_the_analysis_admin(
     client, rita, alices_patient, session_of
 ):
+    rita.is_staff = True
+    rita.save()
     recording = analysed(session_of(alices_patient))
     analysis = RecordingAnalysis.objects.get(recording=recording, is_current=True)
     client.force_login(rita)
     response = client.get(reverse("admin:analysis_recordinganalysis_change", args=[analysis.pk]))
-    if response.status_code == 200:
-        body = response.content.decode()
-        assert "Agatha" not in body
-        assert "Aldersley" not in body
-        assert "metadata" not in body.lower().split('id="content"')[1]
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Agatha" not in body
+    assert "Aldersley" not in body
+    assert "round1.c3d" not in body  # the file name: "Recording N" for researchers
+    assert f"Recording {recording.pk}" in body
+    content = body.split('id="content"')[1]
+    assert "field-metadata" not in content
+    listing = client.get(reverse("admin:analysis_recordinganalysis_changelist")).content.decode()
+    assert "round1.c3d" not in listing
+    assert f"Recording {recording.pk}" in listing
