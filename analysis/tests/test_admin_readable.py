@@ -67,3 +67,23 @@ def test_a_researcher_sees_no_identity_in_the_analysis_admin(
     listing = client.get(reverse("admin:analysis_recordinganalysis_changelist")).content.decode()
     assert "round1.c3d" not in listing
     assert f"Recording {recording.pk}" in listing
+
+
+def test_a_researcher_sees_recordings_pseudonymised_in_the_admin(
+    client, rita, zoe, alices_patient, session_of
+):
+    rita.is_staff = True
+    rita.save()
+    recording = analysed(session_of(alices_patient), "Agatha_Aldersley_P001.c3d")
+    client.force_login(rita)
+    listing = client.get(reverse("admin:therapy_sessions_recording_changelist"))
+    page = client.get(reverse("admin:therapy_sessions_recording_change", args=[recording.pk]))
+    for response in (listing, page):
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Agatha" not in body
+        assert f"Recording {recording.pk}" in body
+    # Clinical staff still see the file name.
+    client.force_login(zoe)
+    body = client.get(reverse("admin:therapy_sessions_recording_changelist")).content.decode()
+    assert "Agatha_Aldersley_P001.c3d" in body
