@@ -11,7 +11,7 @@ from django.utils import timezone
 from analysis.tests.support import AUDIT_ENTRY, analysed, make_recording
 from clinic.models import AuditEntry, ClinicSettings
 from clinic.selectors import window_expected
-from conftest import make_patient, names_in
+from conftest import PATIENT_KEYS, PATIENTS_SEEN_BY, make_patient, names_in, names_of
 from patients.models import PatientProtocol
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +232,25 @@ def test_the_dashboard_query_count_is_pinned(
     with django_assert_num_queries(pinned + AUDIT_ENTRY):
         response = client.get(reverse("clinic:dashboard"), params)
     assert len(response.context["adherence_by_patient"]) == (25 if not params else 12)
+
+
+@pytest.mark.parametrize("persona", ["alice", "bob", "carol", "rita", "dave", "zoe"])
+def test_each_persona_sees_only_their_scope_on_the_dashboard(
+    client, persona, bob, session_of, everyone
+):
+    # The persona matrix of conftest (PATIENTS_SEEN_BY) on the dashboard, asked for Bob's
+    # patients: those who see the clinic get Bob's; a therapist's ?therapist= is ignored (no
+    # clinic-wide view), never a way to widen the scope.
+    for key in PATIENT_KEYS:
+        session_of(everyone[key], started_at=timezone.now())
+    response = dashboard(client, everyone[persona], therapist=bob.pk)
+    body = response.content.decode()
+    clinic_wide = persona in ("carol", "rita", "zoe")
+    expected = {"bobs_patient"} if clinic_wide else PATIENTS_SEEN_BY[persona]
+    codes = {row["patient"].code for row in response.context["todays_sessions"]}
+    assert codes == {everyone[key].code for key in expected}
+    assert names_in(body) == (set() if persona == "rita" else names_of(*expected))
+    assert response.context["clinic_wide"] is clinic_wide
+    assert ("Adherence per therapist" in body) is clinic_wide
+    if not clinic_wide:
+        assert response.context["therapist"] is None
