@@ -157,16 +157,21 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
     def _shown(self, name: str) -> str:
         return f"{name}_shown" if name in self.ROUNDED or name in self.AS_TABLE else name
 
-    def __getattr__(self, name):
-        # "<field>_shown": the field rounded, or its JSON as a table (read-only views).
-        if name.endswith("_shown"):
-            field = name.removesuffix("_shown")
-            if field in self.ROUNDED:
-                digits = self.ROUNDED[field]
-                shown = lambda obj: rounded(getattr(obj, field), digits)  # noqa: E731
-            elif field in self.AS_TABLE:
-                shown = lambda obj: json_table(getattr(obj, field))  # noqa: E731
-            else:
-                raise AttributeError(name)
-            return admin.display(description=field.replace("_", " "))(shown)
-        raise AttributeError(name)
+
+def _shown_rounded(field: str, digits: int):
+    return admin.display(description=field.replace("_", " "))(
+        lambda self, obj: rounded(getattr(obj, field), digits)
+    )
+
+
+def _shown_table(field: str):
+    return admin.display(description=field.replace("_", " "))(
+        lambda self, obj: json_table(getattr(obj, field))
+    )
+
+
+# "<field>_shown": each stored figure rounded, each JSON field as a table (the object page).
+for _field, _digits in RecordingAnalysisAdmin.ROUNDED.items():
+    setattr(RecordingAnalysisAdmin, f"{_field}_shown", _shown_rounded(_field, _digits))
+for _field in RecordingAnalysisAdmin.AS_TABLE:
+    setattr(RecordingAnalysisAdmin, f"{_field}_shown", _shown_table(_field))
