@@ -18,26 +18,38 @@ def rounded(value, digits=1, scale=1.0) -> str:
     return "-" if number is None else f"{number * scale:.{digits}f}"
 
 
-def _cell(value) -> str:
+def _cell(value, depth=0):
+    """One value of a stored JSON: a nested object or list of objects as a nested table."""
     if isinstance(value, float):
         return rounded(value, 3).rstrip("0").rstrip(".")
+    if isinstance(value, dict) and value and depth < 3:
+        return json_table(value, depth=depth + 1)
     if isinstance(value, (list, tuple)):
-        return ", ".join(_cell(item) for item in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{key}: {_cell(item)}" for key, item in value.items())
+        # Each item escaped unless it is a nested table (already safe HTML).
+        return format_html_join(", ", "{}", ((_cell(item, depth + 1),) for item in value)) or "-"
     return "-" if value is None or value == "" else str(value)
 
 
-def json_table(value):
+def json_table(value, depth=0):
     """A stored JSON object or list as a readable two-column table (escaped), not raw JSON."""
     if not value:
         return "-"
     if isinstance(value, dict):
-        rows = [(key, _cell(item)) for key, item in sorted(value.items())]
+        rows = [(key, _cell(item, depth)) for key, item in sorted(value.items())]
+    elif not any(isinstance(item, (dict, list)) for item in value):
+        return _cell(list(value), depth)  # a list of plain values: "game, effort"
     else:
-        rows = [(index + 1, _cell(item)) for index, item in enumerate(value)]
+        rows = [(index + 1, _cell(item, depth)) for index, item in enumerate(value)]
     body = format_html_join("", "<tr><th scope='row'>{}</th><td>{}</td></tr>", rows)
     return format_html("<table class='admin-json'><tbody>{}</tbody></table>", body)
+
+
+def _label(field: str) -> str:
+    """ "total_ms" -> "total (ms)", "rate_hz" -> "rate (Hz)", "score_overall" -> "score overall"."""
+    for suffix, unit in (("_ms", "ms"), ("_hz", "Hz"), ("_s", "s")):
+        if field.endswith(suffix):
+            return f"{field.removesuffix(suffix).replace('_', ' ')} ({unit})"
+    return field.replace("_", " ")
 
 
 class ReadOnlyMixin:
@@ -125,6 +137,9 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
     }
     AS_TABLE = ("parameters", "metadata", "warnings", "score_missing")
 
+    class Media:
+        css = {"all": ("css/admin-results.css",)}
+
     @admin.display(description="score", ordering="score_overall")
     def score(self, obj):
         return rounded(obj.score_overall, 1)
@@ -159,13 +174,13 @@ class RecordingAnalysisAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 def _shown_rounded(field: str, digits: int):
-    return admin.display(description=field.replace("_", " "))(
+    return admin.display(description=_label(field))(
         lambda self, obj: rounded(getattr(obj, field), digits)
     )
 
 
 def _shown_table(field: str):
-    return admin.display(description=field.replace("_", " "))(
+    return admin.display(description=_label(field))(
         lambda self, obj: json_table(getattr(obj, field))
     )
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from analysis.admin import json_table
 from analysis.models import RecordingAnalysis
 from analysis.tests.support import analysed
 from patients.models import MvcCalibration
@@ -32,6 +33,7 @@ def test_an_analysis_reads_in_microvolts_rounded_with_tables(
     assert not LONG_DECIMAL.search(re.sub(r"<[^>]+>", " ", body.split('id="content"')[1]))
     assert "class='admin-json'" in body or 'class="admin-json"' in body
     assert "target_pct_mvc" in body  # the parameters, as a table row
+    assert "{&#x27;" not in body  # nested objects are nested tables, not a Python dict's text
     listing = client.get(reverse("admin:analysis_recordinganalysis_changelist")).content.decode()
     assert "78.9" in listing
     assert "78.888" not in listing
@@ -87,3 +89,16 @@ def test_a_researcher_sees_recordings_pseudonymised_in_the_admin(
     client.force_login(zoe)
     body = client.get(reverse("admin:therapy_sessions_recording_changelist")).content.decode()
     assert "Agatha_Aldersley_P001.c3d" in body
+
+
+def test_stored_json_is_escaped_in_its_tables():
+    html = str(json_table({"a": "<script>x</script>", "b": [{"c": "<b>"}, 1.23456], "d": None}))
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "&lt;b&gt;" in html
+    assert html.count("<table class='admin-json'>") == 2  # the list's object: a nested table
+    assert "1.235" in html
+
+
+def test_a_list_of_plain_values_reads_as_a_list():
+    assert str(json_table(["game", "effort"])) == "game, effort"
