@@ -17,6 +17,57 @@ SCORE_MEANINGS = {
     "game": "The game's score against the clinic's maximum game score.",
 }
 
+# What each per-muscle figure of a result means, in one plain line (what it says clinically and
+# which way is good), shown under the figure on result pages.
+METRIC_MEANINGS = {
+    "count": "Contractions the analysis found in this round.",
+    "game_count": "Contractions the game itself registered; close to ours is expected.",
+    "good": "Contractions that reached both the target intensity and the hold time.",
+    "intensity_ok": "Contractions strong enough (at or above the % MVC target).",
+    "duration_ok": "Contractions held long enough (at or above the hold time).",
+    "compliance": "Share of the planned contractions done well; higher is better (100 = all).",
+    "time_under_tension_s": "Total time the muscle was contracting; more means more training.",
+    "rms_v": "Average electrical activity of the muscle while working; rises with effort.",
+    "mvc_v": "The muscle's maximum voluntary contraction, the 100 % for intensities.",
+    "threshold_v": "Activity above this level counts as a contraction (set from rest).",
+    "mnf_slope": "Change of the signal's mean frequency over the round; falling suggests fatigue.",
+    "mdf_slope": "Change of the signal's median frequency; a clear fall suggests fatigue.",
+    "fi_nsm5_ratio": "Fatigue index at the end against the start; above 1 suggests fatigue.",
+    "saturation_pct": "Share of the signal clipped by the sensor; should be 0 (check placement).",
+    "snr_db": "Signal against background noise; higher is cleaner (under 10 dB is poor).",
+}
+
+# A failed recording: what the person can do, by the kind of reason the pipeline gave.
+FAILURE_ADVICE = (
+    (
+        ("gave up after", "timed out", "time limit"),
+        "The analysis kept stopping on this file. Upload it again; if it fails again, "
+        "send the file to your Myoclinic support.",
+    ),
+    (
+        ("settings do not fit",),
+        "The clinic's channel map or the patient's MVC does not fit this file. Check the "
+        "channel map (clinic settings) and the MVC, then re-analyse the recording.",
+    ),
+    (
+        ("missing from storage",),
+        "The stored file is missing. Upload the recording again.",
+    ),
+)
+FAILURE_ADVICE_DEFAULT = (
+    "The file is not a usable recording (damaged, or not the game's EMG export). Export the "
+    "round from the game again and upload that file."
+)
+
+
+def failure_advice(reason: str) -> str:
+    """What to do about a failed recording, in plain words, from its technical reason."""
+    text = (reason or "").lower()
+    for needles, advice in FAILURE_ADVICE:
+        if any(needle in text for needle in needles):
+            return advice
+    return FAILURE_ADVICE_DEFAULT
+
 
 def contraction_grade(*, meets_intensity, meets_duration) -> str:
     """Grade a contraction for shading: both criteria (good), one of them, or neither."""

@@ -85,7 +85,9 @@ class RecordingAnalysis(models.Model):
 
     def __str__(self):
         state = "current" if self.is_current else "superseded"
-        return f"Analysis of {self.recording} ({state}, core {self.core_version})"
+        # No file name: it often names the player, and admin titles show this to researchers.
+        core_version = self.core_version
+        return f"Analysis {self.pk} of recording {self.recording_id} ({state}, core {core_version})"
 
     def full_document(self):
         """The core's document as it came out, with the per-channel envelopes put back."""

@@ -104,7 +104,11 @@ def _chart(view: ChannelView, envelope) -> str:
     if view.target_v is not None:
         lines.append(HLine(value=view.target_v, label="MVC target", kind="target"))
     bands = [Band(start_s=c.start_s, end_s=c.end_s, kind=c.grade) for c in view.contractions]
-    title = f"{view.muscle_key or view.label} ({view.label})"
+    title = (
+        f"{view.muscle_key.capitalize()} · channel {view.label}"
+        if view.muscle_key
+        else f"Channel {view.label} (not mapped to a muscle)"
+    )
     return envelope_chart(
         values=envelope["values"], rate_hz=rate, title=title, bands=bands, lines=lines
     )

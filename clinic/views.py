@@ -18,11 +18,21 @@ from clinic.web import audit_note, audited
 @login_required
 @audited()
 def dashboard(request):
-    context = selectors.dashboard_for(request.user)
-    # One entry for the page, naming every patient it shows (list, recent sessions, attention).
-    shown = [card.pk for card in context["patients"]]
-    shown += [row["patient"].pk for row in (*context["recent_sessions"], *context["attention"])]
-    audit_note(request, patients=shown, object_type="patients.patient")
+    context = selectors.dashboard_for(request.user, params=request.GET)
+    # One entry for the page, naming every patient it shows (every list of it).
+    shown = {card.pk for card in context["patients"]}
+    for key in (
+        "todays_sessions",
+        "week_sessions",
+        "recent_sessions",
+        "missing_rounds",
+        "behind",
+        "adherence_by_patient",
+        "attention",
+        "emergency",
+    ):
+        shown.update(row["patient"].pk for row in context[key])
+    audit_note(request, patients=sorted(shown), object_type="patients.patient")
     return render(request, "clinic/dashboard.html", context)
 
 

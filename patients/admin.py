@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
+from analysis.values import finite_or_none
 from clinic.admin_scope import (
     ScopedAdminMixin,
     VoidableAdminMixin,
@@ -172,21 +173,38 @@ class PatientScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return [f for f in fields if f not in self.free_text_fields]
 
 
+class MvcCalibrationAdminForm(forms.ModelForm):
+    """An entered MVC in microvolts, as every page shows it (stored in volts)."""
+
+    value_uv = forms.FloatField(
+        label="MVC (µV)", min_value=0.001, help_text="The muscle's maximum voluntary contraction."
+    )
+
+    class Meta:
+        model = MvcCalibration
+        fields = ("patient", "side", "muscle", "notes")
+
+    def save(self, commit=True):
+        self.instance.value_v = self.cleaned_data["value_uv"] / 1e6
+        return super().save(commit=commit)
+
+
 @admin.register(MvcCalibration)
 class MvcCalibrationAdmin(PatientScopedAdmin):
     """Calibrations are append-only: a new value is a new row; measured files come from pages."""
 
-    list_display = ("patient", "side", "muscle", "value_v", "source", "created_by", "created_at")
+    list_display = ("patient", "side", "muscle", "value_uv", "source", "created_by", "created_at")
     list_filter = ("source", "side", ("patient__clinic", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("patient", "created_by")
     search_fields = ("patient__code", "muscle")
     free_text_fields = ("notes",)
-    add_fields = ("patient", "side", "muscle", "value_v", "notes")
+    add_fields = ("patient", "side", "muscle", "value_uv", "notes")
+    form = MvcCalibrationAdminForm
     view_fields = (
         "patient",
         "side",
         "muscle",
-        "value_v",
+        "value_uv",
         "source",
         "stored_as",
         "original_name",
@@ -207,6 +225,11 @@ class MvcCalibrationAdmin(PatientScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="MVC (µV)", ordering="value_v")
+    def value_uv(self, obj):
+        number = finite_or_none(obj.value_v)
+        return "-" if number is None else f"{number * 1e6:.1f}"
 
     @admin.display(description="stored as")
     def stored_as(self, obj):

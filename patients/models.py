@@ -161,7 +161,9 @@ class MvcCalibration(models.Model):
 
     def __str__(self):
         side = f"{self.side} " if self.side else ""
-        return f"{self.patient.code} {side}{self.muscle}: {self.value_v:.6f} V ({self.source})"
+        return (
+            f"{self.patient.code} {side}{self.muscle}: {self.value_v * 1e6:.1f} µV ({self.source})"
+        )
 
     @property
     def muscle_key(self):

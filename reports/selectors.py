@@ -17,7 +17,7 @@ from datetime import date
 from django.utils import timezone
 
 from analysis import presentation, selectors
-from analysis.grading import SCORE_MEANINGS, weights_text
+from analysis.grading import SCORE_MEANINGS, failure_advice, weights_text
 from analysis.models import RecordingAnalysis
 from patients import progress
 from patients.models import MvcCalibration
@@ -115,6 +115,9 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
                 "status": recording.get_status_display(),
                 "done": results is not None,
                 "failure_reason": recording.failure_reason,
+                "failure_advice": (
+                    failure_advice(recording.failure_reason) if recording.failure_reason else ""
+                ),
                 "results": results,
                 "methods": methods(document, analysis),
             }

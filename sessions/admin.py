@@ -23,6 +23,7 @@ from clinic.admin_scope import (
 from clinic.models import User
 from patients.models import Patient
 from sessions.models import Recording, TherapySession
+from sessions.selectors import recording_name
 
 audit_register(TherapySession)
 audit_register(Recording)
@@ -130,9 +131,42 @@ class RecordingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ["analyse_again"]
+    # Shown only to those who see identity: the file name often names the player, and the
+    # stored path carries it too.
+    identity_fields = ("original_name", "stored_as", "failure_reason")
 
     def scope_queryset(self, request, queryset):
         return queryset.visible_to(request.user)
+
+    @admin.display(description="recording")
+    def recording_pseudonym(self, obj):
+        return recording_name(obj, identity=False)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if self.shows_identity(request):
+            return shown
+        return [("recording_pseudonym" if name == "original_name" else name) for name in shown]
+
+    def get_list_display_links(self, request, list_display):
+        if self.shows_identity(request):
+            return super().get_list_display_links(request, list_display)
+        return ["recording_pseudonym"]
+
+    def get_search_fields(self, request):
+        if self.shows_identity(request):
+            return self.search_fields
+        return ("session__patient__code",)
+
+    def get_fields(self, request, obj=None):
+        if self.shows_identity(request):
+            return self.fields
+        return ("recording_pseudonym",) + tuple(
+            f for f in self.fields if f not in self.identity_fields
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request):
         return False

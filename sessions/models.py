@@ -200,7 +200,9 @@ class Recording(Voidable):
         ]
 
     def __str__(self):
-        return self.original_name
+        # Never the file name (it often names the player): admin titles, breadcrumbs and the
+        # audit log show this to everyone, researchers included.
+        return f"Recording {self.pk}"
 
     def get_absolute_url(self):
         return reverse("sessions:recording", args=[self.pk])

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django import template
 
 from analysis import presentation
+from analysis.grading import METRIC_MEANINGS
+from analysis.grading import failure_advice as _failure_advice
 from analysis.pipeline.queue import may_reanalyse
 from analysis.values import finite_or_none
 from clinic.access import can_download_recordings, can_see_identity
@@ -26,6 +28,18 @@ def recording_name(recording, user):
     """``{{ recording|recording_name:request.user }}``: the file name, or a neutral name for
     those who may not see identity (file names often carry the player's name)."""
     return _recording_name(recording, identity=can_see_identity(user))
+
+
+@register.filter
+def metric_meaning(name):
+    """``{{ "snr_db"|metric_meaning }}``: the figure's one-line plain explanation."""
+    return METRIC_MEANINGS.get(name, "")
+
+
+@register.filter
+def failure_advice(reason):
+    """``{{ recording.failure_reason|failure_advice }}``: what the person can do about it."""
+    return _failure_advice(reason)
 
 
 @register.filter

@@ -113,10 +113,11 @@ def test_an_entered_calibration_records_its_author(client, manager, alices_patie
     client.force_login(manager)
     response = client.post(
         reverse("admin:patients_mvccalibration_add"),
-        {"patient": alices_patient.pk, "side": "left", "muscle": "quadriceps", "value_v": 0.0005},
+        {"patient": alices_patient.pk, "side": "left", "muscle": "quadriceps", "value_uv": 500},
     )
     assert response.status_code == 302
     calibration = MvcCalibration.objects.get()
+    assert calibration.value_v == pytest.approx(0.0005)  # entered in µV, stored in volts
     assert calibration.source == MvcCalibration.Source.ENTERED
     assert calibration.created_by == manager
 
@@ -126,7 +127,7 @@ def test_calibrations_are_only_for_patients_in_scope(client, manager, daves_pati
     client.force_login(manager)
     response = client.post(
         reverse("admin:patients_mvccalibration_add"),
-        {"patient": daves_patient.pk, "side": "left", "muscle": "quadriceps", "value_v": 0.0005},
+        {"patient": daves_patient.pk, "side": "left", "muscle": "quadriceps", "value_uv": 500},
     )
     assert response.status_code == 200
     assert not MvcCalibration.objects.exists()

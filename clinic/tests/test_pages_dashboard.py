@@ -84,7 +84,8 @@ def test_the_dashboard_query_count_does_not_grow(
         make_recording(session_of(patient), name=f"r{i}.c3d", status="failed")
     client.force_login(carol)
     client.get(reverse("clinic:dashboard"))
-    # One query more for a manager: the emergency accesses to acknowledge (a fixed count).
-    with django_assert_max_num_queries(10 + AUDIT_ENTRY):
+    # A manager's dashboard (issue 16) is a fixed count whatever the clinic's size:
+    # test_pages_dashboard_plan.py pins it and names each query.
+    with django_assert_max_num_queries(20 + AUDIT_ENTRY):
         response = client.get(reverse("clinic:dashboard"))
     assert len(response.context["recent_sessions"]) == 10

@@ -2,7 +2,8 @@
 
 Everything else in the suite runs on PostgreSQL and Redis. This runs what the README's first
 command runs, in subprocesses with no DATABASE_URL or REDIS_URL: migrate, seed the demo, start
-Daphne, and log in as the demo therapist.
+Daphne, and log in as the demo therapist; debug pages are off there (the friendly 404 answers
+another therapist's patient) and static files are served by WhiteNoise.
 """
 
 import http.cookiejar
@@ -11,6 +12,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -63,6 +65,11 @@ def test_the_embedded_defaults_run_the_demo_on_sqlite(tmp_path):
         )
     assert statuses.get("done", 0) > 0, statuses
     assert set(statuses) == {"done"}, statuses
+    with sqlite3.connect(database) as db:
+        # D005 is the other demo therapist's patient only.
+        (others_patient,) = db.execute(
+            "SELECT id FROM patients_patient WHERE code = 'D005'"
+        ).fetchone()
 
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - fixed argv
@@ -105,6 +112,25 @@ def test_the_embedded_defaults_run_the_demo_on_sqlite(tmp_path):
         assert dashboard.url.rstrip("/") == base
         body = dashboard.read().decode()
         assert "Log out" in body or "Sign out" in body
+
+        # Debug is off by default: out of scope answers the site's own 404 page in its layout,
+        # not Django's debug page listing the URL patterns.
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(f"{base}/patients/{others_patient}/")
+        assert answer.value.code == 404
+        not_found = answer.value.read().decode()
+        assert "Page not found" in not_found
+        assert "Back to the dashboard" in not_found
+        assert 'class="site-header' in not_found
+        assert "URLconf" not in not_found
+        assert "DEBUG = True" not in not_found
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(f"{base}/no-such-page/")
+        assert answer.value.code == 404
+        assert "URLconf" not in answer.value.read().decode()
+        # Static files (ours and the admin's) come through WhiteNoise with debug off.
+        for path in ("/static/css/app.css", "/static/admin/css/base.css"):
+            assert opener.open(f"{base}{path}").status == 200, path
     finally:
         server.terminate()
         try:

@@ -100,4 +100,5 @@ def test_recordings_not_analysed_say_why(session, alice):
     make_recording(session, "broken.c3d", status="failed", failure_reason="no EMG channel found")
     text = pdf_text(_get(alice, session).content)
     assert "Not analysed: failed (no EMG channel found)" in text
+    assert "What to do: The file is not a usable recording" in text  # analysis.grading's advice
     assert "broken.c3d" in text
