@@ -21,8 +21,9 @@ from analysis.core import synth
 from patients.models import MvcCalibration
 from sessions.uploads import UploadRefused, recording_upload
 
-# Game rounds per demo session (the GHOSTLY+ protocol plays 3; 2 keep the seed quick).
-ROUNDS = 2
+# Game rounds per demo session: the GHOSTLY+ protocol (the demo clinic's rounds per session)
+# plays 3, so the dashboard's "missing rounds" lists none of them.
+ROUNDS = 3
 ROUND_S = 75.0
 CALIBRATION_S = 30.0
 
