@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from analysis.demo import seed_recordings
+from analysis.demo import ROUNDS, seed_recordings
 from analysis.models import ChannelResult
 from analysis.pipeline.queue import recordings_wait
 from patients.models import MvcCalibration
@@ -29,7 +29,7 @@ def test_demo_sessions_get_analysed_game_rounds_and_calibrations(
     seed_recordings(demo)
     ids = list(Recording.objects.values_list("pk", flat=True))
     statuses = recordings_wait(recording_ids=ids, timeout_s=60, poll_s=0.2)
-    assert demo.created["recordings"] == 8  # 2 rounds for each of the 4 sessions
+    assert demo.created["recordings"] == 4 * ROUNDS  # the protocol's rounds for each of 4 sessions
     assert set(statuses.values()) == {"done"}
     # The first patient measured her MVC from a calibration file, the second entered it.
     assert set(
@@ -45,4 +45,4 @@ def test_demo_sessions_get_analysed_game_rounds_and_calibrations(
     again = SimpleNamespace(patients=demo.patients, sessions=sessions, created=Counter())
     seed_recordings(again)
     assert sum(again.created.values()) == 0
-    assert Recording.objects.count() == 8
+    assert Recording.objects.count() == 4 * ROUNDS
