@@ -29,6 +29,7 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from analysis.models import ChannelResult, Contraction, RecordingAnalysis
+from analysis.presentation import METRIC_FIELDS
 from analysis.selectors import SCORE_FIELDS, session_score
 from clinic.access import age_band, can_see_identity, require_perm
 from patients.models import Patient
@@ -85,21 +86,7 @@ CHANNEL_METRICS = (
     "threshold_v",
     "threshold_off_v",
     "noise_v",
-    "count",
-    "good",
-    "intensity_ok",
-    "duration_ok",
-    "time_under_tension_s",
-    "rms_v",
-    "mav_v",
-    "mnf_slope_hz_per_contraction",
-    "mdf_slope_hz_per_contraction",
-    "mnf_slope_pct_per_min",
-    "mdf_slope_pct_per_min",
-    "fi_nsm5_ratio",
-    "saturation_pct",
-    "snr_db",
-    "compliance",
+    *METRIC_FIELDS,  # the metrics the results pages show, in their order
     "game_count",
     "game_matched",
     "game_only_ours",
