@@ -129,16 +129,82 @@ def _split(env, starts, ends, on, off, release, k, gap, cap):
     return out_s[:count], out_e[:count], out_f[:count], out_l[:count]
 
 
-def split_holds(env, starts, ends, on, off, release, k, n, gap):
+@njit(**_JIT)
+def _reonsets(env, starts, ends, first_on, last_on, on, k, dip, rise, ratio):
+    """Compiled re-onset split (:func:`split_holds`): one scan of each piece's envelope."""
+    cap = starts.size
+    for c in range(starts.size):
+        cap += (ends[c] - starts[c]) // max(dip, 1) + 1
+    out_s = np.empty(cap, np.int64)
+    out_e = np.empty(cap, np.int64)
+    out_f = np.empty(cap, np.int64)
+    out_l = np.empty(cap, np.int64)
+    count = 0
+    for c in range(starts.size):
+        lo, hi = -(-starts[c] // k), min(ends[c] // k, env.size)
+        s = starts[c]
+        g = max(lo, first_on[c] // k)
+        while g < hi:
+            if env[g] >= on:
+                g += 1
+                continue
+            u = g  # the envelope falls below ON here ...
+            while g < hi and env[g] < on:
+                g += 1
+            if g >= hi or (g - u) * k < dip:
+                continue  # ... too briefly, or not back above ON inside the piece
+            t = u
+            for q in range(u, g):
+                if env[q] < env[t]:
+                    t = q
+            top = env[g]
+            for q in range(g, min(hi, g + rise)):
+                top = max(top, env[q])
+            if top < ratio * env[t]:
+                continue  # a slow return (force wobble), not a new contraction
+            out_s[count] = s
+            out_e[count] = u * k
+            count += 1
+            s = t * k
+        out_s[count] = s
+        out_e[count] = ends[c]
+        count += 1
+    for r in range(count):  # first and last grid points at ON of each piece
+        f = -1
+        last = -1
+        for q in range(-(-out_s[r] // k), min(-(-out_e[r] // k), env.size)):
+            if env[q] >= on:
+                if f < 0:
+                    f = q * k
+                last = q * k
+        out_f[r] = f
+        out_l[r] = last
+    return out_s[:count], out_e[:count], out_f[:count], out_l[:count]
+
+
+def split_holds(
+    env, starts, ends, on, off, release, k, n, gap, *, reonset_ratio=0.0, dip=0, rise=0
+):
     """Re-segment each candidate contraction at ``max(off, release x its hold level)``.
 
     ``starts``/``ends`` (samples) are candidates from :func:`.kernels.threshold_runs` over
     ``env`` (every ``k``-th sample of ``n``); the hold level is the median of the envelope
     where it reaches ``on`` within the candidate. Inside, runs above the new level closer
     than ``gap`` samples merge and are kept when they reach ``on``, as in the first pass.
+
+    With ``reonset_ratio`` > 0 a piece is also cut where a new contraction starts inside
+    it: the envelope stays under ``on`` (the channel's activation level) for at least
+    ``dip`` samples and then climbs to ``reonset_ratio`` x its lowest point there within
+    ``rise`` grid points. The first part ends where the envelope fell under ``on``, the
+    second starts at that lowest point. A patient who relaxes under the activation level
+    between two holds without reaching rest made two contractions; force wobble, which
+    varies a hold's level slowly, does not double it within a few hundred ms.
     Returns (starts, ends, first_on, last_on) in samples.
     """
     starts = np.asarray(starts, dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     cap = int(np.sum((ends - starts) // max(k, 1) // 2 + 2)) if starts.size else 0
-    return _split(env, starts, ends, float(on), float(off), float(release), int(k), int(gap), cap)
+    pieces = _split(env, starts, ends, float(on), float(off), float(release), int(k), int(gap), cap)
+    if reonset_ratio <= 0 or not pieces[0].size:
+        return pieces
+    return _reonsets(env, *pieces, float(on), int(k), int(dip), int(rise), float(reonset_ratio))

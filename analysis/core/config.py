@@ -136,7 +136,11 @@ class AnalysisConfig(_ConfigMixin):
     burst level (a three-class Otsu split of the log block RMS, used when the middle class
     is tonic activity under ``tonic_ratio`` of the bursts) and OFF at least half of it; a
     hold ends where its envelope falls below ``hold_release_fraction`` of the hold's own
-    median level (0 disables the split), so rest between bursts separates them.
+    median level (0 disables the split), so rest between bursts separates them; and a new
+    contraction starts inside a hold where its envelope stays under ON for ``reonset_dip_s``
+    (longer than the merge gap: the game merges shorter relaxations too) and then climbs
+    to ``reonset_ratio`` x its lowest point there within ``reonset_rise_s`` (0 disables
+    it): relaxing under the activation level, then contracting again.
 
     Spectral: Welch PSD (Hann, 50 % overlap, segments of ``welch_segment_s`` rounded
     to a power of two) on the band-passed contraction segment only.
@@ -190,6 +194,9 @@ class AnalysisConfig(_ConfigMixin):
     activity_thresholds: bool = True
     tonic_ratio: float = 0.3
     hold_release_fraction: float = 0.5
+    reonset_ratio: float = 2.0
+    reonset_dip_s: float = 0.3
+    reonset_rise_s: float = 0.5
     merge_gap_s: float = 0.25
     max_duration_s: float = 30.0
     welch_segment_s: float = 0.25
@@ -238,6 +245,10 @@ class AnalysisConfig(_ConfigMixin):
             raise ValueError("noise_percentile must be in [0, 100]")
         if not (0 <= self.hold_release_fraction < 1):
             raise ValueError("hold_release_fraction must be in [0, 1)")
+        if self.reonset_ratio != 0 and self.reonset_ratio <= 1:
+            raise ValueError("reonset_ratio must be 0 (off) or above 1")
+        if self.reonset_rise_s < 0 or self.reonset_dip_s < 0:
+            raise ValueError("reonset_rise_s and reonset_dip_s must be >= 0")
         if not (0 < self.tonic_ratio <= 1):
             raise ValueError("tonic_ratio must be in (0, 1]")
         if self.merge_gap_s < 0:

@@ -258,7 +258,18 @@ def detect(
     if cfg.hold_release_fraction > 0 and starts.size:
         parents = starts
         starts, ends, first_on, last_on = split_holds(
-            env, starts, ends, th.on, th.off, cfg.hold_release_fraction, k, n, gap
+            env,
+            starts,
+            ends,
+            th.on,
+            th.off,
+            cfg.hold_release_fraction,
+            k,
+            n,
+            gap,
+            reonset_ratio=cfg.reonset_ratio,
+            dip=window_samples(cfg.reonset_dip_s, rate_hz),
+            rise=window_samples(cfg.reonset_rise_s, rate_hz) // k,
         )
         parent_ends = parent_ends[np.searchsorted(parents, starts, side="right") - 1]
     bounds_hi = _walk_bounds(starts, parent_ends, runs[0] * k, n)

@@ -302,6 +302,9 @@ class LiveDetector:
             1,
             seg.size,
             self.merge_gap_samples,
+            reonset_ratio=self.cfg.reonset_ratio,
+            dip=dsp.window_samples(self.cfg.reonset_dip_s, self.live.rate_hz),
+            rise=dsp.window_samples(self.cfg.reonset_rise_s, self.live.rate_hz),
         )
         rows = [tuple(int(v) + base for v in row) for row in zip(*pieces, strict=True)]
         return rows or [(r.start, r.end, r.first_on, r.last_on)]

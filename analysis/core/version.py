@@ -4,4 +4,4 @@ Its own module so the package's ``__init__`` and :mod:`.analysis` both read it w
 either importing the other.
 """
 
-__version__ = "1.1.1"
+__version__ = "1.2.0"

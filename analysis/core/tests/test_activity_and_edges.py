@@ -58,6 +58,62 @@ def test_the_compiled_split_equals_its_plain_form():
                 assert g.tolist() == w
 
 
+def _hold_with_relaxation(relax_ms: int, relaxed: float, back: float, rise_ms: int):
+    """An envelope (1 sample = 1 ms): rest, a hold at 3, a relaxation, a second hold."""
+    rest, hold = np.full(500, 0.1), np.full(2000, 3.0)
+    down = np.linspace(3.0, relaxed, 50)
+    up = np.linspace(relaxed, back, rise_ms)
+    parts = (rest, hold, down, np.full(relax_ms, relaxed), up, np.full(2000, back), rest)
+    return np.concatenate(parts)
+
+
+def _pieces(env, **rule):
+    n = env.size
+    start, end = 400, n - 400  # one candidate around both holds (ON 1.5, OFF 0.5)
+    return split_holds(env, np.array([start]), np.array([end]), 1.5, 0.5, 0.3, 1, n, 250, **rule)
+
+
+REONSET = {"reonset_ratio": 2.0, "dip": 300, "rise": 500}
+
+
+def test_relaxing_under_the_activation_level_then_contracting_again_is_two_contractions():
+    env = _hold_with_relaxation(relax_ms=400, relaxed=1.2, back=3.0, rise_ms=150)
+    starts, ends, first_on, _ = _pieces(env, **REONSET)
+    assert starts.size == 2
+    relax_from = 500 + 2000 + 50 - int(50 * 0.3 / 1.8)  # where the ramp down crosses ON
+    assert abs(int(ends[0]) - relax_from) <= 2
+    assert 2549 <= int(starts[1]) <= 2550 + 400  # at the relaxation's lowest point
+    assert first_on[1] > starts[1]
+    # without the rule (or with it off) the two holds stay one, as the release level allows
+    assert _pieces(env)[0].size == 1
+    assert _pieces(env, reonset_ratio=0.0, dip=300, rise=500)[0].size == 1
+
+
+def test_a_brief_relaxation_or_a_slow_return_keeps_the_hold_whole():
+    brief = _hold_with_relaxation(relax_ms=150, relaxed=1.2, back=3.0, rise_ms=150)
+    assert _pieces(brief, **REONSET)[0].size == 1
+    # force wobble: the level comes back, but not to twice its low point within 500 ms
+    slow = _hold_with_relaxation(relax_ms=400, relaxed=1.2, back=2.2, rise_ms=150)
+    assert _pieces(slow, **REONSET)[0].size == 1
+    gradual = _hold_with_relaxation(relax_ms=400, relaxed=1.2, back=3.0, rise_ms=1500)
+    assert _pieces(gradual, **REONSET)[0].size == 1
+
+
+def test_wobbling_holds_are_never_cut_by_the_reonset_rule():
+    cfg = AnalysisConfig()
+    off = AnalysisConfig(reonset_ratio=0.0)
+    for seed in (3, 4, 5):
+        rec, _ = generate_session(seed, duration_s=60.0, contractions=6, wobble_pct=(20.0, 30.0))
+        for ch in rec.emg_channels:
+            c = dsp.condition_channel(ch.values, rec.rate_hz, cfg)
+            th = dsp.thresholds(c.noise_v, None, cfg, c.activity_v)
+            with_rule = dsp.detect(
+                c.envelope_v, c.cumsum_squares, th, rec.rate_hz, cfg, c.grid_step
+            )
+            without = dsp.detect(c.envelope_v, c.cumsum_squares, th, rec.rate_hz, off, c.grid_step)
+            assert with_rule[0].tolist() == without[0].tolist(), (seed, ch.label)
+
+
 def test_the_compiled_edge_walks_equal_their_plain_form():
     rec, _ = generate_session(72, duration_s=60.0, contractions=6, noise_uv=20.0, ramp_s=0.1)
     cfg = AnalysisConfig()
