@@ -27,12 +27,8 @@ import uuid
 from django.conf import settings
 from django.utils import timezone
 
-from analysis.exports import (
-    PatientScope,
-    export_scope,
-    iso,
-    sessions_with_results,
-)
+from analysis.export_format import iso
+from analysis.exports import PatientScope, export_scope, sessions_with_results
 from analysis.selectors import SCORE_FIELDS, session_score
 from sessions.selectors import recording_name
 

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from analysis.exports import CHANNEL_METRICS, csv_lines
+from analysis.export_format import CHANNEL_METRICS, csv_lines
 from analysis.models import ChannelResult
 from clinic.access import age_band, require_perm
 from patients.models import Patient

@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from analysis import exports
+from analysis import export_format, exports
 from analysis.tests.support import analysed, make_recording
 from conftest import PATIENT_KEYS, PATIENTS_SEEN_BY, names_in
 
@@ -68,7 +68,7 @@ def test_the_channel_and_contraction_tables_hold_every_stored_number(alice, hist
     detected = [c for c in contractions if c["source"] == "detected"]
     assert {c["meets_duration"] for c in detected} == {"true"}
     assert float(detected[0]["area_v_s"]) == 0.0015
-    assert set(contractions[0]) == set(exports.CONTRACTION_COLUMNS)
+    assert set(contractions[0]) == set(export_format.CONTRACTION_COLUMNS)
 
 
 def test_the_recording_table_lists_pending_rounds_too(alice, history):
