@@ -50,11 +50,13 @@ LINE_COLOURS = {"threshold": "#b2182b", "target": "#542788", "reference": "#4d4d
 SERIES_COLOURS = ("#2166ac", "#b2182b", "#1b7837", "#e08214", "#542788", "#4d4d4d")
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 #: Text sizes in the chart's own units (the chart is drawn 760 units wide by default and scaled
-#: to the content width: about 1.4x on a 1366 px screen, 0.9x at 768 px and on an A4 page).
-FONT_SIZE = 12
-TITLE_SIZE = 13
-LINE_HEIGHT = 14  # one line of FONT_SIZE text: 11 above the baseline, 3 below
-LEGEND_ROW = 16
+#: to the content width: about 1.45x on a 1366 px screen, 0.9x at 768 px and on an A4 page,
+#: so 13 units read as 12 px at 768 px and about 8.5 pt in print).
+FONT_SIZE = 13
+TITLE_SIZE = 14
+ASCENT = 12.5  # of FONT_SIZE text above its baseline (DejaVu: 0.93 em), 3.1 below
+LINE_HEIGHT = 16  # one line of FONT_SIZE text
+LEGEND_ROW = 17
 # Advance widths (1/1000 em) of DejaVu Sans and DejaVu Sans Bold for printable ASCII and the few
 # other characters the charts print (µ · – ° …); anything else counts as a full em.
 _WIDTH_CHARS = "".join(chr(c) for c in range(32, 127)) + "µ·–°…"
@@ -229,9 +231,9 @@ def _legend(items: Sequence[tuple[str, str]], x0: float, y0: float, max_width: f
         if x > x0 and x + item_w > x0 + max_width:
             x, row = x0, row + 1
         y = y0 + row * LEGEND_ROW
-        out.append(swatch.format(x=_fmt(x), y=_fmt(y + 1), mid=_fmt(y + 6), x2=_fmt(x + 14)))
+        out.append(swatch.format(x=_fmt(x), y=_fmt(y + 2), mid=_fmt(y + 7), x2=_fmt(x + 14)))
         out.append(
-            f'<text class="legend-label" x="{_fmt(x + 18)}" y="{_fmt(y + 11)}">'
+            f'<text class="legend-label" x="{_fmt(x + 18)}" y="{_fmt(y + 12)}">'
             f"{escape(label)}</text>"
         )
         x += item_w + 14
@@ -252,7 +254,7 @@ def _line_labels(lines, *, plot_right: float, top: float, bottom: float, two_row
         )
         x = _fmt(plot_right + 8)
         rows = [first, second] if two_rows else [first]
-        baseline = centre - block / 2 + 11
+        baseline = centre - block / 2 + ASCENT
         out.append(
             f'<text class="line-label line-label-{escape(kind)}" fill="{colour}">'
             + "".join(
@@ -321,7 +323,7 @@ def envelope_chart(
         24,
         plot_w,
     )
-    top, bottom = 24 + legend_rows * LEGEND_ROW + 8, 36
+    top, bottom = 24 + legend_rows * LEGEND_ROW + 8, 40
     plot_h = height - top - bottom
 
     def x_of(t: float) -> float:
@@ -373,7 +375,7 @@ def envelope_chart(
             f'<line x1="{x}" x2="{x}" y1="{top + plot_h}" y2="{top + plot_h + 4}" stroke="#666"/>'
         )
         out.append(
-            f'<text class="tick-x" x="{x}" y="{top + plot_h + 16}" text-anchor="middle">'
+            f'<text class="tick-x" x="{x}" y="{top + plot_h + 18}" text-anchor="middle">'
             f"{_label(tick)}</text>"
         )
     for number, band in enumerate(bands, start=1):
@@ -485,7 +487,7 @@ def trend_chart(
         24,
         plot_w,
     )
-    top, bottom = 24 + legend_rows * LEGEND_ROW + 8, 30
+    top, bottom = 24 + legend_rows * LEGEND_ROW + 8, 26
     plot_h = height - top - bottom
 
     # The first and last points clear the frame, their dates centred under them.
@@ -539,7 +541,7 @@ def trend_chart(
         if all(x0 >= b + 8 or x0 + w + 8 <= a for a, b in kept):
             kept.append((x0, x0 + w))
             out.append(
-                f'<text class="tick-x" x="{_fmt(pos)}" y="{top + plot_h + 16}" '
+                f'<text class="tick-x" x="{_fmt(pos)}" y="{top + plot_h + 18}" '
                 f'text-anchor="{anchor}">{escape(label)}</text>'
             )
     if reference is not None:
