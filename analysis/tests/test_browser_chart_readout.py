@@ -99,6 +99,14 @@ def overlapping_texts(page) -> list:
     )
 
 
+def smallest_text_px(page) -> float:
+    """The smallest font size, in screen pixels, of any text of the page's charts."""
+    return page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll("svg.chart text")].map(
+          t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a))"""
+    )
+
+
 def test_the_pointer_and_the_keyboard_read_the_chart_out(
     daphne, browser_context, alice, real_recording
 ):
@@ -191,6 +199,8 @@ def test_the_pointer_and_the_keyboard_read_the_chart_out(
             figure = charts.nth(i).locator("xpath=..")
             figure.screenshot(path=str(artefacts() / f"envelope-{i}-{width}.png"))
         assert overlapping_texts(page) == []
+        # Legible: no text of a chart drawn under 11.5 px (the legend was tiny).
+        assert smallest_text_px(page) >= (11.5 if width == 768 else 16), width
         # Nothing scrolls sideways.
         assert page.evaluate("document.documentElement.scrollWidth") <= width
 
