@@ -296,17 +296,26 @@ def envelope_chart(
     y_top = y_ticks[-1] if y_ticks[-1] > 0 else 1.0
     x_span = duration or 1.0
 
+    # The gutter fits the widest label, up to a fifth of the chart (longer labels are cut).
+    gutter_max = width / 5
     line_rows = [
-        (line, escape(line.label), f"{_label(line.value * scale)} {escape(unit)}") for line in lines
+        (
+            line,
+            escape(_fit(line.label, gutter_max)),
+            escape(_fit(f"{_label(line.value * scale)} {unit}", gutter_max)),
+        )
+        for line in lines
     ]
     left = _y_axis_left([_label(t) for t in y_ticks])
-    gutter = (
-        max(
-            (max(text_width(line.label), text_width(f"{_label(line.value * scale)} {unit}")))
+    gutter = max(
+        [
+            min(
+                max(text_width(line.label), text_width(f"{_label(line.value * scale)} {unit}")),
+                gutter_max,
+            )
             for line in lines
-        )
-        if lines
-        else 0.0
+        ],
+        default=0.0,
     )
     right = math.ceil(8 + gutter + 6) if lines else 12
     plot_w = width - left - right
@@ -472,7 +481,8 @@ def trend_chart(
     x_span = (x_hi - x_lo) or 1.0
 
     left = _y_axis_left([_label(t) for t in y_ticks])
-    right = math.ceil(8 + text_width(reference.label) + 6) if reference is not None else 12
+    reference_label = _fit(reference.label, width / 5) if reference is not None else ""
+    right = math.ceil(8 + text_width(reference_label) + 6) if reference is not None else 12
     plot_w = width - left - right
     legend, legend_rows = _legend(
         [
@@ -554,7 +564,7 @@ def trend_chart(
         )
         out.extend(
             _line_labels(
-                [(y, colour, reference.kind, escape(reference.label), "")],
+                [(y, colour, reference.kind, escape(reference_label), "")],
                 plot_right=left + plot_w,
                 top=top - 4,
                 bottom=top + plot_h + 4,

@@ -248,6 +248,26 @@ def test_long_titles_big_values_and_many_ticks_still_fit():
     assert chart.texts_of("chart-title")[0][0].text.endswith("…")
 
 
+def test_long_line_labels_are_cut_to_the_gutter_not_over_the_plot():
+    long = "MVC target of the calibration done last Tuesday at 75 % of the maximum"
+    chart = Chart(
+        envelope_chart(
+            values=ramp(),
+            rate_hz=100.0,
+            title="t",
+            lines=[HLine(100e-6, "threshold", "threshold"), HLine(100e-6, long, "target")],
+        )
+    )
+    assert_nothing_overprints(chart)
+    assert_line_labels_beside_their_lines(chart)
+    assert chart.plot[2] - chart.plot[0] >= 760 * 0.7  # the plot keeps most of the width
+    assert "".join(chart.texts_of("line-label")[1][0].itertext()).startswith("MVC target of")
+    series = [Series("a", [(date(2026, 2, d), float(d)) for d in range(1, 28)])]
+    chart = Chart(trend_chart(series=series, title="t", y_label="y", reference=HLine(9.0, long)))
+    assert_nothing_overprints(chart)
+    assert chart.plot[2] - chart.plot[0] >= 760 * 0.7
+
+
 def progress_points(n, symmetry=99.0):
     first = date(2026, 1, 5)
     return [
