@@ -110,7 +110,12 @@ def _chart(view: ChannelView, envelope) -> str:
         else f"Channel {view.label} (not mapped to a muscle)"
     )
     return envelope_chart(
-        values=envelope["values"], rate_hz=rate, title=title, bands=bands, lines=lines
+        values=envelope["values"],
+        rate_hz=rate,
+        title=title,
+        bands=bands,
+        lines=lines,
+        mvc=view.mvc_v,
     )
 
 

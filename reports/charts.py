@@ -10,6 +10,16 @@ Two shapes cover the product:
 * :func:`envelope_chart` - one muscle's EMG envelope over a recording, with the detected
   contractions shaded by grade and the threshold / MVC-target lines;
 * :func:`trend_chart` - one or more series across sessions (score, compliance, MDF slope, RPE).
+
+Layout: the SVG scales to its container (``viewBox``; pages and reports set ``width: 100%``).
+Nothing is printed over the data: the legend has its own rows between the title and the plot,
+line labels (threshold, MVC target, reference) sit in a gutter right of the plot and are spread
+apart when their lines are close, with a short leader to their line; axis labels are skipped
+where they would touch. Text boxes are measured with the advance widths of the bundled DejaVu
+Sans (the first font of the charts' font list, and wider than the fallbacks), so the layout
+holds wherever the chart is drawn. The charts carry their plot geometry and domains as data
+attributes (``data-plot``, ``data-x-domain``, ``data-y-domain``) for the pages' hover read-out
+(``static/js/chart-readout.js``).
 """
 
 from __future__ import annotations
@@ -39,15 +49,64 @@ BAND_LABELS = {
 LINE_COLOURS = {"threshold": "#b2182b", "target": "#542788", "reference": "#4d4d4d"}
 SERIES_COLOURS = ("#2166ac", "#b2182b", "#1b7837", "#e08214", "#542788", "#4d4d4d")
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
-#: A white outline under line labels keeps them legible where they cross the signal. Drawn as
-#: a stroked copy under the label rather than with ``paint-order`` (WeasyPrint ignores it and
-#: would paint the white stroke over the text of the PDF reports).
-HALO = 'stroke="#ffffff" stroke-width="3" fill="#ffffff" aria-hidden="true"'
+#: Text sizes in the chart's own units (the chart is drawn 760 units wide by default and scaled
+#: to the content width: about 1.45x on a 1366 px screen, 0.9x at 768 px and on an A4 page,
+#: so 13 units read as 12 px at 768 px and about 8.5 pt in print).
+FONT_SIZE = 13
+TITLE_SIZE = 14
+ASCENT = 12.5  # of FONT_SIZE text above its baseline (DejaVu: 0.93 em), 3.1 below
+LINE_HEIGHT = 16  # one line of FONT_SIZE text
+LEGEND_ROW = 17
+# Advance widths (1/1000 em) of DejaVu Sans and DejaVu Sans Bold for printable ASCII and the few
+# other characters the charts print (µ · – ° …); anything else counts as a full em.
+_WIDTH_CHARS = "".join(chr(c) for c in range(32, 127)) + "µ·–°…"
+_WIDTHS = dict(
+    zip(
+        _WIDTH_CHARS,
+        map(
+            int,
+            """
+    318 401 460 838 636 950 780 275 390 390 500 838 318 361 318 337 636 636 636 636 636 636
+    636 636 636 636 337 337 838 838 838 531 1000 684 686 698 770 632 575 775 752 295 295 656
+    557 863 748 787 603 787 695 635 611 732 684 989 685 611 685 390 337 390 838 500 500 613
+    635 550 635 615 352 635 634 278 278 579 278 974 634 612 635 635 411 521 392 634 592 818
+    592 592 525 636 337 636 838 636 318 500 500 1000
+""".split(),
+        ),
+        strict=True,
+    )
+)
+_WIDTHS_BOLD = dict(
+    zip(
+        _WIDTH_CHARS,
+        map(
+            int,
+            """
+    348 456 521 838 696 1002 872 306 457 457 523 838 380 415 380 365 696 696 696 696 696 696
+    696 696 696 696 400 400 838 838 838 580 1000 774 762 734 830 683 683 821 837 372 372 775
+    637 995 837 850 733 850 770 720 682 812 774 1103 771 724 725 457 365 457 838 500 500 675
+    716 593 716 678 435 716 712 343 343 665 343 1042 712 687 716 716 493 595 478 712 652 924
+    645 652 582 712 365 712 838 736 380 500 500 1000
+""".split(),
+        ),
+        strict=True,
+    )
+)
 
 
-def _haloed(attrs: str, colour: str, text: str) -> list[str]:
-    """A label with a white halo under it: the halo copy first, then the label."""
-    return [f"<text {attrs} {HALO}>{text}</text>", f'<text {attrs} fill="{colour}">{text}</text>']
+def text_width(text: str, size: float = FONT_SIZE, *, bold: bool = False) -> float:
+    """The advance width of ``text`` at ``size`` in DejaVu Sans (an upper bound elsewhere)."""
+    table = _WIDTHS_BOLD if bold else _WIDTHS
+    return size * sum(table.get(ch, 1000) for ch in text) / 1000
+
+
+def _fit(text: str, max_width: float, size: float = FONT_SIZE, *, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis to fit ``max_width`` (a long title never leaves the chart)."""
+    if text_width(text, size, bold=bold) <= max_width:
+        return text
+    while text and text_width(text + "…", size, bold=bold) > max_width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -120,15 +179,97 @@ def _minmax_decimate(values: Sequence[float], columns: int) -> list[tuple[int, f
     return points
 
 
-def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> list[str]:
+def spread_labels(desired: Sequence[float], height: float, lo: float, hi: float) -> list[float]:
+    """Centres for labels of ``height`` as close as may be to their ``desired`` centres, none
+    overlapping, all within [lo, hi] when they fit (least squares: a group of labels that would
+    touch is centred on the mean of its wishes). Returned in the order of ``desired``."""
+
+    def place(mean: float, n: int) -> float:
+        half = n * height / 2
+        return min(max(mean, lo + half), max(hi - half, lo + half))
+
+    order = sorted(range(len(desired)), key=desired.__getitem__)
+    groups: list[tuple[float, int]] = []  # (sum of the wishes, labels)
+    for i in order:
+        groups.append((desired[i], 1))
+        while len(groups) > 1:
+            (s1, n1), (s2, n2) = groups[-2], groups[-1]
+            if place(s1 / n1, n1) + n1 * height / 2 <= place(s2 / n2, n2) - n2 * height / 2:
+                break
+            groups[-2:] = [(s1 + s2, n1 + n2)]
+    centres = [0.0] * len(desired)
+    k = 0
+    for total, n in groups:
+        first = place(total / n, n) - (n - 1) * height / 2
+        for j in range(n):
+            centres[order[k]] = first + j * height
+            k += 1
+    return centres
+
+
+def _svg_open(
+    chart_id: str, width: int, height: int, title: str, desc: str, data: str = ""
+) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="{FONT}" font-size="11">',
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="{FONT}" '
+        f'font-size="{FONT_SIZE}"{data}>',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
+
+
+def _legend(items: Sequence[tuple[str, str]], x0: float, y0: float, max_width: float):
+    """Legend entries (swatch markup with {x} {y} placeholders, label) in rows that wrap within
+    ``max_width``; returns (markup, rows used)."""
+    out: list[str] = []
+    x, row = x0, 0
+    for swatch, label in items:
+        item_w = 18 + text_width(label)
+        if x > x0 and x + item_w > x0 + max_width:
+            x, row = x0, row + 1
+        y = y0 + row * LEGEND_ROW
+        out.append(swatch.format(x=_fmt(x), y=_fmt(y + 2), mid=_fmt(y + 7), x2=_fmt(x + 14)))
+        out.append(
+            f'<text class="legend-label" x="{_fmt(x + 18)}" y="{_fmt(y + 12)}">'
+            f"{escape(label)}</text>"
+        )
+        x += item_w + 14
+    return out, (row + 1 if items else 0)
+
+
+def _line_labels(lines, *, plot_right: float, top: float, bottom: float, two_rows: bool):
+    """Labels of horizontal lines in the right gutter, spread apart, each with a leader from
+    the end of its line. ``lines``: (y of the line, colour, kind, first row, second row)."""
+    block = LINE_HEIGHT * (2 if two_rows else 1)
+    centres = spread_labels([y for y, *_ in lines], block + 2, top, bottom)
+    out: list[str] = []
+    for (y, colour, kind, first, second), centre in zip(lines, centres, strict=True):
+        out.append(
+            f'<polyline class="leader" points="{_fmt(plot_right)},{_fmt(y)} '
+            f'{_fmt(plot_right + 4)},{_fmt(centre)} {_fmt(plot_right + 6)},{_fmt(centre)}" '
+            f'fill="none" stroke="{colour}" stroke-width="1.2"/>'
+        )
+        x = _fmt(plot_right + 8)
+        rows = [first, second] if two_rows else [first]
+        baseline = centre - block / 2 + ASCENT
+        out.append(
+            f'<text class="line-label line-label-{escape(kind)}" fill="{colour}">'
+            + "".join(
+                f'<tspan x="{x}" y="{_fmt(baseline + i * LINE_HEIGHT)}">{row}</tspan>'
+                for i, row in enumerate(rows)
+            )
+            + "</text>"
+        )
+    return out
+
+
+def _y_axis_left(tick_labels: Sequence[str]) -> int:
+    """Room left of the plot for the rotated axis title and the widest tick label."""
+    widest = max((text_width(t) for t in tick_labels), default=0.0)
+    return max(52, math.ceil(18 + 4 + widest + 6))
 
 
 def envelope_chart(
@@ -142,19 +283,57 @@ def envelope_chart(
     scale: float = 1e6,
     width: int = 760,
     height: int = 240,
+    mvc: float | None = None,
 ) -> SafeString:
-    """An envelope (volts, ``scale`` converts to ``unit``) over time with shaded contractions."""
-    # The legend gets its own row under the title, so a long muscle name never runs into it.
-    left, right, top, bottom = 56, 12, 44, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
+    """An envelope (volts, ``scale`` converts to ``unit``) over time with shaded contractions.
+
+    ``mvc`` (volts, optional) lets the page's read-out give values as % MVC.
+    """
     scaled = [float(v) * scale if v is not None and math.isfinite(v) else 0.0 for v in values]
     duration = len(scaled) / rate_hz if rate_hz > 0 and scaled else 0.0
     y_max = max([*scaled, *(line.value * scale for line in lines), 0.0])
     y_ticks = nice_ticks(0.0, y_max * 1.05 if y_max > 0 else 1.0)
     y_top = y_ticks[-1] if y_ticks[-1] > 0 else 1.0
-    # Ticks past the end would be clamped onto the last one and print over it.
-    x_ticks = [t for t in nice_ticks(0.0, duration, 8) if t <= duration] if duration > 0 else [0.0]
     x_span = duration or 1.0
+
+    # The gutter fits the widest label, up to a fifth of the chart (longer labels are cut).
+    gutter_max = width / 5
+    line_rows = [
+        (
+            line,
+            escape(_fit(line.label, gutter_max)),
+            escape(_fit(f"{_label(line.value * scale)} {unit}", gutter_max)),
+        )
+        for line in lines
+    ]
+    left = _y_axis_left([_label(t) for t in y_ticks])
+    gutter = max(
+        [
+            min(
+                max(text_width(line.label), text_width(f"{_label(line.value * scale)} {unit}")),
+                gutter_max,
+            )
+            for line in lines
+        ],
+        default=0.0,
+    )
+    right = math.ceil(8 + gutter + 6) if lines else 12
+    plot_w = width - left - right
+    legend, legend_rows = _legend(
+        [
+            (
+                f'<rect x="{{x}}" y="{{y}}" width="10" height="10" fill="{BAND_COLOURS[kind][0]}" '
+                f'fill-opacity="{min(BAND_COLOURS[kind][1] * 2.5, 1):g}"/>',
+                BAND_LABELS[kind],
+            )
+            for kind in BAND_COLOURS
+        ],
+        left,
+        24,
+        plot_w,
+    )
+    top, bottom = 24 + legend_rows * LEGEND_ROW + 8, 40
+    plot_h = height - top - bottom
 
     def x_of(t: float) -> float:
         return left + plot_w * min(max(t, 0.0), x_span) / x_span
@@ -172,27 +351,51 @@ def envelope_chart(
         + "; ".join(f"{line.label} {_label(line.value * scale)} {unit}" for line in lines)
     )
     chart_id = _chart_id(title, len(scaled), rate_hz, tuple(bands), tuple(lines))
-    out = _svg_open(chart_id, width, height, title, desc)
-    out.append(f'<text x="{left}" y="16" font-weight="bold">{escape(title)}</text>')
+    data = (
+        f' data-readout="envelope" data-plot="{left} {top} {plot_w} {plot_h}" '
+        f'data-x-domain="0 {x_span:g}" data-y-domain="0 {y_top:g}" data-unit="{escape(unit)}"'
+    )
+    if mvc is not None and math.isfinite(mvc) and mvc > 0:
+        data += f' data-mvc="{mvc * scale:g}"'
+    out = _svg_open(chart_id, width, height, title, desc, data)
+    out.append(
+        f'<text class="chart-title" x="{left}" y="16" font-weight="bold" '
+        f'font-size="{TITLE_SIZE}">{escape(_fit(title, width - left - 4, TITLE_SIZE, bold=True))}'
+        "</text>"
+    )
+    out.extend(legend)
     for tick in y_ticks:
         y = _fmt(y_of(tick))
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y}" y2="{y}" stroke="#e5e5e5"/>')
-        out.append(f'<text x="{left - 6}" y="{y}" text-anchor="end" dy="4">{_label(tick)}</text>')
+        out.append(
+            f'<text class="tick-y" x="{left - 6}" y="{y}" text-anchor="end" dy="4">'
+            f"{_label(tick)}</text>"
+        )
+    # Ticks past the end would be clamped onto the last one and print over it; the tick count
+    # follows the plot's width so their labels never touch.
+    widest = text_width(_label(duration)) + 12
+    n_ticks = max(2, min(8, int(plot_w / max(widest, 1))))
+    x_ticks = (
+        [t for t in nice_ticks(0.0, duration, n_ticks) if t <= duration] if duration > 0 else [0.0]
+    )
     for tick in x_ticks:
         x = _fmt(x_of(tick))
         out.append(
             f'<line x1="{x}" x2="{x}" y1="{top + plot_h}" y2="{top + plot_h + 4}" stroke="#666"/>'
         )
         out.append(
-            f'<text x="{x}" y="{top + plot_h + 16}" text-anchor="middle">{_label(tick)}</text>'
+            f'<text class="tick-x" x="{x}" y="{top + plot_h + 18}" text-anchor="middle">'
+            f"{_label(tick)}</text>"
         )
-    for band in bands:
+    for number, band in enumerate(bands, start=1):
         colour, opacity = BAND_COLOURS.get(band.kind, BAND_COLOURS["neither"])
         x0, x1 = x_of(band.start_s), x_of(band.end_s)
+        grade = escape(BAND_LABELS.get(band.kind, band.kind))
         out.append(
             f'<rect class="band band-{escape(band.kind)}" x="{_fmt(x0)}" y="{top}" '
             f'width="{_fmt(max(x1 - x0, 1.0))}" height="{plot_h}" fill="{colour}" '
-            f'fill-opacity="{opacity}"><title>{escape(BAND_LABELS.get(band.kind, band.kind))}: '
+            f'fill-opacity="{opacity}" data-number="{number}" data-start="{band.start_s:g}" '
+            f'data-end="{band.end_s:g}" data-grade="{grade}"><title>{grade}: '
             f"{band.start_s:.1f}-{band.end_s:.1f} s</title></rect>"
         )
     if scaled:
@@ -203,39 +406,37 @@ def envelope_chart(
             f'<polyline class="envelope" points="{path}" fill="none" stroke="#222" '
             f'stroke-width="1" stroke-linejoin="round"/>'
         )
-    for line in lines:
+    labelled = []
+    for line, first, second in line_rows:
         colour = LINE_COLOURS.get(line.kind, LINE_COLOURS["reference"])
-        y = _fmt(y_of(line.value * scale))
+        y = y_of(line.value * scale)
         out.append(
             f'<line class="hline hline-{escape(line.kind)}" x1="{left}" x2="{left + plot_w}" '
-            f'y1="{y}" y2="{y}" stroke="{colour}" stroke-width="1.2" stroke-dasharray="6 4"/>'
+            f'y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{colour}" stroke-width="1.2" '
+            f'stroke-dasharray="6 4"/>'
         )
-        out.extend(
-            _haloed(
-                f'x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end"',
-                colour,
-                f"{escape(line.label)} {_label(line.value * scale)} {escape(unit)}",
-            )
+        labelled.append((y, colour, line.kind, first, second))
+    out.extend(
+        _line_labels(
+            labelled,
+            plot_right=left + plot_w,
+            top=top - 4,
+            bottom=top + plot_h + 4,
+            two_rows=True,
         )
-    out.append(
-        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#666"/>'
     )
     out.append(
-        f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" text-anchor="middle">time (s)</text>'
+        f'<rect class="plot-frame" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" '
+        f'fill="none" stroke="#666"/>'
     )
     out.append(
-        f'<text x="12" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
-        f'transform="rotate(-90 12 {top + plot_h / 2:.0f})">{escape(unit)}</text>'
+        f'<text class="axis-x" x="{left + plot_w / 2:.0f}" y="{height - 4}" '
+        f'text-anchor="middle">time (s)</text>'
     )
-    legend_x = float(left)
-    for kind in BAND_COLOURS:
-        colour, opacity = BAND_COLOURS[kind]
-        out.append(
-            f'<rect x="{legend_x:.0f}" y="23" width="10" height="10" fill="{colour}" '
-            f'fill-opacity="{min(opacity * 2.5, 1)}"/>'
-        )
-        out.append(f'<text x="{legend_x + 14:.0f}" y="32">{escape(BAND_LABELS[kind])}</text>')
-        legend_x += 14 + 6.2 * len(BAND_LABELS[kind]) + 12
+    out.append(
+        f'<text class="axis-y" x="14" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {top + plot_h / 2:.0f})">{escape(unit)}</text>'
+    )
     out.append("</svg>")
     return mark_safe("\n".join(out))  # noqa: S308 - every interpolated text is escaped above
 
@@ -266,8 +467,6 @@ def trend_chart(
     height: int = 220,
 ) -> SafeString:
     """Series across sessions as lines with markers; gaps where a value is missing."""
-    left, right, top, bottom = 56, 12, 28, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
     xs = [_x_number(x) for s in series for x, _ in s.points]
     ys = [float(y) for s in series for _, y in s.points if y is not None and math.isfinite(y)]
     if reference is not None:
@@ -281,10 +480,33 @@ def trend_chart(
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
     x_span = (x_hi - x_lo) or 1.0
 
+    left = _y_axis_left([_label(t) for t in y_ticks])
+    reference_label = _fit(reference.label, width / 5) if reference is not None else ""
+    right = math.ceil(8 + text_width(reference_label) + 6) if reference is not None else 12
+    plot_w = width - left - right
+    legend, legend_rows = _legend(
+        [
+            (
+                f'<line x1="{{x}}" x2="{{x2}}" y1="{{mid}}" y2="{{mid}}" '
+                f'stroke="{SERIES_COLOURS[i % len(SERIES_COLOURS)]}" stroke-width="2"/>',
+                s.name,
+            )
+            for i, s in enumerate(series)
+        ],
+        left,
+        24,
+        plot_w,
+    )
+    top, bottom = 24 + legend_rows * LEGEND_ROW + 8, 26
+    plot_h = height - top - bottom
+
+    # The first and last points clear the frame, their dates centred under them.
+    inset = max([12.0, *(text_width(_x_label(x)) / 2 + 1 for s in series for x, _ in s.points)])
+
     def x_of(x: float) -> float:
         if x_hi == x_lo:
             return left + plot_w / 2
-        return left + plot_w * (x - x_lo) / x_span
+        return left + inset + (plot_w - 2 * inset) * (x - x_lo) / x_span
 
     def y_of(v: float) -> float:
         return top + plot_h * (1 - (min(max(v, lo), hi) - lo) / (hi - lo))
@@ -296,37 +518,57 @@ def trend_chart(
         for s in series
     )
     chart_id = _chart_id(title, y_label, tuple((s.name, tuple(s.points)) for s in series))
-    out = _svg_open(chart_id, width, height, title, desc)
-    out.append(f'<text x="{left}" y="16" font-weight="bold">{escape(title)}</text>')
+    data = (
+        f' data-readout="trend" data-plot="{left} {top} {plot_w} {plot_h}" '
+        f'data-y-domain="{lo:g} {hi:g}"'
+    )
+    out = _svg_open(chart_id, width, height, title, desc, data)
+    out.append(
+        f'<text class="chart-title" x="{left}" y="16" font-weight="bold" '
+        f'font-size="{TITLE_SIZE}">{escape(_fit(title, width - left - 4, TITLE_SIZE, bold=True))}'
+        "</text>"
+    )
+    out.extend(legend)
     for tick in y_ticks:
         y = _fmt(y_of(tick))
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y}" y2="{y}" stroke="#e5e5e5"/>')
-        out.append(f'<text x="{left - 6}" y="{y}" text-anchor="end" dy="4">{_label(tick)}</text>')
-    seen_labels: list[tuple[float, str]] = []
-    for s in series:
-        for x, _ in s.points:
-            label, pos = _x_label(x), x_of(_x_number(x))
-            if all(abs(pos - p) > 42 for p, _ in seen_labels):
-                seen_labels.append((pos, label))
-    for pos, label in seen_labels:
-        # Labels at the plot's edges are anchored inside it, so none is cut off.
-        anchor = "start" if pos < left + 20 else "end" if pos > left + plot_w - 20 else "middle"
         out.append(
-            f'<text x="{_fmt(pos)}" y="{top + plot_h + 16}" text-anchor="{anchor}">'
-            f"{escape(label)}</text>"
+            f'<text class="tick-y" x="{left - 6}" y="{y}" text-anchor="end" dy="4">'
+            f"{_label(tick)}</text>"
         )
+    # Date labels: each kept only where its box clears the ones already kept.
+    kept: list[tuple[float, float]] = []
+    for x in sorted({x for s in series for x, _ in s.points}, key=_x_number):
+        label, pos = _x_label(x), x_of(_x_number(x))
+        w = text_width(label)
+        # Labels at the plot's edges are anchored inside it, so none is cut off.
+        if pos - w / 2 < left:
+            anchor, x0 = "start", pos
+        elif pos + w / 2 > left + plot_w:
+            anchor, x0 = "end", pos - w
+        else:
+            anchor, x0 = "middle", pos - w / 2
+        if all(x0 >= b + 8 or x0 + w + 8 <= a for a, b in kept):
+            kept.append((x0, x0 + w))
+            out.append(
+                f'<text class="tick-x" x="{_fmt(pos)}" y="{top + plot_h + 18}" '
+                f'text-anchor="{anchor}">{escape(label)}</text>'
+            )
     if reference is not None:
         colour = LINE_COLOURS.get(reference.kind, LINE_COLOURS["reference"])
-        y = _fmt(y_of(reference.value))
+        y = y_of(reference.value)
         out.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y}" y2="{y}" stroke="{colour}" '
+            f'<line class="hline hline-{escape(reference.kind)}" x1="{left}" '
+            f'x2="{left + plot_w}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{colour}" '
             f'stroke-dasharray="6 4"/>'
         )
         out.extend(
-            _haloed(
-                f'x="{left + plot_w - 4}" y="{y}" dy="-4" text-anchor="end"',
-                colour,
-                escape(reference.label),
+            _line_labels(
+                [(y, colour, reference.kind, escape(reference_label), "")],
+                plot_right=left + plot_w,
+                top=top - 4,
+                bottom=top + plot_h + 4,
+                two_rows=False,
             )
         )
     for index, s in enumerate(series):
@@ -342,7 +584,9 @@ def trend_chart(
             px, py = _fmt(x_of(_x_number(x))), _fmt(y_of(float(y)))
             segment.append(f"{px},{py}")
             out.append(
-                f'<circle cx="{px}" cy="{py}" r="3" fill="{colour}"><title>{escape(s.name)} '
+                f'<circle cx="{px}" cy="{py}" r="3" fill="{colour}" '
+                f'data-series="{escape(s.name)}" data-x="{escape(_x_label(x))}" '
+                f'data-value="{_label(float(y))}"><title>{escape(s.name)} '
                 f"{escape(_x_label(x))}: {_label(float(y))}</title></circle>"
             )
         if segment:
@@ -350,21 +594,16 @@ def trend_chart(
         for seg in segments:
             if len(seg) > 1:
                 out.append(
-                    f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" '
-                    f'stroke-width="1.5"/>'
+                    f'<polyline class="series" points="{" ".join(seg)}" fill="none" '
+                    f'stroke="{colour}" stroke-width="1.5"/>'
                 )
-        legend_y = top + 4 + 14 * index
-        out.append(
-            f'<line x1="{left + 8}" x2="{left + 24}" y1="{legend_y + 4}" y2="{legend_y + 4}" '
-            f'stroke="{colour}" stroke-width="2"/>'
-        )
-        out.append(f'<text x="{left + 28}" y="{legend_y + 8}">{escape(s.name)}</text>')
     out.append(
-        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#666"/>'
+        f'<rect class="plot-frame" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" '
+        f'fill="none" stroke="#666"/>'
     )
     out.append(
-        f'<text x="12" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
-        f'transform="rotate(-90 12 {top + plot_h / 2:.0f})">{escape(y_label)}</text>'
+        f'<text class="axis-y" x="14" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {top + plot_h / 2:.0f})">{escape(y_label)}</text>'
     )
     out.append("</svg>")
     return mark_safe("\n".join(out))  # noqa: S308 - every interpolated text is escaped above

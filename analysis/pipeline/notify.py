@@ -7,6 +7,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from analysis.grading import failure_advice
 from sessions.models import Recording
 
 logger = logging.getLogger(__name__)
@@ -29,15 +30,19 @@ def session_group(session_id: int) -> str:
 def recording_status_payload(recording: Recording, *, stage: str | None = None) -> dict:
     """The message the session page receives for one recording (also sent on connect).
 
-    No file name: the group's viewers may include those who may not see identity.
+    No file name: the group's viewers may include those who may not see identity. A failure
+    comes with its advice (what the person can do, as the row shows it after a reload) beside
+    the technical reason.
     """
     stage = stage or recording.status
+    reason = recording.failure_reason
     return {
         "recording": recording.pk,
         "status": recording.status,
         "stage": stage,
         "progress": PROGRESS.get(stage, 0.0),
-        "failure_reason": recording.failure_reason,
+        "failure_reason": reason,
+        "failure_advice": failure_advice(reason) if reason else "",
         "attempts": recording.attempts,
     }
 

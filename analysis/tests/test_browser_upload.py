@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from analysis.grading import FAILURE_ADVICE_DEFAULT
 from analysis.tests.support import login_session
 from conftest import shared_c3d_dir
 
@@ -28,6 +29,7 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[2]
 GHOSTLY = "ghostly/Ghostly_Emg_20230321_17-23-09-0409.c3d"
+UNUSABLE = "other/Kistler.c3d"  # a C3D header, but analog rate 0: the analysis fails
 
 
 @pytest.fixture
@@ -114,7 +116,27 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     # The upload list tells the file's real state until it is done.
     page.wait_for_selector("[data-upload-list] [data-upload-status=done]", timeout=15000)
     assert "done: analysed" in page.locator("[data-upload-list] .upload-ok").inner_text()
-    # One rendering of a row: the live row is the row a reload shows.
+
+    # A file the analysis cannot use: the live row says what to do first, the technical
+    # reason behind <details>, and the upload list gives the same advice.
+    page.set_input_files("[data-upload-form] input[type=file]", str(shared_c3d_dir() / UNUSABLE))
+    failed = page.locator("[data-recording-id][data-status=failed]")
+    failed.wait_for(timeout=60000)
+    advice = failed.locator("[data-failure-advice]")
+    page.wait_for_function(
+        "text => document.querySelector('[data-status=failed] [data-failure-advice]')"
+        "?.textContent.trim() === text",
+        arg=FAILURE_ADVICE_DEFAULT,
+        timeout=15000,
+    )
+    assert advice.is_visible()
+    detail = failed.locator("details [data-failure-reason]")
+    assert "duration cannot be computed" in detail.text_content()
+    assert not detail.is_visible()  # behind "Technical detail"
+    page.wait_for_selector("[data-upload-list] [data-upload-status=failed]", timeout=15000)
+    note = page.locator("[data-upload-list] [data-upload-status=failed] .upload-note")
+    assert note.inner_text() == f"analysis failed: {FAILURE_ADVICE_DEFAULT}"
+    # One rendering of a row: the live rows (done and failed) are the rows a reload shows.
     live_rows = rows_html(page)
     assert page.locator("[data-recording-id] svg.chart").count() == 0  # results on demand
 
@@ -125,7 +147,7 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     assert page.locator('[data-recording-id] [data-metric="count"]').count() == 2
     assert page.locator('[data-recording-id] [data-metric="game_count"]').count() == 2
     assert "Done" in page.locator("[data-status-badge]").first.inner_text()
-    assert page.locator("[data-upload-list] .upload-ok").count() == 1
+    assert page.locator("[data-upload-list] .upload-ok").count() == 2  # both accepted
     # The refusal answered 400 by design; nothing else failed.
     expected = {f"400 {daphne}/sessions/{session.pk}/upload/"}
     assert [e for e in errors if e not in expected] == [], errors
@@ -134,6 +156,9 @@ def test_a_therapist_watches_an_upload_become_results_without_reloading(
     page.reload()
     page.wait_for_selector("[data-recording-list][data-live=connected]", timeout=15000)
     assert rows_html(page) == live_rows
+    assert len(live_rows) == 2
+    reloaded = page.locator("[data-recording-id][data-status=failed] [data-failure-advice]")
+    assert reloaded.inner_text() == FAILURE_ADVICE_DEFAULT
     page.get_by_text("Charts and metrics").click()
     page.wait_for_selector("[data-recording-id] svg.chart", timeout=15000)
     assert page.locator("[data-recording-id] svg.chart").count() == 2

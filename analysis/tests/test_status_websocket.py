@@ -5,6 +5,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from analysis.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from analysis.grading import failure_advice
 from analysis.pipeline.notify import status_notify
 from analysis.tests.support import login_session, make_recording
 from config.asgi import application
@@ -79,6 +80,8 @@ async def test_it_sends_the_current_statuses_then_every_change(session, alice, c
         assert event["recording"] == recording.pk
         assert (event["status"], event["progress"]) == ("failed", 1.0)
         assert event["failure_reason"] == "not a GHOSTLY file"
+        # The advice the row shows after a reload, for the live row (issue 16).
+        assert event["failure_advice"] == failure_advice("not a GHOSTLY file")
         await ws.disconnect()
         recording.status = Recording.Status.PENDING
 

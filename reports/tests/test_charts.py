@@ -37,9 +37,13 @@ def test_envelope_chart_draws_threshold_and_target_lines_in_microvolts():
             lines=[HLine(50e-6, "threshold", "threshold"), HLine(150e-6, "75 % MVC", "target")],
         )
     )
-    texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "threshold 50 µV" in texts
-    assert "75 % MVC 150 µV" in texts
+    labels = [
+        [span.text for span in t.iter(f"{SVG}tspan")]
+        for t in root.iter(f"{SVG}text")
+        if "line-label" in (t.get("class") or "")
+    ]
+    assert labels == [["threshold", "50 µV"], ["75 % MVC", "150 µV"]]
+    assert "threshold 50 µV; 75 % MVC 150 µV" in root.find(f"{SVG}desc").text
 
 
 def test_envelope_chart_decimation_keeps_the_peak():
@@ -51,7 +55,7 @@ def test_envelope_chart_decimation_keeps_the_peak():
     top_y = min(y for _, y in points)
     ticks = [float(t.text) for t in root.iter(f"{SVG}text") if (t.text or "").isdigit()]
     assert max(ticks) >= 900
-    plot_top, plot_h = 44, 240 - 44 - 34
+    _, plot_top, _, plot_h = map(float, root.get("data-plot").split())
     assert top_y == pytest.approx(plot_top + plot_h * (1 - 900 / max(ticks)), abs=0.1)
 
 

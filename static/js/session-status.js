@@ -3,9 +3,10 @@
  *
  * Opens ws(s)://<host>/ws/sessions/<id>/status/ (analysis/consumers.py): a snapshot of every
  * recording on connect, then one event per change. Each event updates the row's
- * data-status, status badge, <progress> and failure reason, and the file's line in the upload
- * list (its real state until done); when a recording becomes done the row is replaced by its
- * server-rendered version fetched from the row's data-row-url (the very row a reload shows),
+ * data-status, status badge, <progress> and failure (the advice first, the technical reason
+ * behind <details>), and the file's line in the upload list (its real state until done); when
+ * a recording becomes done or failed the row is replaced by its server-rendered version
+ * fetched from the row's data-row-url (the very row a reload shows),
  * and the session score panel is refreshed. A row's charts and metrics open on demand (a
  * <details> whose fragment is loaded on first opening). Reconnects with a growing delay. No
  * inline code: CSP script-src 'self'.
@@ -92,7 +93,8 @@
       });
   }
 
-  function fetchDoneRow(row, id) {
+  // Replace a finished (done or failed) row with its server-rendered version.
+  function fetchDoneRow(row, id, status) {
     if (loading[id]) {
       return;
     }
@@ -116,8 +118,8 @@
         refreshScore();
       })
       .catch(function () {
-        // The status stays "done"; the results are one click away on the recording page.
-        row.setAttribute("data-status", "done");
+        // The status stays; the results or the advice are one click away on the recording page.
+        row.setAttribute("data-status", status);
       })
       .finally(function () {
         loading[id] = false;
@@ -155,20 +157,32 @@
       progress.value = event.progress;
       progress.textContent = Math.round(event.progress * 100) + " %";
     }
+    // A failure: the advice first, the technical reason behind <details>, as after a reload.
     var failure = row.querySelector("[data-failure]");
     if (failure) {
-      failure.textContent = event.failure_reason || "";
-      failure.hidden = !event.failure_reason;
+      var reason = event.failure_reason || "";
+      var advice = failure.querySelector("[data-failure-advice]");
+      var detail = failure.querySelector("[data-failure-reason]");
+      if (advice) {
+        advice.textContent = reason ? event.failure_advice || "" : "";
+      }
+      if (detail) {
+        detail.textContent = reason;
+      }
+      failure.hidden = !reason;
     }
-    noteUpload(id, status, event.failure_reason);
+    noteUpload(id, status, event.failure_reason ? event.failure_advice || event.failure_reason : "");
     if (status === "done") {
       // Ask for the finished row once per transition.
       if (before !== "done") {
         row.setAttribute("data-status", "processing");
-        fetchDoneRow(row, id);
+        fetchDoneRow(row, id, "done");
       }
     } else {
       row.setAttribute("data-status", status);
+      if (status === "failed" && before !== "failed") {
+        fetchDoneRow(row, id, "failed"); // the very row a reload shows
+      }
     }
   }
 
