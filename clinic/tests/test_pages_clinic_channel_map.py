@@ -4,6 +4,7 @@ and the next upload is analysed with the edited map."""
 
 import pytest
 from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -11,6 +12,7 @@ from analysis.models import RecordingAnalysis
 from analysis.pipeline.worker import recording_process
 from analysis.tests.support import analysed
 from clinic.models import ClinicSettings
+from clinic.services import clinic_settings_create
 from clinic.tests.test_pages_clinic_settings import VALID
 from conftest import shared_c3d_dir
 from sessions.uploads import recording_upload
@@ -148,3 +150,44 @@ def test_a_new_upload_is_analysed_with_the_edited_map(
     html = client.get(reverse("analysis:recording_results", args=[recording.pk])).content.decode()
     assert "hamstrings" in html.lower()
     assert "quadriceps" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("channel_map", "message"),
+    [
+        ('{"CH1": "left quadriceps", "ch1": "right quadriceps"}', "mapped twice"),
+        ('{"CH1": ""}', "give the muscle as text"),
+        ('{"CH1": 3}', "give the muscle as text"),
+        ('["CH1"]', "must be an object"),
+    ],
+)
+def test_the_admin_refuses_a_bad_map_as_a_form_error(client, carol, channel_map, message):
+    carol.is_staff = True
+    carol.save(update_fields=["is_staff"])
+    client.force_login(carol)
+    data = {
+        "clinic": carol.clinic_id,
+        "contractions_per_round": 12,
+        "target_pct_mvc": 80,
+        "hold_s": 2,
+        "rounds_per_session": 3,
+        "sessions_per_week": 5,
+        "programme_weeks": 2,
+        "scoring_weights": "{}",
+        "bfr_safe_low_pct_aop": 45,
+        "bfr_safe_high_pct_aop": 55,
+        "game_score_max": "",
+        "channel_map": channel_map,
+    }
+    response = client.post(reverse("admin:clinic_clinicsettings_add"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ClinicSettings.objects.exists()
+
+
+def test_the_service_refuses_a_bad_map(carol):
+    with pytest.raises(ValidationError, match="mapped twice"):
+        clinic_settings_create(
+            clinic=carol.clinic, values={"channel_map": {"CH1": "a", " ch1": "b"}}, user=carol
+        )
+    assert not ClinicSettings.objects.exists()
