@@ -25,6 +25,16 @@ from sessions.selectors import session_for
 SCORE_FIELDS = ("overall", "compliance", "symmetry", "effort", "game")
 
 
+def channel_labels_seen(clinic, *, limit: int = 40) -> list[str]:
+    """The channel labels of the clinic's analysed recordings (for its channel map's form)."""
+    return list(
+        ChannelResult.objects.filter(analysis__recording__session__patient__clinic=clinic)
+        .order_by("label")
+        .values_list("label", flat=True)
+        .distinct()[:limit]
+    )
+
+
 def recording_statuses(session_id: int) -> list[dict]:
     """Status, stage and progress of each live recording of a session (one query)."""
     return [

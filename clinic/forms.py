@@ -1,11 +1,11 @@
-"""Forms of the clinic pages: the clinic's protocol defaults and scoring weights."""
+"""Forms of the clinic pages: the clinic's protocol defaults, scoring weights and channel map."""
 
 from __future__ import annotations
 
 from django import forms
 
 from analysis.grading import SCORE_COMPONENTS, SCORE_MEANINGS, standard_weights
-from clinic.models import PROTOCOL_FIELDS, ClinicSettings
+from clinic.models import GAME_CHANNEL_MAP, PROTOCOL_FIELDS, ClinicSettings
 
 WEIGHT_FIELDS = {name: f"weight_{name}" for name in SCORE_COMPONENTS}
 
@@ -110,6 +110,94 @@ class ClinicSettingsForm(ScoringWeightsForm):
         current = current or ClinicSettings()
         initial = {name: getattr(current, name) for name in cls.SETTINGS_FIELDS}
         return initial | cls.weights_initial(current.scoring_weights)
+
+
+SIDES = (("left", "Left"), ("right", "Right"), ("", "Not lateral"))
+
+
+def channel_map_rows(channel_map: dict | None) -> list[dict]:
+    """The stored map (``{"CH1": "left quadriceps"}``) as form rows (label, muscle, side)."""
+    rows = []
+    for label, target in (channel_map or {}).items():
+        words = str(target).strip().split(maxsplit=1)
+        if len(words) == 2 and words[0].lower() in ("left", "right"):
+            side, muscle = words[0].lower(), words[1]
+        else:
+            side, muscle = "", str(target).strip()
+        rows.append({"label": label, "muscle": muscle, "side": side})
+    return rows
+
+
+class ChannelMapRowForm(forms.Form):
+    """One channel of the clinic's recordings: which muscle, on which side, it records."""
+
+    # The page explains the columns once, above the rows (no help text per cell).
+    label = forms.CharField(
+        label="Channel label",
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "channel-labels-seen", "autocomplete": "off"}),
+    )
+    muscle = forms.CharField(label="Muscle", max_length=60)
+    side = forms.ChoiceField(label="Side", choices=SIDES, required=False)
+
+    def clean_label(self):
+        return " ".join(self.cleaned_data["label"].split())
+
+    def clean_muscle(self):
+        muscle = " ".join(self.cleaned_data["muscle"].split()).lower()
+        if muscle.split(maxsplit=1)[0] in ("left", "right"):
+            raise forms.ValidationError("Give the side in its own column, not in the muscle.")
+        return muscle
+
+
+class BaseChannelMapFormSet(forms.BaseFormSet):
+    """The rows of the channel map: each label once (compared case-insensitively, as the
+    analysis matches them). No rows: the game's own map applies."""
+
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = {}
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            label = form.cleaned_data.get("label")
+            if not label:
+                continue
+            key = label.upper()
+            if key in seen:
+                form.add_error("label", f"{label} is mapped twice: give each channel one row.")
+                raise forms.ValidationError(f"The channel {label} appears in two rows.")
+            seen[key] = form
+
+    def channel_map(self) -> dict:
+        """The rows as the stored map, ``{"CH1": "left quadriceps"}``; {} for none."""
+        out = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("label") or (self.can_delete and self._should_delete_form(form)):
+                continue
+            out[data["label"]] = f"{data.get('side') or ''} {data['muscle']}".strip()
+        return out
+
+
+ChannelMapFormSet = forms.formset_factory(
+    ChannelMapRowForm,
+    formset=BaseChannelMapFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=32,
+    validate_max=True,
+)
+CHANNEL_MAP_PREFIX = "channels"
+
+
+def channel_map_formset(data=None, *, channel_map: dict | None = None) -> BaseChannelMapFormSet:
+    """The channel map's rows: bound to ``data``, or filled from the stored ``channel_map``."""
+    if data is not None:
+        return ChannelMapFormSet(data, prefix=CHANNEL_MAP_PREFIX)
+    initial = channel_map_rows(GAME_CHANNEL_MAP if channel_map is None else channel_map)
+    return ChannelMapFormSet(initial=initial, prefix=CHANNEL_MAP_PREFIX)
 
 
 class ApiTokenForm(forms.Form):

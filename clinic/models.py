@@ -162,6 +162,25 @@ def default_channel_map():
     return dict(GAME_CHANNEL_MAP)
 
 
+def channel_map_problems(channel_map) -> list[str]:
+    """What is wrong with a stored channel map (``{"CH1": "left quadriceps"}``): not an object,
+    a label or muscle that is not a non-empty text, or a label given twice (the analysis
+    matches labels case-insensitively). The settings page's rows and the admin both rely on it."""
+    if not isinstance(channel_map, dict):
+        return ['The channel map must be an object such as {"CH1": "left quadriceps"}.']
+    problems, seen = [], set()
+    for label, target in channel_map.items():
+        if not str(label).strip() or len(str(label)) > 64:
+            problems.append(f"Channel label {label!r}: give 1 to 64 characters.")
+        if not isinstance(target, str) or not target.strip():
+            problems.append(f"Channel {label}: give the muscle as text, e.g. 'left quadriceps'.")
+        key = str(label).strip().upper()
+        if key in seen:
+            problems.append(f"The channel {label} is mapped twice.")
+        seen.add(key)
+    return problems
+
+
 class ClinicSettingsQuerySet(models.QuerySet):
     def current_for(self, clinic):
         """The newest version for ``clinic``, or None when the clinic never saved any."""
@@ -219,6 +238,12 @@ class ClinicSettings(models.Model):
 
     def __str__(self):
         return f"{self.clinic} settings v{self.version}"
+
+    def clean(self):
+        super().clean()
+        problems = channel_map_problems(self.channel_map)
+        if problems:
+            raise ValidationError({"channel_map": problems})
 
 
 class ApiTokenQuerySet(models.QuerySet):

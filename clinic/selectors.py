@@ -371,6 +371,14 @@ def audit_entries_for(user):
     ).order_by("-seq")
 
 
+def date_range_widget():
+    """Two date inputs, each with its own accessible name (one label cannot name both)."""
+    widget = django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+    for subwidget, name in zip(widget.widgets, ("From date", "To date"), strict=True):
+        subwidget.attrs["aria-label"] = name
+    return widget
+
+
 class AuditEntryFilter(django_filters.FilterSet):
     """Filters of the clinic's audit page; invalid values are form errors, never a 500."""
 
@@ -385,7 +393,7 @@ class AuditEntryFilter(django_filters.FilterSet):
     date = django_filters.DateFromToRangeFilter(
         label="Date (from, to)",
         field_name="created_at",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        widget=date_range_widget(),
     )
 
     class Meta:

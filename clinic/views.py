@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from analysis.selectors import channel_labels_seen
 from clinic import forms, selectors, services
 from clinic.access import require_perm
 from clinic.models import ApiToken
@@ -60,7 +61,7 @@ def audit_log(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request):
-    """The clinic's protocol defaults and scoring weights, versioned (managers only)."""
+    """The clinic's protocol defaults, scoring weights and channel map, versioned (managers)."""
     require_perm(request.user, "clinic.add_clinicsettings")
     if request.user.is_superuser:
         clinic_id = request.GET.get("clinic") or request.POST.get("clinic")
@@ -79,10 +80,19 @@ def clinic_settings(request):
     current = versions[0] if versions else None
     if request.method == "POST":
         form = forms.ClinicSettingsForm(request.POST)
-        if form.is_valid():
+        # A post without the map's rows (an older form) leaves the map as it is.
+        posted_map = f"{forms.CHANNEL_MAP_PREFIX}-TOTAL_FORMS" in request.POST
+        if posted_map:
+            channels = forms.channel_map_formset(request.POST)
+        else:
+            channels = forms.channel_map_formset(channel_map=current and current.channel_map)
+        if form.is_valid() and (not posted_map or channels.is_valid()):
+            values = form.cleaned_data
+            if posted_map:
+                values = values | {"channel_map": channels.channel_map()}
             try:
                 row = services.clinic_settings_create(
-                    clinic=clinic, values=form.cleaned_data, user=request.user
+                    clinic=clinic, values=values, user=request.user
                 )
             except ValidationError as exc:
                 for message in exc.messages:
@@ -95,10 +105,18 @@ def clinic_settings(request):
                 return redirect(url)
     else:
         form = forms.ClinicSettingsForm(initial=forms.ClinicSettingsForm.initial_from(current))
+        channels = forms.channel_map_formset(channel_map=current and current.channel_map)
     return render(
         request,
         "clinic/settings.html",
-        {"clinic": clinic, "form": form, "current": current, "versions": versions},
+        {
+            "clinic": clinic,
+            "form": form,
+            "channels": channels,
+            "labels_seen": channel_labels_seen(clinic),
+            "current": current,
+            "versions": versions,
+        },
     )
 
 
