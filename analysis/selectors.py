@@ -8,6 +8,7 @@ a user.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from statistics import fmean
 
 from django.core.exceptions import PermissionDenied
@@ -194,6 +195,33 @@ def session_score(
     score["rpe"] = rpe
     score["scoring"] = config
     return score
+
+
+def session_scores(sessions) -> dict:
+    """The session score (:func:`session_score`) of each of ``sessions`` by id, from one
+    query of their current analyses (voided recordings left out): for lists of sessions."""
+    analyses = defaultdict(list)
+    rows = (
+        RecordingAnalysis.objects.filter(
+            recording__session__in=[s.pk for s in sessions],
+            recording__voided_at__isnull=True,
+            is_current=True,
+        )
+        .select_related("recording")
+        .only(
+            "pk",
+            "recording__session_id",
+            "created_at",
+            "parameters",
+            *(f"score_{name}" for name in SCORE_FIELDS),
+        )
+    )
+    for analysis in rows:
+        analyses[analysis.recording.session_id].append(analysis)
+    return {
+        s.pk: session_score(analyses.get(s.pk, []), rpe=s.rpe, bfr_pct_aop=s.bfr_pressure_pct_aop)
+        for s in sessions
+    }
 
 
 def _analysis_score(analysis: RecordingAnalysis, session: TherapySession) -> dict:

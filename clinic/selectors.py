@@ -1,7 +1,6 @@
 """Read-only queries for clinic pages."""
 
 import datetime as dt
-from collections import defaultdict
 
 import django_filters
 from django import forms
@@ -12,8 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from analysis.grading import standard_weights, weights_text
-from analysis.models import RecordingAnalysis
-from analysis.selectors import SCORE_FIELDS, session_score
+from analysis.selectors import session_scores
 from clinic.access import Scope, can_see_identity, scope_of
 from clinic.audit import report_rows
 from clinic.models import ApiToken, AuditEntry, Clinic, ClinicSettings, User
@@ -90,33 +88,6 @@ def _session_rows(sessions, identity, scores) -> list[dict]:
         }
         for s in sessions
     ]
-
-
-def _scores_of(sessions) -> dict:
-    """The session score (``analysis.selectors.session_score``) of each of ``sessions``, from
-    one query of their current analyses."""
-    analyses = defaultdict(list)
-    rows = (
-        RecordingAnalysis.objects.filter(
-            recording__session__in=[s.pk for s in sessions],
-            recording__voided_at__isnull=True,
-            is_current=True,
-        )
-        .select_related("recording")
-        .only(
-            "pk",
-            "recording__session_id",
-            "created_at",
-            "parameters",
-            *(f"score_{name}" for name in SCORE_FIELDS),
-        )
-    )
-    for analysis in rows:
-        analyses[analysis.recording.session_id].append(analysis)
-    return {
-        s.pk: session_score(analyses.get(s.pk, []), rpe=s.rpe, bfr_pct_aop=s.bfr_pressure_pct_aop)
-        for s in sessions
-    }
 
 
 def _adherence_rows(patients, *, today, days) -> list[dict]:
@@ -244,7 +215,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     week_rows = list(this_week[:DASHBOARD_DAY_LIST])
     recent_rows = list(sessions[:recent])
     missing_rows = list(missing[: recent + 1])  # one more says "more": no COUNT of them all
-    scores = _scores_of({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
+    scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
 
     adherence = _adherence_rows(patients, today=today, days=ADHERENCE_WINDOW_DAYS)
     behind = sorted(

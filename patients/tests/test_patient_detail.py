@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from analysis.selectors import session_score
 from analysis.tests.support import AUDIT_ENTRY, AUDIT_PURPOSE, analysed
 from conftest import names_in
 from sessions.models import TherapySession
@@ -20,6 +21,19 @@ def test_it_shows_the_session_history(client, alice, alices_patient, session_of)
     assert reverse("sessions:detail", args=[session.pk]) in body
     assert "Agatha Aldersley" in body
     assert "MRN-P001" in body
+
+
+def test_each_session_row_shows_its_score_as_the_session_page_computes_it(
+    client, alice, alices_patient, session_of
+):
+    scored, unscored = session_of(alices_patient, rpe=6), session_of(alices_patient, rpe=4)
+    analysed(scored)
+    client.force_login(alice)
+    body = client.get(reverse("patients:detail", args=[alices_patient.pk])).content.decode()
+    overall = session_score(list(scored.recordings.get().analyses.all()), rpe=6)["overall"]
+    assert overall is not None
+    assert f'data-score="{scored.pk}">{overall:.0f}<' in body
+    assert f'data-score="{unscored.pk}"><span class="muted">–</span>' in body
 
 
 def test_a_researcher_sees_code_sex_and_age_band_only(client, rita, alices_patient):
@@ -119,8 +133,9 @@ def test_the_page_costs_the_same_queries_for_three_or_three_hundred_sessions(
         _many_sessions(alices_patient, count)
         client.get(url)
         # + the audit entry, alice's assignment (its purpose) and whether she reads under an
-        # emergency access (the page says so): fixed costs, not per session
-        with django_assert_num_queries(11 + AUDIT_ENTRY + AUDIT_PURPOSE + 1) as captured:
+        # emergency access (the page says so): fixed costs, not per session; the scores of
+        # the page's sessions are one query
+        with django_assert_num_queries(12 + AUDIT_ENTRY + AUDIT_PURPOSE + 1) as captured:
             client.get(url)
         counts.append(len(captured))
     assert counts[0] == counts[1]

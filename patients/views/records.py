@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from analysis.selectors import session_scores
 from clinic.access import is_emergency_read, require_perm
 from clinic.audit import Action
 from clinic.web import audit_note, audited
@@ -47,6 +48,10 @@ def patient_list(request):
 @audited(Patient)
 def patient_detail(request, pk):
     patient = selectors.patient_for(request.user, pk, perm="patients.view_patient")
+    page = Paginator(
+        selectors.patient_sessions(patient, user=request.user), selectors.PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    scores = session_scores(page.object_list) if page.object_list else {}
     return render(
         request,
         "patients/detail.html",
@@ -54,9 +59,8 @@ def patient_detail(request, pk):
             "patient": patient,
             "card": selectors.card_for(request.user, patient),
             "therapists": patient.therapists.all(),
-            "page": Paginator(
-                selectors.patient_sessions(patient, user=request.user), selectors.PAGE_SIZE
-            ).get_page(request.GET.get("page")),
+            "page": page,
+            "session_rows": [{"session": s, "score": scores.get(s.pk)} for s in page],
             "summary": selectors.patient_session_summary(patient, user=request.user),
             "emergency": selectors.emergency_access_now(request.user, patient)
             if is_emergency_read(request.user, patient)
