@@ -16,6 +16,7 @@ per page view.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -33,6 +34,58 @@ def percentiles(samples_s: list[float]) -> tuple[float, float]:
     ordered = sorted(samples_s)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return statistics.median(ordered) * 1e3, p95 * 1e3
+
+
+def load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def server_time_ms(cursor) -> float | None:
+    """PostgreSQL's execution time of this database's statements since the last reset (ms), or
+    None when pg_stat_statements is not loaded (shared_preload_libraries)."""
+    from django.db import DatabaseError
+
+    try:
+        cursor.execute(
+            "SELECT COALESCE(SUM(total_exec_time), 0) FROM pg_stat_statements "
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND query NOT ILIKE '%pg_stat_statements%'"
+        )
+        return cursor.fetchone()[0]
+    except DatabaseError:
+        return None
+
+
+def record_access_cost(user, patient, n: int) -> str:
+    """``record_access`` alone: wall p50/p95, CPU p50, round trips and server time per entry."""
+    from django.db import DatabaseError, connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinic.audit import record_access
+
+    with connection.cursor() as cursor, contextlib.suppress(DatabaseError):  # optional
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    with CaptureQueriesContext(connection) as queries:
+        record_access(user, "view", [patient.pk], object_type="patients.patient")
+    round_trips = len(queries)
+    with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
+        cursor.execute("SELECT pg_stat_statements_reset()")
+    wall, cpu = [], []
+    for _ in range(n):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        record_access(user, "view", [patient.pk], object_type="patients.patient")
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    with connection.cursor() as cursor:
+        server = server_time_ms(cursor)
+    w50, w95 = percentiles(wall)
+    c50, c95 = percentiles(cpu)
+    server_text = f", server {server / n:.3f} ms/entry" if server is not None else ""
+    return (
+        f"record_access alone (manager, {n}x): wall p50 {w50:.2f} / p95 {w95:.2f} ms, "
+        f"CPU p50 {c50:.3f} / p95 {c95:.3f} ms, {round_trips} round trips{server_text} "
+        f"(load average {load()})"
+    )
 
 
 def main() -> int:
@@ -54,7 +107,6 @@ def main() -> int:
     from django.test.utils import override_settings
     from django.urls import include, path
 
-    from clinic.audit import record_access
     from clinic.models import AuditEntry, Clinic, User
     from clinic.roles import CLINIC_MANAGER, THERAPIST
     from patients.models import Patient
@@ -123,19 +175,14 @@ def main() -> int:
             cpu_added = (statistics.median(cpu["audited"]) - statistics.median(cpu["plain"])) * 1e3
             print(
                 f"{label:<26}{a50:>11.2f} / {a95:<8.2f}{p50:>9.2f} / {p95:<8.2f}"
-                f"{a50 - p50:>7.2f} / {a95 - p95:<7.2f}{cpu_added:>9.2f}"
+                f"{a50 - p50:>7.2f} / {a95 - p95:<7.2f}{cpu_added:>9.2f}   (load average {load()})"
             )
 
-    samples = []
-    for _ in range(args.requests):
-        started = time.perf_counter()
-        record_access(manager, "view", [patient.pk], object_type="patients.patient")
-        samples.append(time.perf_counter() - started)
-    r50, r95 = percentiles(samples)
-    print(f"record_access alone (manager): p50 {r50:.2f} ms, p95 {r95:.2f} ms")
+    print(f"  (load average {load()})")
+    print(record_access_cost(manager, patient, args.requests))
     print("target: <= 2 ms added per page view (p50)")
-    print("added CPU = this process's CPU time per request (Django's side, not PostgreSQL's)")
-    print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("added CPU = this process's CPU time per request (Django's side, not PostgreSQL's);")
+    print("server = PostgreSQL's execution time of the entry's statements (pg_stat_statements)")
     return 0
 
 
