@@ -65,6 +65,7 @@ def record_access_cost(user, patient, n: int) -> str:
 
     with connection.cursor() as cursor, contextlib.suppress(DatabaseError):  # optional
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    record_access(user, "view", [patient.pk], object_type="patients.patient")  # loads the roles
     with CaptureQueriesContext(connection) as queries:
         record_access(user, "view", [patient.pk], object_type="patients.patient")
     round_trips = len(queries)

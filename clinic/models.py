@@ -345,6 +345,39 @@ class AuditEntry(models.Model):
         return [int(part) for part in self.patient_ids.strip(",").split(",") if part]
 
 
+class AuditEntryPatient(models.Model):
+    """One patient an entry covers: the indexed lookup of a patient's entries (its own pages and
+    the list pages that showed it), for the access report and the clinic's audit page.
+
+    Written in the entry's own statement, from the same ids as ``AuditEntry.patient_ids`` (which
+    the hash covers); ``verify_audit`` checks that the rows still match it. Append-only like the
+    entries.
+    """
+
+    # No constraint (an RI check per row would add to every write): ``verify_audit`` finds a row
+    # whose entry is gone.
+    entry = models.ForeignKey(
+        AuditEntry,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="patient_rows",
+        editable=False,
+    )
+    patient_id = models.BigIntegerField(editable=False)
+
+    class Meta:
+        constraints = [
+            # Also the index of the lookup: a patient's entries, by patient then entry.
+            models.UniqueConstraint(fields=["patient_id", "entry"], name="audit_patient_entry"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"entry {self.entry_id}: patient {self.patient_id}"
+
+
 class AuditChainHead(models.Model):
     """The chain's last position and hash: one row, locked while an entry is appended.
 

@@ -15,7 +15,7 @@ from analysis.grading import standard_weights, weights_text
 from analysis.models import RecordingAnalysis
 from analysis.selectors import SCORE_FIELDS, session_score
 from clinic.access import Scope, can_see_identity, scope_of
-from clinic.audit import report_rows
+from clinic.audit import entry_ids_for_patients, report_rows
 from clinic.models import ApiToken, AuditEntry, Clinic, ClinicSettings, User
 from clinic.roles import THERAPIST
 from patients.models import Patient
@@ -408,10 +408,7 @@ class AuditEntryFilter(django_filters.FilterSet):
             .filter(code__iexact=value.strip())
             .values_list("pk", flat=True)
         )
-        match = Q(pk__in=[])
-        for pk in ids:
-            match |= Q(patient_id=pk) | Q(patient_ids__contains=f",{pk},")
-        return queryset.filter(match)
+        return queryset.filter(pk__in=entry_ids_for_patients(ids))
 
 
 def audit_page(user, params, page_number):
