@@ -277,6 +277,18 @@ class ApiToken(models.Model):
         return not self.is_revoked and not self.is_expired
 
 
+# TRUNCATE fires no row trigger, so the append-only tables refuse it with a statement trigger of
+# their own. The test suite's flush empties every table with TRUNCATE: it runs as a superuser with
+# session_replication_role = replica (conftest.py), which an application role cannot set.
+NO_TRUNCATE = pgtrigger.Trigger(
+    name="no_truncate",
+    level=pgtrigger.Statement,
+    when=pgtrigger.Before,
+    operation=pgtrigger.Truncate,
+    func="RAISE EXCEPTION 'pgtrigger: Cannot truncate the % table', TG_TABLE_NAME;",
+)
+
+
 class AuditEntry(models.Model):
     """One read or change of patient data: who, which patient(s), what, why, from where, when.
 
@@ -335,6 +347,7 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["actor", "-created_at"], name="audit_actor_time")]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            NO_TRUNCATE,
         ]
 
     def __str__(self):
@@ -372,6 +385,7 @@ class AuditEntryPatient(models.Model):
         ]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            NO_TRUNCATE,
         ]
 
     def __str__(self):
