@@ -44,8 +44,9 @@ TINY_C3D = b"\x02\x50" + b"\x00" * 510
 
 # What the audit entry of one page costs in queries (clinic.audit.record_access), for the pinned
 # query counts: in a test's transaction a savepoint, the one statement that locks and moves the
-# chain head and inserts the entry, and the savepoint's release (in production: the statement). Pages of a session or recording add one to find its patient
-# (AUDIT_LOOKUP); a therapist's entry adds one to check the assignment (AUDIT_PURPOSE).
+# chain head and inserts the entry, and the savepoint's release (in production: the statement).
+# Pages of a session or recording add one to find its patient (AUDIT_LOOKUP); a therapist's
+# entry adds one to check the assignment (AUDIT_PURPOSE).
 AUDIT_ENTRY = 3
 AUDIT_LOOKUP = 1
 AUDIT_PURPOSE = 1
