@@ -56,6 +56,33 @@ def server_time_ms(cursor) -> float | None:
         return None
 
 
+SERVER_ROUNDS, SERVER_BLOCK = 7, 20
+
+
+def server_added_ms(client, audited_url, plain_url) -> tuple[float, float] | None:
+    """PostgreSQL's execution time per request of the audited and the plain page: alternating
+    blocks of requests, pg_stat_statements reset before each (medians over the blocks). The
+    server's own time is less disturbed by a busy client machine than wall time."""
+    from django.db import DatabaseError, connection
+
+    per_request = {audited_url: [], plain_url: []}
+    for _ in range(SERVER_ROUNDS):
+        for url in (audited_url, plain_url):
+            with connection.cursor() as cursor:
+                try:
+                    cursor.execute("SELECT pg_stat_statements_reset()")
+                except DatabaseError:
+                    return None
+            for _ in range(SERVER_BLOCK):
+                assert client.get(url).status_code == 200
+            with connection.cursor() as cursor:
+                total = server_time_ms(cursor)
+            if total is None:
+                return None
+            per_request[url].append(total / SERVER_BLOCK)
+    return statistics.median(per_request[audited_url]), statistics.median(per_request[plain_url])
+
+
 def record_access_cost(user, patient, n: int) -> str:
     """``record_access`` alone: wall p50/p95, CPU p50, round trips and server time per entry."""
     from django.db import DatabaseError, connection
@@ -104,6 +131,7 @@ def main() -> int:
     from django.contrib.auth.decorators import login_required
     from django.contrib.auth.models import Group
     from django.core.management import call_command
+    from django.db import DatabaseError, connection
     from django.test import Client
     from django.test.utils import override_settings
     from django.urls import include, path
@@ -171,6 +199,8 @@ def main() -> int:
                         cpu[variant].append(cpu_s)
             written = AuditEntry.objects.count() - before
             assert written == args.warmup + args.requests, written
+            with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             a50, a95 = percentiles(timings["audited"])
             p50, p95 = percentiles(timings["plain"])
             cpu_added = (statistics.median(cpu["audited"]) - statistics.median(cpu["plain"])) * 1e3
@@ -178,6 +208,13 @@ def main() -> int:
                 f"{label:<26}{a50:>11.2f} / {a95:<8.2f}{p50:>9.2f} / {p95:<8.2f}"
                 f"{a50 - p50:>7.2f} / {a95 - p95:<7.2f}{cpu_added:>9.2f}   (load average {load()})"
             )
+            server = server_added_ms(client, audited_url, plain_url)
+            if server is not None:
+                print(
+                    f"{'':<26}PostgreSQL per request: audited {server[0]:.3f} ms, plain "
+                    f"{server[1]:.3f} ms, added {server[0] - server[1]:.3f} ms "
+                    f"(median of {SERVER_ROUNDS} blocks of {SERVER_BLOCK}; load average {load()})"
+                )
 
     print(f"  (load average {load()})")
     print(record_access_cost(manager, patient, args.requests))
