@@ -125,6 +125,10 @@ def _canonical_fields(entry: AuditEntry) -> list:
     ]
 
 
+# Where the purpose sits in ``_canonical_fields`` (the append statement may decide it).
+_CANONICAL_PURPOSE = 9
+
+
 def _dumps(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
 
@@ -174,8 +178,12 @@ def record_access(
     if obj is not None:
         object_type = obj._meta.label_lower
         object_id = obj.pk
+    postgresql = connection.vendor == "postgresql"
     try:
-        purpose = purpose_for(user, ids)
+        # A therapist's purpose depends on the assignment: on PostgreSQL the append statement
+        # checks it (no round trip of its own); elsewhere ``purpose_for`` asks.
+        assignee = user.pk if postgresql and ids and scope_of(user) is Scope.ASSIGNED else None
+        purpose = Purpose.TREATMENT if assignee is not None else purpose_for(user, ids)
         entry = AuditEntry(
             created_at=timezone.now(),
             actor_id=user.pk if user is not None else None,
@@ -192,12 +200,14 @@ def record_access(
         )
         # Inside a transaction, a savepoint keeps a failed write from breaking the caller's
         # transaction; outside one, the single statement is its own transaction.
-        append = _append_postgresql if connection.vendor == "postgresql" else _append_portable
-        if connection.in_atomic_block or append is _append_portable:
+        if not postgresql:
             with transaction.atomic():
-                append(entry)
+                _append_portable(entry)
+        elif connection.in_atomic_block:
+            with transaction.atomic():
+                _append_postgresql(entry, assignee)
         else:
-            append(entry)
+            _append_postgresql(entry, assignee)
     except DatabaseError as exc:
         raise AuditUnavailable("The audit trail could not be written.") from exc
     return entry
@@ -218,7 +228,6 @@ _COLUMNS = (
     "object_type",
     "object_id",
     "action",
-    "purpose",
     "client_address",
     "path",
 )
@@ -228,31 +237,40 @@ def _row(entry: AuditEntry) -> list:
     return [getattr(entry, AuditEntry._meta.get_field(c).attname) for c in _COLUMNS]
 
 
-# One statement, one round trip: lock the head, move it to the next position with the new hash
-# (sha256 of the canonical JSON: "[" seq "," <the fields, from Python> "," prev_hash "]", the
-# same bytes ``canonical`` hashes), insert the entry and its patients' rows. The head's row lock
-# (FOR UPDATE, held to the end of the transaction) serialises writers: the chain stays linear.
+# One statement, one round trip: the purpose (emergency when a therapist, ``assignee``, is not
+# assigned to every patient of the entry), lock the head, move it to the next position with the
+# new hash (sha256 of the canonical JSON: "[" seq "," <fields before the purpose> "," purpose ","
+# <fields after it> "," prev_hash "]", the same bytes ``canonical`` hashes), insert the entry and
+# its patients' rows. The head's row lock (FOR UPDATE, held to the end of the transaction)
+# serialises writers: the chain stays linear.
 _APPEND_SQL = """
-WITH head AS (
+WITH purpose AS (
+    SELECT CASE WHEN CAST(%(assignee)s AS bigint) IS NOT NULL AND (
+        SELECT count(*) FROM {assignments}
+        WHERE {assignee_column} = CAST(%(assignee)s AS bigint)
+        AND {patient_column} = ANY(CAST(%(patients)s AS bigint[]))
+    ) < cardinality(CAST(%(patients)s AS bigint[])) THEN %(emergency)s ELSE %(purpose)s END AS value
+), head AS (
     SELECT seq, COALESCE(NULLIF(entry_hash, ''), %(genesis)s) AS prev_hash
     FROM {head} WHERE id = 1 FOR UPDATE
 ), moved AS (
     UPDATE {head} AS h
     SET seq = head.seq + 1,
         entry_hash = encode(sha256(convert_to(
-            '[' || (head.seq + 1)::text || %(fields)s || '"' || head.prev_hash || '"]', 'UTF8'
+            '[' || (head.seq + 1)::text || %(before)s || '"' || purpose.value || '"'
+            || %(after)s || '"' || head.prev_hash || '"]', 'UTF8'
         )), 'hex')
-    FROM head WHERE h.id = 1
-    RETURNING h.seq, h.entry_hash, head.prev_hash
+    FROM head, purpose WHERE h.id = 1
+    RETURNING h.seq, h.entry_hash, head.prev_hash, purpose.value AS purpose
 ), entry AS (
-    INSERT INTO {entry} ({columns}, seq, prev_hash, entry_hash)
-    SELECT {values}, moved.seq, moved.prev_hash, moved.entry_hash FROM moved
-    RETURNING id, seq, prev_hash, entry_hash
+    INSERT INTO {entry} ({columns}, purpose, seq, prev_hash, entry_hash)
+    SELECT {values}, moved.purpose, moved.seq, moved.prev_hash, moved.entry_hash FROM moved
+    RETURNING id, seq, prev_hash, entry_hash, purpose
 ), patients AS (
     INSERT INTO {patients} (entry_id, patient_id)
     SELECT entry.id, patient FROM entry, unnest(CAST(%(patients)s AS bigint[])) AS patient
 )
-SELECT id, seq, prev_hash, entry_hash FROM entry
+SELECT id, seq, prev_hash, entry_hash, purpose FROM entry
 """
 
 
@@ -261,7 +279,11 @@ def _append_sql() -> str:
     """``_APPEND_SQL`` for our tables. Each value is cast to its column's type without a length
     (a cast to varchar(n) would cut a value the hash covers; the insert refuses it instead)."""
     fields = [AuditEntry._meta.get_field(c) for c in _COLUMNS]
+    assignments = User.assigned_patients.through._meta
     return _APPEND_SQL.format(
+        assignments=connection.ops.quote_name(assignments.db_table),
+        assignee_column=connection.ops.quote_name(assignments.get_field("user").column),
+        patient_column=connection.ops.quote_name(assignments.get_field("patient").column),
         head=_table(AuditChainHead),
         entry=_table(AuditEntry),
         patients=_table(AuditEntryPatient),
@@ -272,12 +294,22 @@ def _append_sql() -> str:
     )
 
 
-def _append_postgresql(entry: AuditEntry) -> None:
+def _append_postgresql(entry: AuditEntry, assignee: int | None) -> None:
     """Append the entry in one statement (``_APPEND_SQL``); the hash is computed by PostgreSQL
-    over the bytes Python serialised, so ``verify_chain`` recomputes the very same hash."""
-    fields = "," + _dumps(_canonical_fields(entry))[1:-1] + ","
+    over the bytes Python serialised around the purpose, so ``verify_chain`` recomputes the very
+    same hash. With ``assignee`` (a therapist's id) the statement sets the purpose."""
+    fields = _canonical_fields(entry)
+    at = _CANONICAL_PURPOSE
     sql = _append_sql()
-    params = {"genesis": GENESIS, "fields": fields, "patients": entry.patient_id_list}
+    params = {
+        "genesis": GENESIS,
+        "before": "," + _dumps(fields[:at])[1:-1] + ",",
+        "after": "," + _dumps(fields[at + 1 :])[1:-1] + ",",
+        "patients": entry.patient_id_list,
+        "assignee": assignee,
+        "purpose": entry.purpose,
+        "emergency": Purpose.EMERGENCY.value,
+    }
     params.update({f"c{i}": value for i, value in enumerate(_row(entry))})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -286,7 +318,7 @@ def _append_postgresql(entry: AuditEntry) -> None:
             AuditChainHead.objects.get_or_create(pk=1)
             cursor.execute(sql, params)
             row = cursor.fetchone()
-    entry.pk, entry.seq, entry.prev_hash, entry.entry_hash = row
+    entry.pk, entry.seq, entry.prev_hash, entry.entry_hash, entry.purpose = row
     entry._state.adding = False
 
 

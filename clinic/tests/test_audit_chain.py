@@ -72,6 +72,20 @@ def test_purpose_follows_role_and_assignment(alice, carol, rita, alices_patient,
     # lets her, and the entry says so whatever the grant looks like.
     assert _write(alice, [bobs_patient])[0].purpose == Purpose.EMERGENCY
     assert _write(alice, [alices_patient, bobs_patient])[0].purpose == Purpose.EMERGENCY
+    # As stored, and hashed with it (the append statement decides a therapist's purpose).
+    stored = AuditEntry.objects.order_by("seq").values_list("purpose", flat=True)
+    assert list(stored) == ["treatment", "treatment", "research", "emergency", "emergency"]
+    assert verify_chain().count == 5
+
+
+def test_a_therapists_entry_is_one_statement(
+    alice, alices_patient, bobs_patient, django_assert_num_queries
+):
+    _write(alice, [alices_patient])  # loads her roles, as the page's own checks do
+    # In a test's transaction: savepoint, the statement (purpose included), release.
+    with django_assert_num_queries(3):
+        entry = record_access(alice, Action.VIEW, [bobs_patient])
+    assert entry.purpose == Purpose.EMERGENCY
 
 
 def test_client_address_trusts_only_our_proxies(settings):
