@@ -59,6 +59,42 @@ def server_time_ms(cursor) -> float | None:
 SERVER_ROUNDS, SERVER_BLOCK = 7, 20
 
 
+class AuditStepTimer:
+    """Times the audit step inside each audited request: ``clinic.web.audited`` calls
+    ``patient_ids_for`` (the URL's object's patient) and ``record_access`` (the entry), looked up
+    in ``clinic.web`` at call time; both are wrapped for the bench. The direct cost, measured
+    inside the request, rather than the difference of two noisy whole-request medians."""
+
+    def __init__(self):
+        from clinic import web
+
+        self.web = web
+        self.originals = {name: getattr(web, name) for name in ("patient_ids_for", "record_access")}
+        self.wall = self.cpu = 0.0
+        for name, original in self.originals.items():
+            setattr(web, name, self._timed(original))
+
+    def _timed(self, function):
+        def timed(*args, **kwargs):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.wall += time.perf_counter() - started
+                self.cpu += time.process_time() - cpu_started
+
+        return timed
+
+    def take(self) -> tuple[float, float]:
+        """Wall and CPU seconds since the last take."""
+        taken, self.wall, self.cpu = (self.wall, self.cpu), 0.0, 0.0
+        return taken
+
+    def close(self):
+        for name, original in self.originals.items():
+            setattr(self.web, name, original)
+
+
 def server_added_ms(client, audited_url, plain_url) -> tuple[float, float] | None:
     """PostgreSQL's execution time per request of the audited and the plain page: alternating
     blocks of requests, pg_stat_statements reset before each (medians over the blocks). The
@@ -120,7 +156,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="timed requests per variant")
     parser.add_argument("--warmup", type=int, default=40, help="untimed requests first")
+    parser.add_argument(
+        "--fresh-connections",
+        action="store_true",
+        help="a new database connection per request (CONN_MAX_AGE=0, no pool); by default one "
+        "persistent connection, as the deployment's pool (DB_POOL_MAX_SIZE) gives a request",
+    )
     args = parser.parse_args()
+    # A fresh PostgreSQL backend per request loads its catalog caches again for every table a
+    # request touches, the trail's included: that is the connection's cost, not the audit's.
+    os.environ["CONN_MAX_AGE"] = "0" if args.fresh_connections else "600"
+    os.environ.pop("DB_POOL_MAX_SIZE", None)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("set DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
         return 2
@@ -171,7 +217,10 @@ def main() -> int:
         ("patient page, manager", manager, f"/patients/{patient.pk}/", "/bench/patient/"),
         ("session page, therapist", therapist, f"/sessions/{session.pk}/", "/bench/session/"),
     ]
-    print(f"{args.requests} requests per variant, interleaved, after {args.warmup} warm-up")
+    print(
+        f"{args.requests} requests per variant, interleaved, after {args.warmup} warm-up; "
+        + ("a new connection per request" if args.fresh_connections else "persistent connection")
+    )
     print(
         f"{'page':<26}{'audited p50/p95 ms':>22}{'plain p50/p95 ms':>20}{'added p50/p95':>16}"
         f"{'added CPU p50':>15}"
@@ -186,6 +235,8 @@ def main() -> int:
             before = AuditEntry.objects.count()
             timings = {"audited": [], "plain": []}
             cpu = {"audited": [], "plain": []}
+            step_wall, step_cpu = [], []
+            step = AuditStepTimer()
             for i in range(args.warmup + args.requests):
                 order = (("audited", audited_url), ("plain", plain_url))
                 for variant, url in order if i % 2 else reversed(order):
@@ -194,9 +245,14 @@ def main() -> int:
                     elapsed = time.perf_counter() - started
                     cpu_s = time.process_time() - cpu_started
                     assert response.status_code == 200, (url, response.status_code)
+                    step_s = step.take()
                     if i >= args.warmup:
                         timings[variant].append(elapsed)
                         cpu[variant].append(cpu_s)
+                        if variant == "audited":
+                            step_wall.append(step_s[0])
+                            step_cpu.append(step_s[1])
+            step.close()
             written = AuditEntry.objects.count() - before
             assert written == args.warmup + args.requests, written
             with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
@@ -207,6 +263,12 @@ def main() -> int:
             print(
                 f"{label:<26}{a50:>11.2f} / {a95:<8.2f}{p50:>9.2f} / {p95:<8.2f}"
                 f"{a50 - p50:>7.2f} / {a95 - p95:<7.2f}{cpu_added:>9.2f}   (load average {load()})"
+            )
+            sw50, sw95 = percentiles(step_wall)
+            sc50, sc95 = percentiles(step_cpu)
+            print(
+                f"{'':<26}audit step inside the request: wall p50 {sw50:.2f} / p95 {sw95:.2f} ms,"
+                f" CPU p50 {sc50:.2f} / p95 {sc95:.2f} ms   (load average {load()})"
             )
             server = server_added_ms(client, audited_url, plain_url)
             if server is not None:
