@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import redis
 from django.contrib.auth.models import Group
-from django.db import connections
+from django.db import connections, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from playwright.sync_api import sync_playwright
 
 from analysis.tests.support import DaphneProcess, embedded_worker, purge_broker, worker_env
@@ -41,6 +42,24 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test fixture password
+
+
+_execute_sql_flush = PostgresOperations.execute_sql_flush
+
+
+def _flush_past_the_audit_guard(self, sql_list):
+    """The test flush (``transaction=True`` and live-server tests) empties every table with
+    TRUNCATE, which the audit trail refuses (its ``no_truncate`` trigger). The flush alone runs
+    with ``session_replication_role = replica``, under which no ordinary trigger fires: only a
+    superuser (the test database's owner) may set it, never the application's role
+    (``clinic/tests/test_audit_truncate.py``)."""
+    with transaction.atomic(using=self.connection.alias):
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        _execute_sql_flush(self, sql_list)
+
+
+PostgresOperations.execute_sql_flush = _flush_past_the_audit_guard
 
 
 def pytest_collection_modifyitems(items):

@@ -16,6 +16,7 @@ per page view.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -35,11 +36,137 @@ def percentiles(samples_s: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1e3, p95 * 1e3
 
 
+def load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def server_time_ms(cursor) -> float | None:
+    """PostgreSQL's execution time of this database's statements since the last reset (ms), or
+    None when pg_stat_statements is not loaded (shared_preload_libraries)."""
+    from django.db import DatabaseError
+
+    try:
+        cursor.execute(
+            "SELECT COALESCE(SUM(total_exec_time), 0) FROM pg_stat_statements "
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND query NOT ILIKE '%pg_stat_statements%'"
+        )
+        return cursor.fetchone()[0]
+    except DatabaseError:
+        return None
+
+
+SERVER_ROUNDS, SERVER_BLOCK = 7, 20
+
+
+class AuditStepTimer:
+    """Times the audit step inside each audited request: ``clinic.web.audited`` calls
+    ``patient_ids_for`` (the URL's object's patient) and ``record_access`` (the entry), looked up
+    in ``clinic.web`` at call time; both are wrapped for the bench. The direct cost, measured
+    inside the request, rather than the difference of two noisy whole-request medians."""
+
+    def __init__(self):
+        from clinic import web
+
+        self.web = web
+        self.originals = {name: getattr(web, name) for name in ("patient_ids_for", "record_access")}
+        self.wall = self.cpu = 0.0
+        for name, original in self.originals.items():
+            setattr(web, name, self._timed(original))
+
+    def _timed(self, function):
+        def timed(*args, **kwargs):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.wall += time.perf_counter() - started
+                self.cpu += time.process_time() - cpu_started
+
+        return timed
+
+    def take(self) -> tuple[float, float]:
+        """Wall and CPU seconds since the last take."""
+        taken, self.wall, self.cpu = (self.wall, self.cpu), 0.0, 0.0
+        return taken
+
+    def close(self):
+        for name, original in self.originals.items():
+            setattr(self.web, name, original)
+
+
+def server_added_ms(client, audited_url, plain_url) -> tuple[float, float] | None:
+    """PostgreSQL's execution time per request of the audited and the plain page: alternating
+    blocks of requests, pg_stat_statements reset before each (medians over the blocks). The
+    server's own time is less disturbed by a busy client machine than wall time."""
+    from django.db import DatabaseError, connection
+
+    per_request = {audited_url: [], plain_url: []}
+    for _ in range(SERVER_ROUNDS):
+        for url in (audited_url, plain_url):
+            with connection.cursor() as cursor:
+                try:
+                    cursor.execute("SELECT pg_stat_statements_reset()")
+                except DatabaseError:
+                    return None
+            for _ in range(SERVER_BLOCK):
+                assert client.get(url).status_code == 200
+            with connection.cursor() as cursor:
+                total = server_time_ms(cursor)
+            if total is None:
+                return None
+            per_request[url].append(total / SERVER_BLOCK)
+    return statistics.median(per_request[audited_url]), statistics.median(per_request[plain_url])
+
+
+def record_access_cost(user, patient, n: int) -> str:
+    """``record_access`` alone: wall p50/p95, CPU p50, round trips and server time per entry."""
+    from django.db import DatabaseError, connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinic.audit import record_access
+
+    with connection.cursor() as cursor, contextlib.suppress(DatabaseError):  # optional
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    record_access(user, "view", [patient.pk], object_type="patients.patient")  # loads the roles
+    with CaptureQueriesContext(connection) as queries:
+        record_access(user, "view", [patient.pk], object_type="patients.patient")
+    round_trips = len(queries)
+    with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
+        cursor.execute("SELECT pg_stat_statements_reset()")
+    wall, cpu = [], []
+    for _ in range(n):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        record_access(user, "view", [patient.pk], object_type="patients.patient")
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    with connection.cursor() as cursor:
+        server = server_time_ms(cursor)
+    w50, w95 = percentiles(wall)
+    c50, c95 = percentiles(cpu)
+    server_text = f", server {server / n:.3f} ms/entry" if server is not None else ""
+    return (
+        f"record_access alone (manager, {n}x): wall p50 {w50:.2f} / p95 {w95:.2f} ms, "
+        f"CPU p50 {c50:.3f} / p95 {c95:.3f} ms, {round_trips} round trips{server_text} "
+        f"(load average {load()})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="timed requests per variant")
     parser.add_argument("--warmup", type=int, default=40, help="untimed requests first")
+    parser.add_argument(
+        "--fresh-connections",
+        action="store_true",
+        help="a new database connection per request (CONN_MAX_AGE=0, no pool); by default one "
+        "persistent connection, as the deployment's pool (DB_POOL_MAX_SIZE) gives a request",
+    )
     args = parser.parse_args()
+    # A fresh PostgreSQL backend per request loads its catalog caches again for every table a
+    # request touches, the trail's included: that is the connection's cost, not the audit's.
+    os.environ["CONN_MAX_AGE"] = "0" if args.fresh_connections else "600"
+    os.environ.pop("DB_POOL_MAX_SIZE", None)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("set DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
         return 2
@@ -50,11 +177,11 @@ def main() -> int:
     from django.contrib.auth.decorators import login_required
     from django.contrib.auth.models import Group
     from django.core.management import call_command
+    from django.db import DatabaseError, connection
     from django.test import Client
     from django.test.utils import override_settings
     from django.urls import include, path
 
-    from clinic.audit import record_access
     from clinic.models import AuditEntry, Clinic, User
     from clinic.roles import CLINIC_MANAGER, THERAPIST
     from patients.models import Patient
@@ -90,7 +217,10 @@ def main() -> int:
         ("patient page, manager", manager, f"/patients/{patient.pk}/", "/bench/patient/"),
         ("session page, therapist", therapist, f"/sessions/{session.pk}/", "/bench/session/"),
     ]
-    print(f"{args.requests} requests per variant, interleaved, after {args.warmup} warm-up")
+    print(
+        f"{args.requests} requests per variant, interleaved, after {args.warmup} warm-up; "
+        + ("a new connection per request" if args.fresh_connections else "persistent connection")
+    )
     print(
         f"{'page':<26}{'audited p50/p95 ms':>22}{'plain p50/p95 ms':>20}{'added p50/p95':>16}"
         f"{'added CPU p50':>15}"
@@ -105,6 +235,8 @@ def main() -> int:
             before = AuditEntry.objects.count()
             timings = {"audited": [], "plain": []}
             cpu = {"audited": [], "plain": []}
+            step_wall, step_cpu = [], []
+            step = AuditStepTimer()
             for i in range(args.warmup + args.requests):
                 order = (("audited", audited_url), ("plain", plain_url))
                 for variant, url in order if i % 2 else reversed(order):
@@ -113,29 +245,44 @@ def main() -> int:
                     elapsed = time.perf_counter() - started
                     cpu_s = time.process_time() - cpu_started
                     assert response.status_code == 200, (url, response.status_code)
+                    step_s = step.take()
                     if i >= args.warmup:
                         timings[variant].append(elapsed)
                         cpu[variant].append(cpu_s)
+                        if variant == "audited":
+                            step_wall.append(step_s[0])
+                            step_cpu.append(step_s[1])
+            step.close()
             written = AuditEntry.objects.count() - before
             assert written == args.warmup + args.requests, written
+            with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             a50, a95 = percentiles(timings["audited"])
             p50, p95 = percentiles(timings["plain"])
             cpu_added = (statistics.median(cpu["audited"]) - statistics.median(cpu["plain"])) * 1e3
             print(
                 f"{label:<26}{a50:>11.2f} / {a95:<8.2f}{p50:>9.2f} / {p95:<8.2f}"
-                f"{a50 - p50:>7.2f} / {a95 - p95:<7.2f}{cpu_added:>9.2f}"
+                f"{a50 - p50:>7.2f} / {a95 - p95:<7.2f}{cpu_added:>9.2f}   (load average {load()})"
             )
+            sw50, sw95 = percentiles(step_wall)
+            sc50, sc95 = percentiles(step_cpu)
+            print(
+                f"{'':<26}audit step inside the request: wall p50 {sw50:.2f} / p95 {sw95:.2f} ms,"
+                f" CPU p50 {sc50:.2f} / p95 {sc95:.2f} ms   (load average {load()})"
+            )
+            server = server_added_ms(client, audited_url, plain_url)
+            if server is not None:
+                print(
+                    f"{'':<26}PostgreSQL per request: audited {server[0]:.3f} ms, plain "
+                    f"{server[1]:.3f} ms, added {server[0] - server[1]:.3f} ms "
+                    f"(median of {SERVER_ROUNDS} blocks of {SERVER_BLOCK}; load average {load()})"
+                )
 
-    samples = []
-    for _ in range(args.requests):
-        started = time.perf_counter()
-        record_access(manager, "view", [patient.pk], object_type="patients.patient")
-        samples.append(time.perf_counter() - started)
-    r50, r95 = percentiles(samples)
-    print(f"record_access alone (manager): p50 {r50:.2f} ms, p95 {r95:.2f} ms")
+    print(f"  (load average {load()})")
+    print(record_access_cost(manager, patient, args.requests))
     print("target: <= 2 ms added per page view (p50)")
-    print("added CPU = this process's CPU time per request (Django's side, not PostgreSQL's)")
-    print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("added CPU = this process's CPU time per request (Django's side, not PostgreSQL's);")
+    print("server = PostgreSQL's execution time of the entry's statements (pg_stat_statements)")
     return 0
 
 

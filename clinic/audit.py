@@ -6,14 +6,16 @@ admin through ``clinic.admin_scope.ScopedAdminMixin``. django-auditlog keeps the
 history of changes (old and new values); this trail says who *read or changed* which patient's
 record, for what purpose and from where, which no maintained library records.
 
-Cost: three short statements in one transaction (lock the chain head, insert, move the head).
-The head's row lock serialises writers, which is what keeps the chain linear; it is held only for
-those three statements. If any of it fails, ``AuditUnavailable`` is raised and the caller refuses
+Cost: on PostgreSQL one statement, one round trip (lock the chain head, move it, insert; the hash
+computed by the server over the bytes Python serialised). The head's row lock serialises writers,
+which is what keeps the chain linear; outside a transaction it is held for that one statement.
+If any of it fails, ``AuditUnavailable`` is raised and the caller refuses
 to show the data: an unaudited read never happens silently.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -22,11 +24,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from clinic.access import Scope, can_see_identity, scope_of
-from clinic.models import AuditChainHead, AuditEntry, User
+from clinic.models import AuditChainHead, AuditEntry, AuditEntryPatient, User
 
 GENESIS = "0" * 64
 Action = AuditEntry.Action
@@ -106,28 +107,36 @@ def _assigned_count(user, patient_ids: list[int]) -> int:
         return cursor.fetchone()[0]
 
 
+def _canonical_fields(entry: AuditEntry) -> list:
+    """Every recorded field between the chain position (first) and ``prev_hash`` (last)."""
+    return [
+        entry.created_at.isoformat(),
+        entry.actor_id,
+        entry.actor_label,
+        entry.clinic_id,
+        entry.patient_id,
+        entry.patient_ids,
+        entry.object_type,
+        entry.object_id,
+        entry.action,
+        entry.purpose,
+        entry.client_address,
+        entry.path,
+    ]
+
+
+# Where the purpose sits in ``_canonical_fields`` (the append statement may decide it).
+_CANONICAL_PURPOSE = 9
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+
+
 def canonical(entry: AuditEntry) -> bytes:
-    """The bytes the entry's hash covers: every recorded field, the chain position and prev."""
-    return json.dumps(
-        [
-            entry.seq,
-            entry.created_at.isoformat(),
-            entry.actor_id,
-            entry.actor_label,
-            entry.clinic_id,
-            entry.patient_id,
-            entry.patient_ids,
-            entry.object_type,
-            entry.object_id,
-            entry.action,
-            entry.purpose,
-            entry.client_address,
-            entry.path,
-            entry.prev_hash,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=True,
-    ).encode()
+    """The bytes the entry's hash covers: every recorded field, the chain position and prev,
+    as compact ASCII JSON ``[seq, created_at, ..., path, prev_hash]``."""
+    return _dumps([entry.seq, *_canonical_fields(entry), entry.prev_hash]).encode()
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -169,8 +178,12 @@ def record_access(
     if obj is not None:
         object_type = obj._meta.label_lower
         object_id = obj.pk
+    postgresql = connection.vendor == "postgresql"
     try:
-        purpose = purpose_for(user, ids)
+        # A therapist's purpose depends on the assignment: on PostgreSQL the append statement
+        # checks it (no round trip of its own); elsewhere ``purpose_for`` asks.
+        assignee = user.pk if postgresql and ids and scope_of(user) is Scope.ASSIGNED else None
+        purpose = Purpose.TREATMENT if assignee is not None else purpose_for(user, ids)
         entry = AuditEntry(
             created_at=timezone.now(),
             actor_id=user.pk if user is not None else None,
@@ -185,39 +198,161 @@ def record_access(
             client_address=address,
             path=path[:500],
         )
-        with transaction.atomic(), connection.cursor() as cursor:
-            _append(cursor, entry)
+        # Inside a transaction, a savepoint keeps a failed write from breaking the caller's
+        # transaction; outside one, the single statement is its own transaction.
+        if not postgresql:
+            with transaction.atomic():
+                _append_portable(entry)
+        elif connection.in_atomic_block:
+            with transaction.atomic():
+                _append_postgresql(entry, assignee)
+        else:
+            _append_postgresql(entry, assignee)
     except DatabaseError as exc:
         raise AuditUnavailable("The audit trail could not be written.") from exc
     return entry
 
 
-def _append(cursor, entry: AuditEntry) -> None:
-    """Take the next position under the head's row lock, insert, move the head: three plain
-    statements (the ORM's per-statement work is most of a write's cost on a busy machine)."""
-    head = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    cursor.execute(
-        f"UPDATE {head} SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # noqa: S608
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# The entry's columns in the order of ``_row`` (the chain columns come from the head).
+_COLUMNS = (
+    "created_at",
+    "actor",
+    "actor_label",
+    "clinic_id",
+    "patient_id",
+    "patient_ids",
+    "object_type",
+    "object_id",
+    "action",
+    "client_address",
+    "path",
+)
+
+
+def _row(entry: AuditEntry) -> list:
+    return [getattr(entry, AuditEntry._meta.get_field(c).attname) for c in _COLUMNS]
+
+
+# One statement, one round trip: the purpose (emergency when a therapist, ``assignee``, is not
+# assigned to every patient of the entry), lock the head, move it to the next position with the
+# new hash (sha256 of the canonical JSON: "[" seq "," <fields before the purpose> "," purpose ","
+# <fields after it> "," prev_hash "]", the same bytes ``canonical`` hashes), insert the entry and
+# its patients' rows. The head's row lock (FOR UPDATE, held to the end of the transaction)
+# serialises writers: the chain stays linear.
+_APPEND_SQL = """
+WITH purpose AS (
+    SELECT CASE WHEN CAST(%(assignee)s AS bigint) IS NOT NULL AND (
+        SELECT count(*) FROM {assignments}
+        WHERE {assignee_column} = CAST(%(assignee)s AS bigint)
+        AND {patient_column} = ANY(CAST(%(patients)s AS bigint[]))
+    ) < cardinality(CAST(%(patients)s AS bigint[])) THEN %(emergency)s ELSE %(purpose)s END AS value
+), head AS (
+    SELECT seq, COALESCE(NULLIF(entry_hash, ''), %(genesis)s) AS prev_hash
+    FROM {head} WHERE id = 1 FOR UPDATE
+), moved AS (
+    UPDATE {head} AS h
+    SET seq = head.seq + 1,
+        entry_hash = encode(sha256(convert_to(
+            '[' || (head.seq + 1)::text || %(before)s || '"' || purpose.value || '"'
+            || %(after)s || '"' || head.prev_hash || '"]', 'UTF8'
+        )), 'hex')
+    FROM head, purpose WHERE h.id = 1
+    RETURNING h.seq, h.entry_hash, head.prev_hash, purpose.value AS purpose
+), entry AS (
+    INSERT INTO {entry} ({columns}, purpose, seq, prev_hash, entry_hash)
+    SELECT {values}, moved.purpose, moved.seq, moved.prev_hash, moved.entry_hash FROM moved
+    RETURNING id, seq, prev_hash, entry_hash, purpose
+), patients AS (
+    INSERT INTO {patients} (entry_id, patient_id)
+    SELECT entry.id, patient FROM entry, unnest(CAST(%(patients)s AS bigint[])) AS patient
+)
+SELECT id, seq, prev_hash, entry_hash, purpose FROM entry
+"""
+
+
+@functools.cache
+def _append_sql() -> str:
+    """``_APPEND_SQL`` for our tables. Each value is cast to its column's type without a length
+    (a cast to varchar(n) would cut a value the hash covers; the insert refuses it instead)."""
+    fields = [AuditEntry._meta.get_field(c) for c in _COLUMNS]
+    assignments = User.assigned_patients.through._meta
+    return _APPEND_SQL.format(
+        assignments=connection.ops.quote_name(assignments.db_table),
+        assignee_column=connection.ops.quote_name(assignments.get_field("user").column),
+        patient_column=connection.ops.quote_name(assignments.get_field("patient").column),
+        head=_table(AuditChainHead),
+        entry=_table(AuditEntry),
+        patients=_table(AuditEntryPatient),
+        columns=", ".join(connection.ops.quote_name(f.column) for f in fields),
+        values=", ".join(
+            f"CAST(%(c{i})s AS {f.db_type(connection).split('(')[0]})" for i, f in enumerate(fields)
+        ),
     )
-    row = cursor.fetchone()
-    if row is None:  # no head row yet (a database created without the migration's row)
-        AuditChainHead.objects.get_or_create(pk=1)
+
+
+def _append_postgresql(entry: AuditEntry, assignee: int | None) -> None:
+    """Append the entry in one statement (``_APPEND_SQL``); the hash is computed by PostgreSQL
+    over the bytes Python serialised around the purpose, so ``verify_chain`` recomputes the very
+    same hash. With ``assignee`` (a therapist's id) the statement sets the purpose."""
+    fields = _canonical_fields(entry)
+    at = _CANONICAL_PURPOSE
+    sql = _append_sql()
+    params = {
+        "genesis": GENESIS,
+        "before": "," + _dumps(fields[:at])[1:-1] + ",",
+        "after": "," + _dumps(fields[at + 1 :])[1:-1] + ",",
+        "patients": entry.patient_id_list,
+        "assignee": assignee,
+        "purpose": entry.purpose,
+        "emergency": Purpose.EMERGENCY.value,
+    }
+    params.update({f"c{i}": value for i, value in enumerate(_row(entry))})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # no head row yet (a database created without the migration's row)
+            AuditChainHead.objects.get_or_create(pk=1)
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    entry.pk, entry.seq, entry.prev_hash, entry.entry_hash, entry.purpose = row
+    entry._state.adding = False
+
+
+def _append_portable(entry: AuditEntry) -> None:
+    """Any other database (SQLite for the demo): the same steps as four statements, in the
+    caller's transaction: take the next position (locks the head), insert, move the head, insert
+    the patients' rows."""
+    head = _table(AuditChainHead)
+    with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {head} SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # noqa: S608
         )
         row = cursor.fetchone()
-    entry.seq, entry.prev_hash = row[0], row[1] or GENESIS
-    entry.entry_hash = entry_hash(entry)
-    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
-    cursor.execute(
-        f"INSERT INTO {connection.ops.quote_name(AuditEntry._meta.db_table)} "  # noqa: S608
-        f"({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
-        [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields],
+        if row is None:
+            AuditChainHead.objects.get_or_create(pk=1)
+            cursor.execute(
+                f"UPDATE {head} SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # noqa: S608
+            )
+            row = cursor.fetchone()
+        entry.seq, entry.prev_hash = row[0], row[1] or GENESIS
+        entry.entry_hash = entry_hash(entry)
+        fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+        cursor.execute(
+            f"INSERT INTO {_table(AuditEntry)} "  # noqa: S608
+            f"({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
+            [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields],
+        )
+        entry.pk = cursor.fetchone()[0]
+        entry._state.adding = False
+        cursor.execute(f"UPDATE {head} SET entry_hash = %s WHERE id = 1", [entry.entry_hash])  # noqa: S608
+    AuditEntryPatient.objects.bulk_create(
+        AuditEntryPatient(entry_id=entry.pk, patient_id=pk) for pk in entry.patient_id_list
     )
-    entry.pk = cursor.fetchone()[0]
-    entry._state.adding = False
-    cursor.execute(f"UPDATE {head} SET entry_hash = %s WHERE id = 1", [entry.entry_hash])  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -237,19 +372,47 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
 
     A changed entry no longer matches its hash; a deleted one leaves a gap in ``seq`` and a
     ``prev_hash`` that names a hash no longer before it; a reordered pair breaks both; entries
-    cut from the end leave the chain head ahead of the last entry.
+    cut from the end leave the chain head ahead of the last entry. The patients' lookup rows
+    (``AuditEntryPatient``) must name exactly the patients the hash covers: a row removed, added
+    or changed would hide an entry from a patient's access report or put one in another's.
     """
     expected_seq, prev, count = 1, GENESIS, 0
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
-        if entry.seq != expected_seq:
-            return ChainReport(
-                count, entry.seq, entry.pk, f"position {expected_seq} expected, found {entry.seq}"
-            )
-        if entry.prev_hash != prev:
-            return ChainReport(count, entry.seq, entry.pk, "previous hash does not match")
-        if entry_hash(entry) != entry.entry_hash:
-            return ChainReport(count, entry.seq, entry.pk, "content does not match its hash")
-        prev, expected_seq, count = entry.entry_hash, expected_seq + 1, count + 1
+    entries = AuditEntry.objects.order_by("seq")
+    last_seq = 0
+    while True:
+        chunk = list(entries.filter(seq__gt=last_seq)[:chunk_size])
+        if not chunk:
+            break
+        last_seq = chunk[-1].seq
+        rows: dict[int, list[int]] = {}
+        for entry_id, patient_id in (
+            AuditEntryPatient.objects.filter(entry_id__in=[e.pk for e in chunk])
+            .order_by("entry_id", "patient_id")
+            .values_list("entry_id", "patient_id")
+        ):
+            rows.setdefault(entry_id, []).append(patient_id)
+        for entry in chunk:
+            if entry.seq != expected_seq:
+                return ChainReport(
+                    count,
+                    entry.seq,
+                    entry.pk,
+                    f"position {expected_seq} expected, found {entry.seq}",
+                )
+            if entry.prev_hash != prev:
+                return ChainReport(count, entry.seq, entry.pk, "previous hash does not match")
+            if entry_hash(entry) != entry.entry_hash:
+                return ChainReport(count, entry.seq, entry.pk, "content does not match its hash")
+            if rows.get(entry.pk, []) != entry.patient_id_list:
+                return ChainReport(
+                    count, entry.seq, entry.pk, "its patients' lookup rows do not match it"
+                )
+            prev, expected_seq, count = entry.entry_hash, expected_seq + 1, count + 1
+    orphans = AuditEntryPatient.objects.exclude(entry_id__in=AuditEntry.objects.values("pk"))
+    if orphan := orphans.order_by("entry_id").first():
+        return ChainReport(
+            count, None, orphan.entry_id, "a patient lookup row names no entry of the chain"
+        )
     head = AuditChainHead.objects.filter(pk=1).first()
     head_at = (head.seq, head.entry_hash or GENESIS) if head is not None else (0, GENESIS)
     if head_at != (count, prev):
@@ -264,23 +427,43 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
 
 def patient_ids_for(model, pks) -> list[int]:
     """The patients of ``model`` rows ``pks``, through the model's ``PATIENT_PATH`` (one query,
-    none for Patient itself)."""
+    none for Patient itself). One row's lookup (every page's) runs SQL compiled once per model:
+    compiling the query was most of its cost."""
     path = model.PATIENT_PATH
     if not path:
         return [int(pk) for pk in pks]
+    pks = list(pks)
+    if len(pks) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute(_one_row_patient_sql(model), [model._meta.pk.to_python(pks[0])])
+            return [row[0] for row in cursor.fetchall()]
     return list(
-        model._default_manager.filter(pk__in=list(pks))
-        .order_by()
-        .values_list(path, flat=True)
-        .distinct()
+        model._default_manager.filter(pk__in=pks).order_by().values_list(path, flat=True).distinct()
     )
 
 
+@functools.cache
+def _one_row_patient_sql(model) -> str:
+    """The SQL of one row's patient (``PATIENT_PATH``), the row's pk its only parameter."""
+    queryset = (
+        model._default_manager.filter(pk=0).order_by().values_list(model.PATIENT_PATH, flat=True)
+    )
+    sql, params = queryset.query.sql_with_params()
+    if list(params) != [0]:
+        raise ValueError(f"{model.__name__}'s patient lookup takes other parameters: {params}")
+    return sql
+
+
+def entry_ids_for_patients(patient_ids):
+    """A subquery of the entries that cover any of ``patient_ids`` (its own pages and the list
+    pages that showed it), through the indexed ``AuditEntryPatient`` rows."""
+    return AuditEntryPatient.objects.filter(patient_id__in=list(patient_ids)).values("entry_id")
+
+
 def entries_for_patient(patient_id: int):
-    """Every entry that covers the patient: its own pages and the list pages that showed it."""
+    """Every entry that covers the patient, newest first (an index lookup, never a scan)."""
     return AuditEntry.objects.filter(
-        Q(patient_id=patient_id)
-        | Q(patient_id__isnull=True, patient_ids__contains=f",{patient_id},")
+        pk__in=AuditEntryPatient.objects.filter(patient_id=patient_id).values("entry_id")
     ).order_by("-seq")
 
 

@@ -302,6 +302,18 @@ class ApiToken(models.Model):
         return not self.is_revoked and not self.is_expired
 
 
+# TRUNCATE fires no row trigger, so the append-only tables refuse it with a statement trigger of
+# their own. The test suite's flush empties every table with TRUNCATE: it runs as a superuser with
+# session_replication_role = replica (conftest.py), which an application role cannot set.
+NO_TRUNCATE = pgtrigger.Trigger(
+    name="no_truncate",
+    level=pgtrigger.Statement,
+    when=pgtrigger.Before,
+    operation=pgtrigger.Truncate,
+    func="RAISE EXCEPTION 'pgtrigger: Cannot truncate the % table', TG_TABLE_NAME;",
+)
+
+
 class AuditEntry(models.Model):
     """One read or change of patient data: who, which patient(s), what, why, from where, when.
 
@@ -360,6 +372,7 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["actor", "-created_at"], name="audit_actor_time")]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            NO_TRUNCATE,
         ]
 
     def __str__(self):
@@ -368,6 +381,40 @@ class AuditEntry(models.Model):
     @property
     def patient_id_list(self) -> list[int]:
         return [int(part) for part in self.patient_ids.strip(",").split(",") if part]
+
+
+class AuditEntryPatient(models.Model):
+    """One patient an entry covers: the indexed lookup of a patient's entries (its own pages and
+    the list pages that showed it), for the access report and the clinic's audit page.
+
+    Written in the entry's own statement, from the same ids as ``AuditEntry.patient_ids`` (which
+    the hash covers); ``verify_audit`` checks that the rows still match it. Append-only like the
+    entries.
+    """
+
+    # No constraint (an RI check per row would add to every write): ``verify_audit`` finds a row
+    # whose entry is gone.
+    entry = models.ForeignKey(
+        AuditEntry,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="patient_rows",
+        editable=False,
+    )
+    patient_id = models.BigIntegerField(editable=False)
+
+    class Meta:
+        constraints = [
+            # Also the index of the lookup: a patient's entries, by patient then entry.
+            models.UniqueConstraint(fields=["patient_id", "entry"], name="audit_patient_entry"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            NO_TRUNCATE,
+        ]
+
+    def __str__(self):
+        return f"entry {self.entry_id}: patient {self.patient_id}"
 
 
 class AuditChainHead(models.Model):

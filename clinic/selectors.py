@@ -13,7 +13,7 @@ from django.utils import timezone
 from analysis.grading import standard_weights, weights_text
 from analysis.selectors import session_scores
 from clinic.access import Scope, can_see_identity, scope_of
-from clinic.audit import report_rows
+from clinic.audit import entry_ids_for_patients, report_rows
 from clinic.models import ApiToken, AuditEntry, Clinic, ClinicSettings, User
 from clinic.roles import THERAPIST
 from patients.models import Patient
@@ -387,10 +387,7 @@ class AuditEntryFilter(django_filters.FilterSet):
             .filter(code__iexact=value.strip())
             .values_list("pk", flat=True)
         )
-        match = Q(pk__in=[])
-        for pk in ids:
-            match |= Q(patient_id=pk) | Q(patient_ids__contains=f",{pk},")
-        return queryset.filter(match)
+        return queryset.filter(pk__in=entry_ids_for_patients(ids))
 
 
 def audit_page(user, params, page_number):

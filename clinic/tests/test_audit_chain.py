@@ -20,9 +20,10 @@ from clinic.audit import (
     record_access,
     verify_chain,
 )
-from clinic.models import AuditChainHead, AuditEntry
+from clinic.models import AuditChainHead, AuditEntry, AuditEntryPatient
 
 TRIGGER = "clinic.AuditEntry:append_only"
+ROWS_TRIGGER = "clinic.AuditEntryPatient:append_only"
 
 
 def _write(user, patients, count=1, action=Action.VIEW):
@@ -71,6 +72,20 @@ def test_purpose_follows_role_and_assignment(alice, carol, rita, alices_patient,
     # lets her, and the entry says so whatever the grant looks like.
     assert _write(alice, [bobs_patient])[0].purpose == Purpose.EMERGENCY
     assert _write(alice, [alices_patient, bobs_patient])[0].purpose == Purpose.EMERGENCY
+    # As stored, and hashed with it (the append statement decides a therapist's purpose).
+    stored = AuditEntry.objects.order_by("seq").values_list("purpose", flat=True)
+    assert list(stored) == ["treatment", "treatment", "research", "emergency", "emergency"]
+    assert verify_chain().count == 5
+
+
+def test_a_therapists_entry_is_one_statement(
+    alice, alices_patient, bobs_patient, django_assert_num_queries
+):
+    _write(alice, [alices_patient])  # loads her roles, as the page's own checks do
+    # In a test's transaction: savepoint, the statement (purpose included), release.
+    with django_assert_num_queries(3):
+        entry = record_access(alice, Action.VIEW, [bobs_patient])
+    assert entry.purpose == Purpose.EMERGENCY
 
 
 def test_client_address_trusts_only_our_proxies(settings):
@@ -123,7 +138,10 @@ def test_a_changed_entry_with_a_recomputed_hash_breaks_the_next_link(carol, alic
 
 def test_a_deleted_entry_is_found(carol, alices_patient):
     entries = _write(carol, [alices_patient], count=4)
-    # With the trigger disabled, as the table's owner could.
+    # With the trigger disabled, as the table's owner could (its lookup rows first: they
+    # reference it).
+    with pgtrigger.ignore(ROWS_TRIGGER):
+        AuditEntryPatient.objects.filter(entry=entries[1]).delete()
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE clinic_auditentry DISABLE TRIGGER USER")
         cursor.execute("DELETE FROM clinic_auditentry WHERE id = %s", [entries[1].pk])
@@ -131,9 +149,54 @@ def test_a_deleted_entry_is_found(carol, alices_patient):
     _broken_at(3)
 
 
+def test_each_entry_has_one_lookup_row_per_patient(carol, alices_patient, bobs_patient):
+    one, both = _write(carol, [alices_patient])[0], _write(carol, [bobs_patient, alices_patient])[0]
+    rows = AuditEntryPatient.objects.order_by("entry_id", "patient_id")
+    assert list(rows.values_list("entry_id", "patient_id")) == [
+        (one.pk, alices_patient.pk),
+        *sorted([(both.pk, alices_patient.pk), (both.pk, bobs_patient.pk)]),
+    ]
+
+
+def test_the_lookup_rows_refuse_update_and_delete(carol, alices_patient):
+    _write(carol, [alices_patient])
+    with pytest.raises(DatabaseError, match="append_only"), transaction.atomic():
+        AuditEntryPatient.objects.update(patient_id=alices_patient.pk + 1)
+    with pytest.raises(DatabaseError, match="append_only"), transaction.atomic():
+        AuditEntryPatient.objects.all().delete()
+
+
+def test_a_removed_lookup_row_is_found(carol, alices_patient, bobs_patient):
+    entries = _write(carol, [alices_patient, bobs_patient], count=3)
+    # Hiding the second entry from Bob's patient's access report.
+    with pgtrigger.ignore(ROWS_TRIGGER):
+        AuditEntryPatient.objects.filter(entry=entries[1], patient_id=bobs_patient.pk).delete()
+    _broken_at(2)
+
+
+def test_an_added_or_changed_lookup_row_is_found(carol, alices_patient, bobs_patient):
+    entries = _write(carol, [alices_patient], count=3)
+    AuditEntryPatient.objects.create(entry=entries[2], patient_id=bobs_patient.pk)
+    _broken_at(3)
+
+
+def test_a_lookup_row_of_no_entry_is_found(carol, alices_patient):
+    entries = _write(carol, [alices_patient], count=2)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE clinic_auditentrypatient DISABLE TRIGGER ALL")
+        cursor.execute(
+            "INSERT INTO clinic_auditentrypatient (entry_id, patient_id) VALUES (%s, %s)",
+            [entries[1].pk + 1000, alices_patient.pk],
+        )
+        cursor.execute("ALTER TABLE clinic_auditentrypatient ENABLE TRIGGER ALL")
+    with pytest.raises(CommandError, match="lookup row names no entry"):
+        _verify()
+
+
 def test_entries_cut_from_the_end_are_found(carol, alices_patient):
     entries = _write(carol, [alices_patient], count=3)
-    with pgtrigger.ignore(TRIGGER):
+    with pgtrigger.ignore(TRIGGER, ROWS_TRIGGER):
+        AuditEntryPatient.objects.filter(entry=entries[2]).delete()
         AuditEntry.objects.filter(pk=entries[2].pk).delete()
     _broken_at(3)
     assert AuditChainHead.objects.get().seq == 3

@@ -1,4 +1,5 @@
-"""Managers read the trail: a patient's access report (page and CSV) and the clinic's audit page."""
+"""Managers read the trail: a patient's access report (page, CSV and PDF) and the clinic's audit
+page."""
 
 import csv
 import io
@@ -7,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from clinic.audit import record_access
 from clinic.models import AuditEntry
@@ -71,6 +73,59 @@ def test_the_csv_lists_every_entry_and_is_itself_recorded(client, carol, alice, 
     assert (last.action, last.patient_id, last.actor_id) == ("export", alices_patient.pk, carol.pk)
 
 
+def pdf_text(response) -> tuple[str, int]:
+    """The PDF's text, whitespace collapsed (cells wrap), and its page count."""
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return " ".join(text.split()), len(reader.pages)
+
+
+def test_the_pdf_lists_every_entry_and_is_recorded_as_a_download(
+    client, carol, alice, alices_patient, bobs_patient
+):
+    alice.full_name = "<b>Alice</b> Therapist"
+    alice.save()
+    for _ in range(3):
+        record_access(alice, "view", [alices_patient], path="/patients/x/")
+    record_access(alice, "view", [alices_patient, bobs_patient], path="/patients/")
+    record_access(alice, "view", [bobs_patient], path="/patients/other/")  # not this patient's
+    client.force_login(carol)
+    assert "?format=pdf" in client.get(report_url(alices_patient)).content.decode()
+    response = client.get(report_url(alices_patient, format="pdf"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="access-report-P001.pdf"'
+    assert response.content.startswith(b"%PDF-")
+    text, _ = pdf_text(response)
+    assert "Access report" in text
+    assert "P001" in text
+    assert "Agatha Aldersley" in text  # a manager's report names the patient
+    # The page view above is an entry too: 4 of Alice's and Carol's own.
+    assert "Entries 5" in text
+    assert text.count("/patients/x/") == 3
+    assert "a list of 2 patients" in text
+    assert "/patients/other/" not in text
+    assert "Bertram" not in text
+    # Text is text, never markup.
+    assert "<b>Alice</b> Therapist" in text
+    assert "alice@north.test" in text
+    assert "Requested by Carol Manager" in text
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert (last.action, last.patient_id) == ("download", alices_patient.pk)
+    assert last.actor_id == carol.pk
+    assert last.path == report_url(alices_patient)
+
+
+def test_a_long_pdf_report_runs_over_pages_with_every_entry(client, carol, alice, alices_patient):
+    for i in range(150):
+        record_access(alice, "view", [alices_patient], path=f"/patients/row-{i:03d}/")
+    client.force_login(carol)
+    text, pages = pdf_text(client.get(report_url(alices_patient, format="pdf")))
+    assert pages > 1
+    assert f"Page 1 of {pages}" in text
+    assert all(f"/patients/row-{i:03d}/" in text for i in range(150))
+
+
 def test_an_unknown_format_is_404(client, carol, alices_patient):
     client.force_login(carol)
     assert client.get(report_url(alices_patient, format="docx")).status_code == 404
@@ -86,6 +141,7 @@ def test_another_clinics_manager_gets_404(client, south_manager, alices_patient)
     client.force_login(south_manager)
     assert client.get(report_url(alices_patient)).status_code == 404
     assert client.get(report_url(alices_patient, format="csv")).status_code == 404
+    assert client.get(report_url(alices_patient, format="pdf")).status_code == 404
 
 
 def audit_page(client, **params):

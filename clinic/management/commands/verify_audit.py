@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         report = verify_chain()
         if not report.intact:
-            where = f"entry #{report.broken_seq}"
+            where = f"entry #{report.broken_seq}" if report.broken_seq else "entry"
             if report.broken_id is not None:
                 where += f" (id {report.broken_id})"
             raise CommandError(
