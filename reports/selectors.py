@@ -23,6 +23,8 @@ from patients import progress
 from patients.models import MvcCalibration
 from patients.protocol import effective_protocol
 from patients.selectors import patient_card
+from reports.print_charts import decimate_envelope, svg_data_uri
+from reports.print_tables import CONTRACTION_COLUMNS, contraction_lines
 from sessions.models import Recording, TherapySession
 from sessions.selectors import recording_name
 
@@ -32,7 +34,7 @@ VARIANTS = (IDENTIFIED, PSEUDONYMISED)
 #: Keys of a result document's file metadata that name a person (the C3D's SUBJECTS/INFO).
 IDENTIFYING_METADATA = ("player", "therapist_id", "group_id")
 #: Bumped whenever a report's layout or content changes, so cached PDFs are rebuilt.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 
 
 def pseudonymised_document(document: dict) -> dict:
@@ -94,6 +96,29 @@ def methods(document: dict | None, analysis: RecordingAnalysis | None) -> dict |
     }
 
 
+def print_results(result: dict) -> dict:
+    """The pages' display structure of one recording, with charts made for print.
+
+    Envelopes are decimated to ``reports.print_charts.PRINT_COLUMNS`` min/max columns before
+    the pages' chart is drawn, and each chart is handed to the template as an SVG ``data:``
+    URL (``ch.chart_uri``) for an ``<img>``: the same vector chart, a fraction of the work.
+    The contraction table comes as one line of text per contraction
+    (``ch.contraction_lines``, ``reports.print_tables``).
+    """
+    result = {
+        **result,
+        "channels": [
+            {**item, "envelope": decimate_envelope(item.get("envelope"))}
+            for item in result.get("channels", [])
+        ],
+    }
+    results = presentation.results_from_selector(result)
+    for view in results["channels"]:
+        view.chart_uri = svg_data_uri(view.chart) if view.chart else ""
+        view.contraction_lines = contraction_lines(view.contractions)
+    return results
+
+
 def session_report_context(session: TherapySession, *, variant: str) -> dict:
     """Everything the session report shows (the session page's reads, plus documents)."""
     identity = variant == IDENTIFIED
@@ -105,7 +130,7 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
         analysis = analyses.get(recording.pk)
         results = None
         if recording.status == Recording.Status.DONE and analysis is not None:
-            results = presentation.results_from_selector(selectors.recording_result(recording))
+            results = print_results(selectors.recording_result(recording))
         document = analysis.document if analysis is not None else None
         recordings.append(
             {
@@ -135,6 +160,7 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
         "score_raw": page["score"],
         "meanings": SCORE_MEANINGS,
         "recordings": recordings,
+        "contraction_columns": CONTRACTION_COLUMNS,
         "generated_at": timezone.localtime(),
     }
 
