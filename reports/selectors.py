@@ -15,6 +15,7 @@ import json
 from datetime import date
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from analysis import presentation, selectors
 from analysis.grading import SCORE_MEANINGS, failure_advice, weights_text
@@ -34,7 +35,7 @@ VARIANTS = (IDENTIFIED, PSEUDONYMISED)
 #: Keys of a result document's file metadata that name a person (the C3D's SUBJECTS/INFO).
 IDENTIFYING_METADATA = ("player", "therapist_id", "group_id")
 #: Bumped whenever a report's layout or content changes, so cached PDFs are rebuilt.
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "3"
 
 
 def pseudonymised_document(document: dict) -> dict:
@@ -45,6 +46,51 @@ def pseudonymised_document(document: dict) -> dict:
         for key in IDENTIFYING_METADATA:
             metadata.pop(key, None)
     return doc
+
+
+#: Live alert types (analysis/pipeline/live_analysis.py) as the report names them.
+ALERT_TYPES = {
+    "signal_lost": "Electrode off / signal lost",
+    "saturation": "Saturation",
+    "mains_hum": "Mains hum",
+    "motion": "Motion artefact",
+    "fatigue": "Fatigue",
+    "target_reached": "Target count reached",
+    "bfr_out_of_band": "BFR outside the safe band",
+}
+
+
+def recording_alerts(recording: Recording) -> list[dict]:
+    """The alerts stored with a live recording (``Recording.live_alerts``), ready to print.
+
+    Each: ``type`` (readable), ``severity``, ``t_s`` (seconds into the stream), ``channel``,
+    ``message``, ``acknowledged_by`` and ``acknowledged_at`` (a datetime, or None when nobody
+    acknowledged it). Entries that are not alerts (a hand-edited or truncated list) are skipped.
+    """
+    rows = []
+    for alert in recording.live_alerts or []:
+        if not isinstance(alert, dict):
+            continue
+        kind = str(alert.get("type") or "")
+        t = alert.get("t")
+        at = alert.get("acknowledged_at")
+        acknowledged_at = parse_datetime(at) if isinstance(at, str) else None
+        rows.append(
+            {
+                "type": ALERT_TYPES.get(kind, kind.replace("_", " ") or "alert"),
+                "severity": str(alert.get("severity") or ""),
+                "t_s": float(t) if isinstance(t, int | float) and not isinstance(t, bool) else None,
+                "channel": str(alert.get("channel") or ""),
+                "message": str(alert.get("message") or ""),
+                "acknowledged_by": str(alert.get("acknowledged_by") or ""),
+                "acknowledged_at": (
+                    timezone.localtime(acknowledged_at)
+                    if acknowledged_at is not None and timezone.is_aware(acknowledged_at)
+                    else acknowledged_at
+                ),
+            }
+        )
+    return sorted(rows, key=lambda a: (a["t_s"] is None, a["t_s"] or 0.0))
 
 
 def _current_analyses(session) -> dict[int, RecordingAnalysis]:
@@ -145,6 +191,9 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
                 ),
                 "results": results,
                 "methods": methods(document, analysis),
+                "live": recording.source == Recording.Source.LIVE,
+                "interrupted": recording.interrupted,
+                "alerts": recording_alerts(recording),
             }
         )
     protocol = effective_protocol(session.patient)
@@ -192,6 +241,8 @@ def session_report_data(context: dict) -> dict:
                 "name": item["name"],
                 "sha256": item["recording"].sha256,
                 "status": item["recording"].status,
+                "source": item["recording"].source,
+                "live_alerts": item["recording"].live_alerts or [],
                 "core_version": analyses[item["recording"].pk].core_version
                 if item["recording"].pk in analyses
                 else None,
