@@ -13,7 +13,7 @@ from analysis.pipeline.live import LiveInputs
 from analysis.pipeline.live_analysis import LiveAnalysis
 from analysis.tests.support import analysed
 from reports import selectors, services
-from reports.tests.support import attached_json, pdf_text, write_pngs
+from reports.tests.support import attached_json, pdf_text, pdfa_problems, write_pngs
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ def test_a_live_recording_prints_its_alerts(session_of, alices_patient, alice):
 
     pdf = services.session_report_pdf(alice, session, use_cache=False).pdf
     write_pngs(pdf, "session-report-live-alerts")
+    assert pdfa_problems(pdf) == []
     text = " ".join(pdf_text(pdf).split())  # table cells wrap: compare words, not lines
     assert "Live alerts · stream interrupted (partial recording)" in text
     assert text.count("Live alerts") == 1  # the uploaded round has no alert table

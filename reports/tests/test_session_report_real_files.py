@@ -23,6 +23,7 @@ from reports.tests.support import (
     page_texts,
     pdf_metadata_text,
     pdf_text,
+    pdfa_problems,
     write_pngs,
 )
 from sessions.uploads import recording_upload
@@ -61,6 +62,7 @@ def test_session_report_of_three_real_recordings(
     assert response["X-Report-Cache"] == "hit"
     pdf = response.content
     write_pngs(pdf, "session-report-identified")
+    assert pdfa_problems(pdf) == []
     text = pdf_text(pdf)
 
     # Identity for treatment staff, the score, and the counts per muscle as the page has them.
