@@ -14,9 +14,11 @@ reaches the PDF as text, never as markup.
 
 from __future__ import annotations
 
+import gc
 import json
 import mimetypes
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +88,33 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 _fonts = threading.local()
+_collector = threading.Lock()
+_collector_state = {"renders": 0, "resume": False}
+
+
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off while WeasyPrint renders (on again after).
+
+    A render allocates hundreds of thousands of objects, so the collector ran many times per
+    report, each full pass walking every object of the process (Django, the app, the render):
+    140-400 ms of a ~1.5 s render measured on the session report. The render's objects live
+    until it ends anyway; what it leaves is collected by the next pass after. Reference-counted
+    across threads: the collector comes back on only when the last concurrent render ends, and
+    only if it was on before.
+    """
+    with _collector:
+        if _collector_state["renders"] == 0:
+            _collector_state["resume"] = gc.isenabled()
+            gc.disable()
+        _collector_state["renders"] += 1
+    try:
+        yield
+    finally:
+        with _collector:
+            _collector_state["renders"] -= 1
+            if _collector_state["renders"] == 0 and _collector_state["resume"]:
+                gc.enable()
 
 
 def font_configuration() -> FontConfiguration:
@@ -137,11 +166,12 @@ def html_to_pdf(html: str, *, attachments=()) -> bytes:
         for a in attachments
     ]
     try:
-        pdf = HTML(string=html, base_url=REPORT_ORIGIN + "/", url_fetcher=fetcher).write_pdf(
-            pdf_variant=PDF_VARIANT,
-            attachments=embedded,
-            font_config=font_configuration(),
-        )
+        with collector_paused():
+            pdf = HTML(string=html, base_url=REPORT_ORIGIN + "/", url_fetcher=fetcher).write_pdf(
+                pdf_variant=PDF_VARIANT,
+                attachments=embedded,
+                font_config=font_configuration(),
+            )
     except FatalURLFetchingError as exc:
         cause = exc.__cause__ or exc
         raise ReportRenderError(f"The report was not rendered: {cause}") from None

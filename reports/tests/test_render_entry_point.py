@@ -2,6 +2,7 @@
 that serves only our static files and data: URLs."""
 
 import base64
+import gc
 import io
 import json
 
@@ -12,6 +13,7 @@ from weasyprint import HTML
 from reports.render import (
     REPORT_ORIGIN,
     ReportRenderError,
+    collector_paused,
     html_to_pdf,
     json_attachment,
     render_pdf,
@@ -105,3 +107,23 @@ def test_the_pdf_a_check_fails_a_plain_pdf():
     problems = " ".join(pdfa_problems(plain))
     assert "6.6.4" in problems
     assert "6.2.3" in problems
+
+
+def test_the_collector_is_paused_during_renders_and_comes_back_after_the_last():
+    gc.enable()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # a second render at the same time (another thread)
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first one is still rendering
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before, left off
+    finally:
+        gc.enable()
+    with pytest.raises(ReportRenderError), collector_paused():
+        raise ReportRenderError("a failed render")
+    assert gc.isenabled()
