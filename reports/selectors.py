@@ -35,7 +35,7 @@ VARIANTS = (IDENTIFIED, PSEUDONYMISED)
 #: Keys of a result document's file metadata that name a person (the C3D's SUBJECTS/INFO).
 IDENTIFYING_METADATA = ("player", "therapist_id", "group_id")
 #: Bumped whenever a report's layout or content changes, so cached PDFs are rebuilt.
-LAYOUT_VERSION = "3"
+LAYOUT_VERSION = "4"
 
 
 def pseudonymised_document(document: dict) -> dict:
@@ -165,6 +165,36 @@ def print_results(result: dict) -> dict:
     return results
 
 
+#: What differs between the recordings of one session even with the same analysis settings.
+PER_RECORDING_METHODS = ("rate_hz", "duration_s", "channels", "core_version", "analysed_at")
+
+
+def methods_groups(recordings: list[dict]) -> list[dict]:
+    """The methods boxes of a session: one per set of shared settings, not one per recording.
+
+    Recordings analysed with the same filter, envelope, normalisation, detection, scoring and
+    parameters (the usual case: one session, one clinic setting) share one box that lists what
+    is their own (channels, rate, duration, core version, when analysed) recording by
+    recording; recordings with other settings get a box of their own. Each group:
+    ``{"numbers": [1, 2], "shared": methods dict, "recordings": [(number, methods), ...]}``.
+    """
+    groups: list[dict] = []
+    for item in recordings:
+        m = item.get("methods")
+        if m is None:
+            continue
+        shared = {k: v for k, v in m.items() if k not in PER_RECORDING_METHODS}
+        for group in groups:
+            if group["shared"] == shared:
+                break
+        else:
+            group = {"numbers": [], "shared": shared, "recordings": []}
+            groups.append(group)
+        group["numbers"].append(item["number"])
+        group["recordings"].append((item["number"], m))
+    return groups
+
+
 def session_report_context(session: TherapySession, *, variant: str) -> dict:
     """Everything the session report shows (the session page's reads, plus documents)."""
     identity = variant == IDENTIFIED
@@ -209,6 +239,7 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
         "score_raw": page["score"],
         "meanings": SCORE_MEANINGS,
         "recordings": recordings,
+        "methods_groups": methods_groups(recordings),
         "contraction_columns": CONTRACTION_COLUMNS,
         "generated_at": timezone.localtime(),
     }

@@ -17,6 +17,7 @@ from reports.print_tables import (
     contraction_line,
     width_ch,
 )
+from reports.selectors import methods_groups
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -136,3 +137,28 @@ def test_a_value_too_wide_for_its_column_is_still_printed_whole():
     assert "123456789012.5" in line
     assert "0.50" in line
     assert line.endswith("intensity only")
+
+
+def test_recordings_with_the_same_settings_share_one_methods_box():
+    def m(rate, low=20.0):
+        return {
+            "rate_hz": rate,
+            "duration_s": 60.0,
+            "channels": [{"label": "CH1", "muscle": "left quadriceps"}],
+            "core_version": "1.1.1",
+            "analysed_at": None,
+            "bandpass_low_hz": low,
+            "parameters_json": f'{{"bandpass_low_hz": {low}}}',
+        }
+
+    recordings = [
+        {"number": 1, "methods": m(990.0)},
+        {"number": 2, "methods": None},  # not analysed: no box
+        {"number": 3, "methods": m(1000.0)},
+        {"number": 4, "methods": m(990.0, low=10.0)},
+    ]
+    groups = methods_groups(recordings)
+    assert [g["numbers"] for g in groups] == [[1, 3], [4]]
+    assert [number for number, _ in groups[0]["recordings"]] == [1, 3]
+    assert groups[0]["recordings"][1][1]["rate_hz"] == 1000.0  # each keeps its own rate
+    assert groups[1]["shared"]["bandpass_low_hz"] == 10.0
