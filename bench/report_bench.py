@@ -2,7 +2,8 @@
 
 1. A session report of a session with the three real GHOSTLY recordings (analysed first, in
    this process, by the same pipeline as a worker): the first render in the process (WeasyPrint
-   loads fonts and its stylesheets), the median of further uncached renders, and the median of
+   loads fonts and its stylesheets), the median of further uncached renders, the median of
+   cold answers (cache cleared before each: what the first click costs), and the median of
    cached answers (``reports.services.session_report_pdf``: the facts digest, 2-3 queries, and
    a cache read).
 2. A progress report over 30 sessions (each with a stored analysis): uncached and cached.
@@ -93,10 +94,11 @@ def main() -> int:
         for _ in range(args.repeat)
     ]
     figures["session_uncached_median_ms"] = statistics.median(uncached)
-    cache.clear()
-    figures["session_cold_cache_miss_ms"] = timed(
-        lambda: services.session_report_pdf(None, session)
-    )[0]
+    cold = []
+    for _ in range(args.repeat):
+        cache.clear()
+        cold.append(timed(lambda: services.session_report_pdf(None, session), "session_cold")[0])
+    figures["session_cold_cache_miss_ms"] = statistics.median(cold)
     cached = [timed(lambda: services.session_report_pdf(None, session))[0] for _ in range(20)]
     figures["session_cached_median_ms"] = statistics.median(cached)
     figures["session_bytes"] = len(report.pdf)
@@ -142,7 +144,11 @@ def main() -> int:
         print(f"{name:42s} {value:10.1f}")
     print(f"load average (1, 5, 15 min): {os.getloadavg()}, cores: {os.cpu_count()}")
     targets = [
-        ("session report cold <= 1000 ms", figures["session_cold_cache_miss_ms"] <= 1000),
+        ("session report cold <= 1000 ms (wall)", figures["session_cold_cache_miss_ms"] <= 1000),
+        (
+            "session report cold <= 1000 ms (CPU of this process)",
+            figures["session_cold_cpu_median_ms"] <= 1000,
+        ),
         ("session report cached <= 50 ms", figures["session_cached_median_ms"] <= 50),
         ("progress report <= 3000 ms", figures["progress_30_sessions_uncached_median_ms"] <= 3000),
     ]

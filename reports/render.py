@@ -14,8 +14,11 @@ reaches the PDF as text, never as markup.
 
 from __future__ import annotations
 
+import gc
 import json
 import mimetypes
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +87,48 @@ class StaticOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
 
 
+_fonts = threading.local()
+_collector = threading.Lock()
+_collector_state = {"renders": 0, "resume": False}
+
+
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off while WeasyPrint renders (on again after).
+
+    A render allocates hundreds of thousands of objects, so the collector ran many times per
+    report, each full pass walking every object of the process (Django, the app, the render):
+    140-400 ms of a ~1.5 s render measured on the session report. The render's objects live
+    until it ends anyway; what it leaves is collected by the next pass after. Reference-counted
+    across threads: the collector comes back on only when the last concurrent render ends, and
+    only if it was on before.
+    """
+    with _collector:
+        if _collector_state["renders"] == 0:
+            _collector_state["resume"] = gc.isenabled()
+            gc.disable()
+        _collector_state["renders"] += 1
+    try:
+        yield
+    finally:
+        with _collector:
+            _collector_state["renders"] -= 1
+            if _collector_state["renders"] == 0 and _collector_state["resume"]:
+                gc.enable()
+
+
+def font_configuration() -> FontConfiguration:
+    """This thread's WeasyPrint font configuration, kept between renders.
+
+    It registers the bundled ``@font-face`` fonts with Fontconfig once (per thread: it is not
+    shared between threads) instead of on every report. It holds only our own static fonts.
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 @dataclass(frozen=True)
 class ReportAttachment:
     """A file embedded in the PDF (PDF/A-3 associated file)."""
@@ -121,11 +166,12 @@ def html_to_pdf(html: str, *, attachments=()) -> bytes:
         for a in attachments
     ]
     try:
-        pdf = HTML(string=html, base_url=REPORT_ORIGIN + "/", url_fetcher=fetcher).write_pdf(
-            pdf_variant=PDF_VARIANT,
-            attachments=embedded,
-            font_config=FontConfiguration(),
-        )
+        with collector_paused():
+            pdf = HTML(string=html, base_url=REPORT_ORIGIN + "/", url_fetcher=fetcher).write_pdf(
+                pdf_variant=PDF_VARIANT,
+                attachments=embedded,
+                font_config=font_configuration(),
+            )
     except FatalURLFetchingError as exc:
         cause = exc.__cause__ or exc
         raise ReportRenderError(f"The report was not rendered: {cause}") from None

@@ -15,6 +15,7 @@ import json
 from datetime import date
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from analysis import presentation, selectors
 from analysis.grading import SCORE_MEANINGS, failure_advice, weights_text
@@ -23,6 +24,8 @@ from patients import progress
 from patients.models import MvcCalibration
 from patients.protocol import effective_protocol
 from patients.selectors import patient_card
+from reports.print_charts import decimate_envelope, svg_data_uri
+from reports.print_tables import CONTRACTION_COLUMNS, contraction_lines
 from sessions.models import Recording, TherapySession
 from sessions.selectors import recording_name
 
@@ -32,7 +35,7 @@ VARIANTS = (IDENTIFIED, PSEUDONYMISED)
 #: Keys of a result document's file metadata that name a person (the C3D's SUBJECTS/INFO).
 IDENTIFYING_METADATA = ("player", "therapist_id", "group_id")
 #: Bumped whenever a report's layout or content changes, so cached PDFs are rebuilt.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "4"
 
 
 def pseudonymised_document(document: dict) -> dict:
@@ -43,6 +46,51 @@ def pseudonymised_document(document: dict) -> dict:
         for key in IDENTIFYING_METADATA:
             metadata.pop(key, None)
     return doc
+
+
+#: Live alert types (analysis/pipeline/live_analysis.py) as the report names them.
+ALERT_TYPES = {
+    "signal_lost": "Electrode off / signal lost",
+    "saturation": "Saturation",
+    "mains_hum": "Mains hum",
+    "motion": "Motion artefact",
+    "fatigue": "Fatigue",
+    "target_reached": "Target count reached",
+    "bfr_out_of_band": "BFR outside the safe band",
+}
+
+
+def recording_alerts(recording: Recording) -> list[dict]:
+    """The alerts stored with a live recording (``Recording.live_alerts``), ready to print.
+
+    Each: ``type`` (readable), ``severity``, ``t_s`` (seconds into the stream), ``channel``,
+    ``message``, ``acknowledged_by`` and ``acknowledged_at`` (a datetime, or None when nobody
+    acknowledged it). Entries that are not alerts (a hand-edited or truncated list) are skipped.
+    """
+    rows = []
+    for alert in recording.live_alerts or []:
+        if not isinstance(alert, dict):
+            continue
+        kind = str(alert.get("type") or "")
+        t = alert.get("t")
+        at = alert.get("acknowledged_at")
+        acknowledged_at = parse_datetime(at) if isinstance(at, str) else None
+        rows.append(
+            {
+                "type": ALERT_TYPES.get(kind, kind.replace("_", " ") or "alert"),
+                "severity": str(alert.get("severity") or ""),
+                "t_s": float(t) if isinstance(t, int | float) and not isinstance(t, bool) else None,
+                "channel": str(alert.get("channel") or ""),
+                "message": str(alert.get("message") or ""),
+                "acknowledged_by": str(alert.get("acknowledged_by") or ""),
+                "acknowledged_at": (
+                    timezone.localtime(acknowledged_at)
+                    if acknowledged_at is not None and timezone.is_aware(acknowledged_at)
+                    else acknowledged_at
+                ),
+            }
+        )
+    return sorted(rows, key=lambda a: (a["t_s"] is None, a["t_s"] or 0.0))
 
 
 def _current_analyses(session) -> dict[int, RecordingAnalysis]:
@@ -94,6 +142,59 @@ def methods(document: dict | None, analysis: RecordingAnalysis | None) -> dict |
     }
 
 
+def print_results(result: dict) -> dict:
+    """The pages' display structure of one recording, with charts made for print.
+
+    Envelopes are decimated to ``reports.print_charts.PRINT_COLUMNS`` min/max columns before
+    the pages' chart is drawn, and each chart is handed to the template as an SVG ``data:``
+    URL (``ch.chart_uri``) for an ``<img>``: the same vector chart, a fraction of the work.
+    The contraction table comes as one line of text per contraction
+    (``ch.contraction_lines``, ``reports.print_tables``).
+    """
+    result = {
+        **result,
+        "channels": [
+            {**item, "envelope": decimate_envelope(item.get("envelope"))}
+            for item in result.get("channels", [])
+        ],
+    }
+    results = presentation.results_from_selector(result)
+    for view in results["channels"]:
+        view.chart_uri = svg_data_uri(view.chart) if view.chart else ""
+        view.contraction_lines = contraction_lines(view.contractions)
+    return results
+
+
+#: What differs between the recordings of one session even with the same analysis settings.
+PER_RECORDING_METHODS = ("rate_hz", "duration_s", "channels", "core_version", "analysed_at")
+
+
+def methods_groups(recordings: list[dict]) -> list[dict]:
+    """The methods boxes of a session: one per set of shared settings, not one per recording.
+
+    Recordings analysed with the same filter, envelope, normalisation, detection, scoring and
+    parameters (the usual case: one session, one clinic setting) share one box that lists what
+    is their own (channels, rate, duration, core version, when analysed) recording by
+    recording; recordings with other settings get a box of their own. Each group:
+    ``{"numbers": [1, 2], "shared": methods dict, "recordings": [(number, methods), ...]}``.
+    """
+    groups: list[dict] = []
+    for item in recordings:
+        m = item.get("methods")
+        if m is None:
+            continue
+        shared = {k: v for k, v in m.items() if k not in PER_RECORDING_METHODS}
+        for group in groups:
+            if group["shared"] == shared:
+                break
+        else:
+            group = {"numbers": [], "shared": shared, "recordings": []}
+            groups.append(group)
+        group["numbers"].append(item["number"])
+        group["recordings"].append((item["number"], m))
+    return groups
+
+
 def session_report_context(session: TherapySession, *, variant: str) -> dict:
     """Everything the session report shows (the session page's reads, plus documents)."""
     identity = variant == IDENTIFIED
@@ -105,7 +206,7 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
         analysis = analyses.get(recording.pk)
         results = None
         if recording.status == Recording.Status.DONE and analysis is not None:
-            results = presentation.results_from_selector(selectors.recording_result(recording))
+            results = print_results(selectors.recording_result(recording))
         document = analysis.document if analysis is not None else None
         recordings.append(
             {
@@ -120,6 +221,9 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
                 ),
                 "results": results,
                 "methods": methods(document, analysis),
+                "live": recording.source == Recording.Source.LIVE,
+                "interrupted": recording.interrupted,
+                "alerts": recording_alerts(recording),
             }
         )
     protocol = effective_protocol(session.patient)
@@ -135,6 +239,8 @@ def session_report_context(session: TherapySession, *, variant: str) -> dict:
         "score_raw": page["score"],
         "meanings": SCORE_MEANINGS,
         "recordings": recordings,
+        "methods_groups": methods_groups(recordings),
+        "contraction_columns": CONTRACTION_COLUMNS,
         "generated_at": timezone.localtime(),
     }
 
@@ -166,6 +272,8 @@ def session_report_data(context: dict) -> dict:
                 "name": item["name"],
                 "sha256": item["recording"].sha256,
                 "status": item["recording"].status,
+                "source": item["recording"].source,
+                "live_alerts": item["recording"].live_alerts or [],
                 "core_version": analyses[item["recording"].pk].core_version
                 if item["recording"].pk in analyses
                 else None,

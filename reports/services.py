@@ -24,6 +24,7 @@ from django.core.cache import cache
 from clinic.access import can_see_identity, require_object_access
 from reports import selectors
 from reports.render import json_attachment, render_pdf
+from sessions.models import Recording
 
 SESSION_TEMPLATE = "reports/session_report.html"
 PROGRESS_TEMPLATE = "reports/progress_report.html"
@@ -80,6 +81,18 @@ def render_session_report(session, *, variant: str) -> bytes:
                 "The stored analysis results this report was made from (Myoclinic JSON).",
             )
         ],
+    )
+
+
+def session_analysis_finished(session) -> bool:
+    """True when no active recording of ``session`` is still waiting for or in analysis."""
+    return not (
+        Recording.objects.active()
+        .filter(
+            session=session,
+            status__in=(Recording.Status.PENDING, Recording.Status.PROCESSING),
+        )
+        .exists()
     )
 
 

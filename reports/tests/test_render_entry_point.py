@@ -2,19 +2,23 @@
 that serves only our static files and data: URLs."""
 
 import base64
+import gc
 import io
 import json
 
 import pytest
 from pypdf import PdfReader
+from weasyprint import HTML
 
 from reports.render import (
     REPORT_ORIGIN,
     ReportRenderError,
+    collector_paused,
     html_to_pdf,
     json_attachment,
     render_pdf,
 )
+from reports.tests.support import pdfa_problems
 
 PAGE = (
     '<html><head><title>t</title><link rel="stylesheet" href="/static/reports/report.css">'
@@ -85,6 +89,7 @@ def test_the_output_is_pdf_a_3b_with_the_json_attached():
     files = reader.trailer["/Root"]["/AF"]
     assert len(reader.attachments["results.json"]) == 1
     assert {f.get_object()["/AFRelationship"] for f in files} == {"/Data"}
+    assert pdfa_problems(pdf) == []
 
 
 def test_a_template_renders_through_the_same_entry_point(settings):
@@ -94,3 +99,31 @@ def test_a_template_renders_through_the_same_entry_point(settings):
     )
     assert "North <Rehab>" in _text(pdf)
     assert REPORT_ORIGIN.endswith(".invalid")
+
+
+def test_the_pdf_a_check_fails_a_plain_pdf():
+    """The PDF/A-3b check of these tests can fail: a PDF written without the variant does."""
+    plain = HTML(string="<p>x</p>").write_pdf()
+    problems = " ".join(pdfa_problems(plain))
+    assert "6.6.4" in problems
+    assert "6.2.3" in problems
+
+
+def test_the_collector_is_paused_during_renders_and_comes_back_after_the_last():
+    gc.enable()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # a second render at the same time (another thread)
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first one is still rendering
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before, left off
+    finally:
+        gc.enable()
+    with pytest.raises(ReportRenderError), collector_paused():
+        raise ReportRenderError("a failed render")
+    assert gc.isenabled()

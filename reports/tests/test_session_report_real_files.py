@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -13,12 +14,16 @@ from pypdf import PdfReader
 from analysis.models import RecordingAnalysis
 from analysis.pipeline.queue import recordings_wait
 from analysis.selectors import session_summary
+from analysis.tests.support import wait_for
 from conftest import shared_c3d_dir
+from reports import services
+from reports.selectors import IDENTIFIED
 from reports.tests.support import (
     attached_json,
     page_texts,
     pdf_metadata_text,
     pdf_text,
+    pdfa_problems,
     write_pngs,
 )
 from sessions.uploads import recording_upload
@@ -45,13 +50,19 @@ def test_session_report_of_three_real_recordings(
     statuses = recordings_wait(recording_ids=[r.pk for r in recordings], timeout_s=180, poll_s=0.2)
     assert set(statuses.values()) == {"done"}, statuses
 
+    # The worker pre-renders the report once the last recording is analysed: the first click
+    # is a cache hit.
+    key = services.session_cache_key(session, variant=IDENTIFIED)
+    wait_for(lambda: cache.get(key) is not None, timeout=120, what="the pre-rendered report")
     client = Client()
     client.force_login(alice)
     response = client.get(reverse("sessions:report", args=[session.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    assert response["X-Report-Cache"] == "hit"
     pdf = response.content
     write_pngs(pdf, "session-report-identified")
+    assert pdfa_problems(pdf) == []
     text = pdf_text(pdf)
 
     # Identity for treatment staff, the score, and the counts per muscle as the page has them.
