@@ -86,7 +86,7 @@ def prerender_enqueue(session_id: int) -> bool:
 
 def prerender_wanted() -> bool:
     """Pre-render only where a worker does it (not in the embedded, eager mode) and when on."""
-    return bool(getattr(settings, "REPORT_PRERENDER", True)) and not bool(
+    return bool(settings.REPORT_PRERENDER) and not bool(
         current_app.conf.task_always_eager
     )
 

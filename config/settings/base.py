@@ -456,6 +456,9 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 
 # PDF reports (reports/): how long a rendered PDF stays in the cache (its key changes whenever
 # what it shows changes, so this only bounds the cache's size), and up to how many sessions a
-# progress report renders in the request; above that a Celery worker renders it.
+# progress report renders in the request; above that a Celery worker renders it. With
+# REPORT_PRERENDER a worker renders a session's report when its last recording is analysed
+# (the treatment variant), so the first click is a cache hit.
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=7 * 24 * 3600)
 REPORT_INLINE_MAX_SESSIONS = env.int("REPORT_INLINE_MAX_SESSIONS", default=12)
+REPORT_PRERENDER = env.bool("REPORT_PRERENDER", default=True)
