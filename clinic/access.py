@@ -20,8 +20,9 @@ from __future__ import annotations
 import enum
 from datetime import date
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -47,7 +48,7 @@ def scope_of(user) -> Scope:
     elif user.clinic_id is None:
         scope = Scope.NONE
     else:
-        groups = set(user.groups.values_list("name", flat=True))
+        groups = group_names(user)
         if groups & {CLINIC_MANAGER, RESEARCHER}:
             scope = Scope.CLINIC
         elif THERAPIST in groups:
@@ -56,6 +57,38 @@ def scope_of(user) -> Scope:
             scope = Scope.NONE
     user._myoclinic_scope = scope
     return scope
+
+
+def load_roles(user) -> None:
+    """The user's group names and permissions (their own and their groups'), in one query,
+    kept on the user object for this request (``_myoclinic_groups``, and Django's
+    ``_perm_cache`` that ``ModelBackend.has_perm`` reads; ``clinic.backends``)."""
+    in_groups = (
+        Group.objects.filter(user=user)
+        .values_list("name", "permissions__content_type__app_label", "permissions__codename")
+        .order_by()
+    )
+    own = (
+        Permission.objects.filter(user=user)
+        .values_list(Value("", output_field=CharField()), "content_type__app_label", "codename")
+        .order_by()
+    )
+    groups, perms = set(), set()
+    for group, app_label, codename in in_groups.union(own, all=True):
+        if group:
+            groups.add(group)
+        if codename:
+            perms.add(f"{app_label}.{codename}")
+    user._myoclinic_groups = frozenset(groups)
+    if not user.is_superuser:  # a superuser holds every permission (Django's rule)
+        user._perm_cache = perms
+
+
+def group_names(user) -> frozenset:
+    """The names of the user's groups (read with their permissions, once per request)."""
+    if getattr(user, "_myoclinic_groups", None) is None:
+        load_roles(user)
+    return user._myoclinic_groups
 
 
 def can_see_identity(user) -> bool:

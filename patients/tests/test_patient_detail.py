@@ -120,7 +120,7 @@ def test_the_page_costs_the_same_queries_for_three_or_three_hundred_sessions(
         client.get(url)
         # + the audit entry, alice's assignment (its purpose) and whether she reads under an
         # emergency access (the page says so): fixed costs, not per session
-        with django_assert_num_queries(11 + AUDIT_ENTRY + AUDIT_PURPOSE + 1) as captured:
+        with django_assert_num_queries(9 + AUDIT_ENTRY + AUDIT_PURPOSE + 1) as captured:
             client.get(url)
         counts.append(len(captured))
     assert counts[0] == counts[1]
