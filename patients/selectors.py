@@ -176,13 +176,24 @@ def patients_for_list(user, params):
     the patients, not to all their sessions. (No filter joins a many-valued relation more than
     once per row, hence no duplicates.)
     """
-    filterset = PatientFilter(params, queryset=patients_listed(user), user=user)
+    patients = patients_listed(user).prefetch_related("therapists")
+    filterset = PatientFilter(params, queryset=patients, user=user)
     return filterset, filterset.qs
+
+
+def therapist_ids_by_patient(patient_ids) -> dict[int, list[int]]:
+    """The ids of each patient's assigned therapists (one query on the assignment table)."""
+    out: dict[int, list[int]] = {}
+    rows = Patient.therapists.through.objects.filter(patient_id__in=patient_ids)
+    for patient_id, user_id in rows.values_list("patient_id", "user_id"):
+        out.setdefault(patient_id, []).append(user_id)
+    return out
 
 
 def patients_listed(user):
     """The visible patients with their session count, before the list's filters (the API's
-    filter set applies its own)."""
+    filter set applies its own; the API reads the page's therapists with
+    ``therapist_ids_by_patient``, the page prefetches them)."""
     sessions = (
         TherapySession.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
         .order_by()
@@ -193,7 +204,6 @@ def patients_listed(user):
     return (
         Patient.objects.visible_to(user)
         .annotate(session_count=Coalesce(Subquery(sessions), 0))
-        .prefetch_related("therapists")
         .order_by("code")
     )
 
