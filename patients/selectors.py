@@ -12,7 +12,7 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from clinic.access import (
@@ -176,8 +176,7 @@ def patients_for_list(user, params):
     the patients, not to all their sessions. (No filter joins a many-valued relation more than
     once per row, hence no duplicates.)
     """
-    patients = patients_listed(user).prefetch_related("therapists")
-    filterset = PatientFilter(params, queryset=patients, user=user)
+    filterset = PatientFilter(params, queryset=patients_listed(user), user=user)
     return filterset, filterset.qs
 
 
@@ -190,10 +189,24 @@ def therapist_ids_by_patient(patient_ids) -> dict[int, list[int]]:
     return out
 
 
+def therapists_by_patient(patient_ids) -> dict[int, list[User]]:
+    """Each patient's assigned therapists in the users' own order (name, email), one query
+    for a page of patients: their names only, no prefetch machinery per patient."""
+    out: dict[int, list[User]] = {}
+    users = (
+        User.objects.filter(assigned_patients__in=patient_ids)
+        .annotate(assigned_to=F("assigned_patients"))
+        .only("pk", "full_name", "email")
+    )
+    for user in users:
+        out.setdefault(user.assigned_to, []).append(user)
+    return out
+
+
 def patients_listed(user):
     """The visible patients with their session count, before the list's filters (the API's
-    filter set applies its own; the API reads the page's therapists with
-    ``therapist_ids_by_patient``, the page prefetches them)."""
+    filter set applies its own). A page's therapists: ``therapists_by_patient`` (the list
+    page) or ``therapist_ids_by_patient`` (the API), one query each for the page."""
     sessions = (
         TherapySession.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
         .order_by()
