@@ -16,8 +16,8 @@ from rest_framework.test import APIRequestFactory
 from analysis.tests.support import make_recording
 from clinic.access import can_see_identity
 from conftest import make_patient
-from patients.api import PatientSerializer
-from patients.models import Patient
+from patients.api import MvcCalibrationSerializer, PatientSerializer
+from patients.models import MvcCalibration, Patient
 from sessions.api import RecordingSerializer, TherapySessionSerializer
 from sessions.models import Recording, TherapySession
 
@@ -48,6 +48,8 @@ def rows(everyone, session_of):
     )
     make_recording(session, "Öskar_D'Arcy.c3d")
     make_recording(session, "failed.c3d", status=Recording.Status.FAILED, failure_reason="bad")
+    MvcCalibration.objects.create(patient=odd, muscle="quadriceps", value_v=3.2e-4, notes="x")
+    MvcCalibration.objects.create(patient=odd, muscle="biceps", side="left", value_v=1e-4)
     return everyone
 
 
@@ -58,6 +60,7 @@ def rows(everyone, session_of):
         (PatientSerializer, Patient),
         (TherapySessionSerializer, TherapySession),
         (RecordingSerializer, Recording),
+        (MvcCalibrationSerializer, MvcCalibration),
     ],
 )
 def test_fast_read_equals_drf_read(rows, persona, serializer_class, model):
