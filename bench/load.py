@@ -365,6 +365,19 @@ def cpu_sample():
     return sum(fields), fields[3] + fields[4]
 
 
+def processes_cpu(pids) -> float:
+    """CPU seconds (user + system) the processes ``pids`` have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values, q):
     values = sorted(values)
     if not values:
@@ -374,7 +387,7 @@ def percentile(values, q):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def report(results, elapsed, cpu_busy, analysed):
+def report(results, elapsed, cpu_busy, analysed, web_cpu=None):
     print(f"\n{'page':<22}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     everything = []
     for name in sorted(results.times):
@@ -393,6 +406,9 @@ def report(results, elapsed, cpu_busy, analysed):
     )
     print(f"\nthroughput: {len(everything) / elapsed:.1f} requests/s over {elapsed:.0f} s")
     print(f"machine CPU busy during the run: {cpu_busy:.0%} of all cores")
+    print("load average at the end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    if web_cpu is not None and everything:
+        print(f"web processes' CPU: {web_cpu / len(everything) * 1e3:.1f} ms per request")
     for sample in results.error_samples[:5]:
         print("error:", sample)
     print(analysed)
@@ -443,6 +459,11 @@ def main() -> int:
     )
     parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait for analyses")
     parser.add_argument("--seed-only", action="store_true")
+    parser.add_argument(
+        "--pids",
+        default="",
+        help="comma-separated pids of the web processes: report their CPU time per request",
+    )
     args = parser.parse_args()
 
     import django
@@ -494,12 +515,14 @@ def main() -> int:
             )
         )
 
-    cpu0, t0 = cpu_sample(), time.perf_counter()
+    pids = [int(p) for p in args.pids.split(",") if p.strip()]
+    cpu0, web0, t0 = cpu_sample(), processes_cpu(pids), time.perf_counter()
     asyncio.run(run())
     cpu1, elapsed = cpu_sample(), time.perf_counter() - t0
+    web_cpu = processes_cpu(pids) - web0 if pids else None
     total, idle = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     busy = (total - idle) / total if total else 0.0
-    report(results, elapsed, busy, analysed_summary(results.uploads, args.drain))
+    report(results, elapsed, busy, analysed_summary(results.uploads, args.drain), web_cpu)
     return 1 if sum(results.errors.values()) else 0
 
 

@@ -18,9 +18,13 @@ scope answers 404; an object in scope without the permission for the action answ
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import date
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -47,7 +51,7 @@ def scope_of(user) -> Scope:
     elif user.clinic_id is None:
         scope = Scope.NONE
     else:
-        groups = set(user.groups.values_list("name", flat=True))
+        groups = group_names(user)
         if groups & {CLINIC_MANAGER, RESEARCHER}:
             scope = Scope.CLINIC
         elif THERAPIST in groups:
@@ -56,6 +60,62 @@ def scope_of(user) -> Scope:
             scope = Scope.NONE
     user._myoclinic_scope = scope
     return scope
+
+
+@functools.cache
+def _roles_sql() -> str:
+    """One statement for a user's groups with their permissions, and the user's own
+    permissions: plain SQL built once from the models' tables (it runs on every request; the
+    ORM would compile the same union each time)."""
+    user_model = get_user_model()
+    q = connection.ops.quote_name
+    groups = user_model._meta.get_field("groups")  # user -> group
+    granted = Group._meta.get_field("permissions")  # group -> permission
+    own = user_model._meta.get_field("user_permissions")  # user -> permission
+    group, perm = Group._meta.db_table, Permission._meta.db_table
+    ctype = Permission._meta.get_field("content_type").related_model._meta.db_table
+    # Table and column names come from the models; the user id is a parameter.
+    return (
+        f"SELECT g.{q('name')}, ct.{q('app_label')}, p.{q('codename')} "  # noqa: S608
+        f"FROM {q(groups.m2m_db_table())} m "
+        f"JOIN {q(group)} g ON g.{q('id')} = m.{q(groups.m2m_reverse_name())} "
+        f"LEFT JOIN {q(granted.m2m_db_table())} gp "
+        f"ON gp.{q(granted.m2m_column_name())} = g.{q('id')} "
+        f"LEFT JOIN {q(perm)} p ON p.{q('id')} = gp.{q(granted.m2m_reverse_name())} "
+        f"LEFT JOIN {q(ctype)} ct ON ct.{q('id')} = p.{q('content_type_id')} "
+        f"WHERE m.{q(groups.m2m_column_name())} = %s "
+        f"UNION ALL "
+        f"SELECT '', ct.{q('app_label')}, p.{q('codename')} "
+        f"FROM {q(own.m2m_db_table())} o "
+        f"JOIN {q(perm)} p ON p.{q('id')} = o.{q(own.m2m_reverse_name())} "
+        f"JOIN {q(ctype)} ct ON ct.{q('id')} = p.{q('content_type_id')} "
+        f"WHERE o.{q(own.m2m_column_name())} = %s"
+    )
+
+
+def load_roles(user) -> None:
+    """The user's group names and permissions (their own and their groups'), in one query,
+    kept on the user object for this request (``_myoclinic_groups``, and Django's
+    ``_perm_cache`` that ``ModelBackend.has_perm`` reads; ``clinic.backends``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_roles_sql(), [user.pk, user.pk])
+        rows = cursor.fetchall()
+    groups, perms = set(), set()
+    for group, app_label, codename in rows:
+        if group:
+            groups.add(group)
+        if codename:
+            perms.add(f"{app_label}.{codename}")
+    user._myoclinic_groups = frozenset(groups)
+    if not user.is_superuser:  # a superuser holds every permission (Django's rule)
+        user._perm_cache = perms
+
+
+def group_names(user) -> frozenset:
+    """The names of the user's groups (read with their permissions, once per request)."""
+    if getattr(user, "_myoclinic_groups", None) is None:
+        load_roles(user)
+    return user._myoclinic_groups
 
 
 def can_see_identity(user) -> bool:

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from analysis import exports, fhir
 from clinic.access import age_band, can_see_identity, require_perm
-from clinic.api.base import AuditedMixin, IgnoreClientContentNegotiation
+from clinic.api.base import AuditedMixin, FastReadMixin, IgnoreClientContentNegotiation
 from clinic.api.errors import ERRORS
 from clinic.api.forms import cleaned, form_data
 from clinic.audit import Action
@@ -61,7 +61,7 @@ def _identity(context) -> bool:
     return context["identity"]
 
 
-class IdentityNulledSerializer(serializers.ModelSerializer):
+class IdentityNulledSerializer(FastReadMixin, serializers.ModelSerializer):
     """Fields in ``identity_fields`` are null for users who may not see identity."""
 
     identity_fields: tuple = ()
@@ -73,6 +73,20 @@ class IdentityNulledSerializer(serializers.ModelSerializer):
                 if name in data:
                     data[name] = None
         return data
+
+
+class PatientListSerializer(serializers.ListSerializer):
+    """A page of patients: their therapists' ids in one query for the page (no prefetch of
+    whole user rows per patient)."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        missing = [p for p in rows if not hasattr(p, "therapist_ids")]
+        if missing:
+            ids = selectors.therapist_ids_by_patient([p.pk for p in missing])
+            for patient in missing:
+                patient.therapist_ids = ids.get(patient.pk, [])
+        return super().to_representation(rows)
 
 
 class PatientSerializer(IdentityNulledSerializer):
@@ -114,6 +128,7 @@ class PatientSerializer(IdentityNulledSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = PatientListSerializer
 
     def get_age_band(self, patient) -> str:
         return age_band(patient.date_of_birth)
@@ -123,7 +138,10 @@ class PatientSerializer(IdentityNulledSerializer):
         return getattr(patient, "session_count", None)
 
     def get_therapists(self, patient) -> list[int]:
-        return sorted(t.pk for t in patient.therapists.all())
+        ids = getattr(patient, "therapist_ids", None)
+        if ids is None:
+            ids = [t.pk for t in patient.therapists.all()]
+        return sorted(ids)
 
 
 class PatientWriteSerializer(serializers.Serializer):

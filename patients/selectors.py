@@ -12,8 +12,10 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from clinic.access import (
     age_band,
@@ -28,6 +30,44 @@ from patients.models import EmergencyAccess, MvcCalibration, Patient
 from sessions.models import Recording, TherapySession
 
 PAGE_SIZE = 25
+
+
+def _html_attrs(attrs) -> str:
+    """Django's ``django/forms/widgets/attrs.html``, in Python (each part escaped)."""
+    return mark_safe(  # noqa: S308
+        "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )
+
+
+class Select(forms.Select):
+    """Django's Select with its markup written in Python instead of a template include per
+    option: the same HTML byte for byte (tested), a fraction of the cost for a list of every
+    therapist of a clinic on every list page. (Named ``Select`` so ``widget_type`` stays
+    "select".)"""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        out = [format_html('<select name="{}"{}>', widget["name"], _html_attrs(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                out.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                out.append(
+                    format_html(
+                        '\n  <option value="{}"{}>{}</option>\n',
+                        option["value"],
+                        _html_attrs(option["attrs"]),
+                        option["label"],
+                    )
+                )
+            if group_name:
+                out.append("\n  </optgroup>")
+        out.append("\n</select>")  # the renderer strips the template's last newline
+        return mark_safe("".join(out))  # noqa: S308 - every part escaped by format_html
 
 
 @dataclass(frozen=True)
@@ -116,6 +156,7 @@ class PatientFilter(django_filters.FilterSet):
         field_name="therapists",
         queryset=User.objects.none(),
         empty_label="Any therapist",
+        widget=Select,
     )
     voided = django_filters.BooleanFilter(
         label="Show voided patients",
@@ -180,9 +221,33 @@ def patients_for_list(user, params):
     return filterset, filterset.qs
 
 
+def therapist_ids_by_patient(patient_ids) -> dict[int, list[int]]:
+    """The ids of each patient's assigned therapists (one query on the assignment table)."""
+    out: dict[int, list[int]] = {}
+    rows = Patient.therapists.through.objects.filter(patient_id__in=patient_ids)
+    for patient_id, user_id in rows.values_list("patient_id", "user_id"):
+        out.setdefault(patient_id, []).append(user_id)
+    return out
+
+
+def therapists_by_patient(patient_ids) -> dict[int, list[User]]:
+    """Each patient's assigned therapists in the users' own order (name, email), one query
+    for a page of patients: their names only, no prefetch machinery per patient."""
+    out: dict[int, list[User]] = {}
+    users = (
+        User.objects.filter(assigned_patients__in=patient_ids)
+        .annotate(assigned_to=F("assigned_patients"))
+        .only("pk", "full_name", "email")
+    )
+    for user in users:
+        out.setdefault(user.assigned_to, []).append(user)
+    return out
+
+
 def patients_listed(user):
     """The visible patients with their session count, before the list's filters (the API's
-    filter set applies its own)."""
+    filter set applies its own). A page's therapists: ``therapists_by_patient`` (the list
+    page) or ``therapist_ids_by_patient`` (the API), one query each for the page."""
     sessions = (
         TherapySession.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
         .order_by()
@@ -193,7 +258,6 @@ def patients_listed(user):
     return (
         Patient.objects.visible_to(user)
         .annotate(session_count=Coalesce(Subquery(sessions), 0))
-        .prefetch_related("therapists")
         .order_by("code")
     )
 

@@ -27,7 +27,7 @@ from analysis.pipeline.queue import recording_move as pipeline_recording_move
 from analysis.pipeline.queue import recording_reanalyse
 from analysis.selectors import recording_document
 from clinic.access import can_download_recordings, can_see_identity
-from clinic.api.base import AuditedMixin, IgnoreClientContentNegotiation
+from clinic.api.base import AuditedMixin, FastReadMixin, IgnoreClientContentNegotiation
 from clinic.api.errors import ERROR, ERRORS, django_validation_detail
 from clinic.api.forms import cleaned, form_data
 from clinic.audit import Action
@@ -95,7 +95,7 @@ class TherapySessionPatchSerializer(TherapySessionWriteSerializer):
     therapist = serializers.IntegerField(required=False)
 
 
-class RecordingSerializer(serializers.ModelSerializer):
+class RecordingSerializer(FastReadMixin, serializers.ModelSerializer):
     name = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
@@ -383,6 +383,7 @@ class RecordingViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericView
         recording = selectors.recording_for(
             request.user, pk, perm="therapy_sessions.view_recording"
         )
+        self.audit(obj=recording)  # its patient is on the session already loaded: no query
         context = self.get_serializer_context()
         return Response(RecordingDetailSerializer(recording, context=context).data)
 

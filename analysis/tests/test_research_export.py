@@ -168,7 +168,8 @@ def test_therapists_may_not_export_the_dataset(everyone, persona):
         research.research_export_csv(everyone[persona])
 
 
-def test_the_dataset_streams_in_three_queries(rita, clinic, django_assert_num_queries):
+def test_the_dataset_streams_in_two_queries(rita, clinic, django_assert_num_queries):
     rows = research.research_export_csv(type(rita).objects.get(pk=rita.pk))
-    with django_assert_num_queries(3):  # the user's scope, the session numbering, the rows
+    # the session numbering, the rows (the user's scope came with the permission check)
+    with django_assert_num_queries(2):
         assert len(list(rows)) == 1 + 16

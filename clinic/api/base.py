@@ -10,8 +10,11 @@ researchers are read-only whatever permissions an administrator adds to their gr
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError
-from rest_framework import exceptions, negotiation, pagination, permissions, status
+from rest_framework import exceptions, negotiation, pagination, permissions, relations, status
+from rest_framework import serializers as drf_serializers
+from rest_framework.fields import SkipField
 from rest_framework.response import Response
 
 from clinic.access import can_see_identity
@@ -52,6 +55,96 @@ class ApiModelPermissions(permissions.DjangoModelPermissions):
         if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
             return True
         return super().has_permission(request, view)
+
+    def _queryset(self, view):
+        """Only the model matters here: a view's ``queryset`` names it (``Model.objects.none()``),
+        so the selector behind ``get_queryset`` is not built twice per request."""
+        queryset = getattr(view, "queryset", None)
+        if queryset is not None:
+            return queryset
+        return super()._queryset(view)
+
+
+def _plain_reader(model, field):
+    """How to read ``field`` of a ``model`` row without DRF's per-value generic lookup, or None
+    when the field needs it (nested sources, callables, anything unusual)."""
+    if isinstance(field, drf_serializers.SerializerMethodField):
+        method = getattr(field.parent, field.method_name)
+        return lambda row: method(row)
+    if field.source == "*" or len(field.source_attrs) != 1 or model is None:
+        return None
+    name = field.source_attrs[0]
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        model_field = None
+    if isinstance(field, relations.PrimaryKeyRelatedField):
+        # DRF's pk-only optimisation: the foreign key's id, never the related row.
+        if (
+            model_field is None
+            or not model_field.many_to_one
+            or field.pk_field is not None
+            or not field.use_pk_only_optimization()
+        ):
+            return None
+        attname = model_field.attname
+        return lambda row: getattr(row, attname)
+    if isinstance(field, relations.RelatedField | drf_serializers.BaseSerializer):
+        return None
+    if model_field is not None and model_field.concrete and not model_field.is_relation:
+        represent = field.to_representation
+        return lambda row: _none_or(getattr(row, name), represent)
+    if isinstance(getattr(model, name, None), property):
+        represent = field.to_representation
+        return lambda row: _none_or(getattr(row, name), represent)
+    return None
+
+
+def _none_or(value, represent):
+    return None if value is None else represent(value)
+
+
+class FastReadMixin:
+    """A model serializer's read side, same output as DRF's ``Serializer.to_representation``
+    with the per-field plan worked out once per serializer instance (a list's rows share it):
+    concrete fields, properties, foreign keys (their id) and method fields are read directly;
+    any other field goes through DRF's own ``get_attribute``/``to_representation``."""
+
+    def _read_plan(self):
+        plan = self.__dict__.get("_fast_read_plan")
+        if plan is None:
+            model = getattr(getattr(self, "Meta", None), "model", None)
+            plan = []
+            for field in self._readable_fields:
+                reader = _plain_reader(model, field)
+                plan.append((field.field_name, reader or _drf_reader(field)))
+            self._fast_read_plan = plan
+        return plan
+
+    def to_representation(self, instance):
+        ret = {}
+        for name, read in self._read_plan():
+            value = read(instance)
+            if value is not _SKIP:
+                ret[name] = value
+        return ret
+
+
+_SKIP = object()
+
+
+def _drf_reader(field):
+    """DRF's own reading of one field (``Serializer.to_representation``'s loop body)."""
+
+    def read(row):
+        try:
+            attribute = field.get_attribute(row)
+        except SkipField:
+            return _SKIP
+        check = attribute.pk if isinstance(attribute, relations.PKOnlyObject) else attribute
+        return None if check is None else field.to_representation(attribute)
+
+    return read
 
 
 class Pagination(pagination.PageNumberPagination):

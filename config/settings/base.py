@@ -109,6 +109,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
 AUTH_USER_MODEL = "clinic.User"
 AUTHENTICATION_BACKENDS = [
+    # Permissions and group names in one query per request; authenticates nobody.
+    "clinic.backends.RolePermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

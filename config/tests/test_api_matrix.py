@@ -267,12 +267,12 @@ LISTS = {
 # A page of patient data adds its audit entry (a manager's: no assignment check); the recordings'
 # patients are one more query (AUDIT_LOOKUP); therapists and settings show no patient.
 LIST_QUERIES = {
-    "patients": 7 + AUDIT_ENTRY,
+    "patients": 5 + AUDIT_ENTRY,
     "therapists": 4,
-    "sessions": 6 + AUDIT_ENTRY,
-    "recordings": 6 + AUDIT_ENTRY + AUDIT_LOOKUP,
-    "clinic settings": 5,
-    "calibrations": 6 + AUDIT_ENTRY,
+    "sessions": 4 + AUDIT_ENTRY,
+    "recordings": 4 + AUDIT_ENTRY + AUDIT_LOOKUP,
+    "clinic settings": 4,
+    "calibrations": 4 + AUDIT_ENTRY,
 }
 
 

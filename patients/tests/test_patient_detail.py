@@ -135,7 +135,7 @@ def test_the_page_costs_the_same_queries_for_three_or_three_hundred_sessions(
         # + the audit entry, alice's assignment (its purpose) and whether she reads under an
         # emergency access (the page says so): fixed costs, not per session; the scores of
         # the page's sessions are one query
-        with django_assert_num_queries(12 + AUDIT_ENTRY + AUDIT_PURPOSE + 1) as captured:
+        with django_assert_num_queries(10 + AUDIT_ENTRY + AUDIT_PURPOSE + 1) as captured:
             client.get(url)
         counts.append(len(captured))
     assert counts[0] == counts[1]

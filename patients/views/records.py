@@ -25,10 +25,11 @@ def patient_list(request):
     require_perm(request.user, "patients.view_patient")
     filterset, patients = selectors.patients_for_list(request.user, request.GET)
     page = Paginator(patients, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    therapists = selectors.therapists_by_patient([p.pk for p in page.object_list])
     rows = [
         {
             "card": selectors.patient_card(p, identity=filterset.identity),
-            "therapists": list(p.therapists.all()),
+            "therapists": therapists.get(p.pk, []),
             "session_count": p.session_count,
         }
         for p in page.object_list

@@ -1,0 +1,37 @@
+"""The patient list's therapist filter renders its options in Python
+(``patients.selectors.Select``): the same HTML as Django's own Select, byte for byte."""
+
+import pytest
+from django import forms
+
+from conftest import make_staff
+from patients.selectors import PatientFilter, Select
+
+CASES = [
+    ([("", "Any therapist"), (1, "Ann"), (2, "Bob")], None),
+    ([("", "Any therapist"), (1, "Ann"), (2, "Bob")], "2"),
+    ([(1, '<O\'Brien & "Co">'), (2, "Zoë")], 1),
+    ([("North", [(1, "Ann"), (2, "Bob")]), ("South", [(3, "Cy")]), (4, "Dee")], "3"),
+    ([], None),
+]
+
+
+@pytest.mark.parametrize(("choices", "value"), CASES)
+@pytest.mark.parametrize(
+    "attrs", [None, {"id": "id_therapist"}, {"disabled": True, "class": 'a"b', "x": False}]
+)
+def test_the_same_markup_as_djangos_select(choices, value, attrs):
+    ours, django = Select(choices=choices), forms.Select(choices=choices)
+    assert ours.render("therapist", value, attrs) == django.render("therapist", value, attrs)
+
+
+@pytest.mark.django_db
+def test_the_list_filter_renders_like_django(carol, alice, bob, north):
+    make_staff("o@north.test", "<O'Brien & Co>", north, "Therapist")
+    filterset = PatientFilter({"therapist": str(bob.pk)}, user=carol)
+    ours = str(filterset.form["therapist"])
+    field = filterset.form.fields["therapist"]
+    field.widget = forms.Select(choices=field.choices)
+    assert ours == str(filterset.form["therapist"])
+    assert "&lt;O&#x27;Brien &amp; Co&gt;" in ours
+    assert f'<option value="{bob.pk}" selected>' in ours
