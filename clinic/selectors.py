@@ -112,31 +112,60 @@ def _adherence_rows(patients, *, today, days) -> list[dict]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    rows = patients.annotate(
-        first_session=Subquery(first),
-        recent=Coalesce(Subquery(recent), 0),
-        spw=_newest_setting("sessions_per_week", ""),
-        weeks=_newest_setting("programme_weeks", ""),
-    ).order_by()
-    result = []
-    for patient in rows:
-        start = patient.treatment_start
-        if start is None and patient.first_session is not None:
-            start = timezone.localtime(patient.first_session).date()
-        expected = window_expected(
-            start=start, spw=patient.spw, weeks=patient.weeks, today=today, days=days
+    rows = (
+        patients.annotate(first_session=Subquery(first), recent=Coalesce(Subquery(recent), 0))
+        .order_by()
+        .values_list(
+            "pk",
+            "clinic_id",
+            "treatment_start",
+            "first_session",
+            "recent",
+            "protocol__sessions_per_week",
+            "protocol__programme_weeks",
         )
-        done = patient.recent
+    )
+    # plain tuples, not model instances: a clinic's every active patient passes through here
+    # (cards are built afterwards for the rows shown only, :func:`_cards_of`); the clinic's
+    # defaults are looked up once per clinic, not per patient
+    defaults = _protocol_defaults()
+    result = []
+    for pk, clinic_id, start, first_session, done, spw, weeks in rows:
+        clinic_spw, clinic_weeks = defaults.get(clinic_id, defaults[None])
+        spw = clinic_spw if spw is None else spw
+        weeks = clinic_weeks if weeks is None else weeks
+        if start is None and first_session is not None:
+            start = timezone.localtime(first_session).date()
+        expected = window_expected(start=start, spw=spw, weeks=weeks, today=today, days=days)
         result.append(
             {
-                "pk": patient.pk,
-                "patient_row": patient,
+                "pk": pk,
                 "done": done,
                 "expected": expected,
                 "ratio": (done / expected) if expected else None,
             }
         )
     return result
+
+
+def _protocol_defaults() -> dict:
+    """(sessions per week, programme weeks) of each clinic's newest settings, and under
+    ``None`` the model's defaults for a clinic that never saved any (one small query)."""
+    fields = ("sessions_per_week", "programme_weeks")
+    defaults = {None: tuple(ClinicSettings._meta.get_field(f).default for f in fields)}
+    newest = ClinicSettings.objects.order_by("clinic_id", "-version").values_list(
+        "clinic_id", *fields
+    )
+    for clinic_id, spw, weeks in newest:
+        defaults.setdefault(clinic_id, (spw, weeks))
+    return defaults
+
+
+def _cards_of(patients, pks, *, identity) -> dict:
+    """Patient cards of the rows a dashboard shows (one query, whatever the clinic's size)."""
+    if not pks:
+        return {}
+    return {p.pk: patient_card(p, identity=identity) for p in patients.filter(pk__in=pks)}
 
 
 def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | None = None):
@@ -231,10 +260,9 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         by_therapist = _adherence_by_therapist(user, patients, adherence, chosen)
     else:
         per_patient = []
-    cards = {
-        row["pk"]: patient_card(row["patient_row"], identity=identity)
-        for row in (*behind[:recent], *per_patient)
-    }
+    cards = _cards_of(
+        patients, {row["pk"] for row in (*behind[:recent], *per_patient)}, identity=identity
+    )
     emergency = emergency_accesses_to_acknowledge(user)
     return {
         "emergency": [

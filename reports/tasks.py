@@ -86,9 +86,7 @@ def prerender_enqueue(session_id: int) -> bool:
 
 def prerender_wanted() -> bool:
     """Pre-render only where a worker does it (not in the embedded, eager mode) and when on."""
-    return bool(settings.REPORT_PRERENDER) and not bool(
-        current_app.conf.task_always_eager
-    )
+    return bool(settings.REPORT_PRERENDER) and not bool(current_app.conf.task_always_eager)
 
 
 @receiver(post_save, sender=Recording, dispatch_uid="reports.prerender_when_session_analysed")
