@@ -165,11 +165,6 @@ def live_state(session_id: int) -> dict | None:
     return cache.get(_state_key(session_id))
 
 
-def live_group(session_id: int) -> str:
-    """The channel-layer group of a session's live viewers."""
-    return f"live-{session_id}"
-
-
 # ---------------------------------------------------------------------------------------------
 # What the live analysis needs: MVC, baseline, targets
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +232,9 @@ def spool_root() -> Path:
 
 
 class Spool:
-    """The open stream of one session on disk: append frames, sync once a second."""
+    """The open stream of one session on disk: frames gathered in memory, written and
+    synced once a second (``LIVE_SYNC_EVERY_S``): a crash loses at most that last second,
+    and the device's ``ack`` only ever covers what is on disk."""
 
     def __init__(self, folder: Path, meta: dict, fd: int, next_sequence: int, next_sample: int):
         self.folder = folder
@@ -246,6 +243,7 @@ class Spool:
         self.next_sequence = next_sequence
         self.next_sample = next_sample
         self.synced_at = time.monotonic()
+        self.pending: list[bytes] = []  # accepted frames not written yet
 
     @property
     def hello(self) -> Hello:
@@ -299,21 +297,34 @@ class Spool:
         return cls(folder, meta, fd, 0, 0), False
 
     def append(self, frame_bytes: bytes, n_samples: int) -> bool:
-        """Append one accepted frame; True when a sync is due (once a second)."""
-        os.write(self.fd, frame_bytes)
+        """Keep one accepted frame; True when a sync is due (once a second)."""
+        self.pending.append(frame_bytes)
         self.next_sequence += 1
         self.next_sample += n_samples
         return time.monotonic() - self.synced_at >= settings.LIVE_SYNC_EVERY_S
 
-    def sync(self) -> None:
+    def take(self) -> bytes:
+        """The frames kept since the last sync (handed to :meth:`sync`, maybe in a thread)."""
+        data, self.pending = b"".join(self.pending), []
         self.synced_at = time.monotonic()
+        return data
+
+    def sync(self, data: bytes) -> None:
+        """Write ``data`` (from :meth:`take`) and fsync: one write and one fsync a second."""
         with contextlib.suppress(OSError):
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view) :]
             os.fsync(self.fd)
 
     def close(self) -> None:
+        """Write what is left, sync and close (again: nothing)."""
+        if self.fd < 0:
+            return
+        self.sync(self.take())
         with contextlib.suppress(OSError):
-            os.fsync(self.fd)
             os.close(self.fd)
+        self.fd = -1
 
 
 def spool_save_alerts(session_id: int, alerts: list) -> None:
