@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from analysis.consumers import CLOSE_AUDIT_UNAVAILABLE, audit_live_view
+from analysis.consumers import CLOSE_AUDIT_UNAVAILABLE, SessionBoundMixin, audit_live_view
 from analysis.core import live_protocol as proto
 from analysis.pipeline import live
 from analysis.pipeline.live_analysis import LiveAnalysis
@@ -352,13 +352,14 @@ async def stop_if_not_resumed(session_id: int):
     )
 
 
-class LiveViewConsumer(LiveConsumer):
+class LiveViewConsumer(SessionBoundMixin, LiveConsumer):
     """``ws/sessions/<id>/live/``: the live view of a session for those who may see it.
 
     Flow control: the page acknowledges frames (``{"type": "ack", "seq": n}``); at most
     ``LIVE_VIEWER_WINDOW`` frames are in flight, the rest wait in a queue of
     ``LIVE_VIEWER_QUEUE`` that drops its oldest; the next frame sent carries ``gap`` (frames
-    dropped since the last one sent).
+    dropped since the last one sent). The socket closes (4401) when the user signs out or the
+    session goes idle (analysis.consumers.SessionBoundMixin).
     """
 
     session_id = None
@@ -393,9 +394,11 @@ class LiveViewConsumer(LiveConsumer):
         snapshot = (state or {"type": "state", "channels": [], "alerts": []}) | {"device": device}
         await self.send(text_data=json.dumps(snapshot))
         self.ready = True
+        await self.bind_session()  # closed (4401) when the user's session ends
         await self.flush()
 
     async def disconnect(self, code):
+        await self.unbind_session()
         if getattr(self, "watching", False):
             self.watching, self.ready = False, False
             await fanout().remove_viewer(self.session_id, self)
