@@ -42,6 +42,7 @@ class IngestConsumer(LiveConsumer):
     finished = False
     watchdog = None
     stopped = None  # the "stopped" message, once the stream became a recording
+    last_state_text = None  # the state the viewers were sent last
 
     async def connect(self):
         await self.accept()  # accept first: a close before accept loses its code
@@ -187,7 +188,10 @@ class IngestConsumer(LiveConsumer):
         self.rate_guard.check(frame.samples.shape[0], time.monotonic())
         self.last_frame_at = time.monotonic()
         if self.spool.append(data, frame.samples.shape[0]):
-            await asyncio.to_thread(self.spool.sync, self.spool.take())
+            state = self.analysis.state() | {"device": True}
+            # once a second, in one trip to a worker thread: the spool to disk, the device's
+            # lease and the state new viewers start from (files and the cache, no database)
+            await asyncio.to_thread(self.second_tick, self.spool.take(), state)
             await self.send(
                 text_data=json.dumps(
                     {
@@ -197,17 +201,26 @@ class IngestConsumer(LiveConsumer):
                     }
                 )
             )
-            await database_sync_to_async(live.device_renew)(
-                self.session_id, self.channel_name, self.hello.device
-            )
-            await self.publish_state()
+            await self.publish_state(state, stored=True)
         payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
         await fanout().publish(self.session_id, json.dumps(payload, separators=(",", ":")))
 
-    async def publish_state(self):
-        state = self.analysis.state() | {"device": True}
-        await database_sync_to_async(live.live_state_publish)(self.session_id, state)
-        await fanout().publish(self.session_id, json.dumps(state))
+    def second_tick(self, data: bytes, state: dict) -> None:
+        self.spool.sync(data)
+        live.device_renew(self.session_id, self.channel_name, self.hello.device)
+        live.live_state_publish(self.session_id, state)
+
+    async def publish_state(self, state: dict | None = None, *, stored: bool = False):
+        """The state to the cache (for viewers who connect later) and, when it changed since
+        the last one sent, to the viewers (counts and alerts also travel in the frames)."""
+        if state is None:
+            state = self.analysis.state() | {"device": True}
+        if not stored:
+            await database_sync_to_async(live.live_state_publish)(self.session_id, state)
+        text = json.dumps(state)
+        if text != self.last_state_text:
+            self.last_state_text = text
+            await fanout().publish(self.session_id, text)
 
     # -- stopping ---------------------------------------------------------------------
 

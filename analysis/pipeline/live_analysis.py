@@ -358,14 +358,14 @@ def _peaks(x: np.ndarray, step: int) -> list[list[float]]:
         return np.round(x, 7).T.tolist()
     n = x.shape[0] // step * step
     parts = []
+    columns = np.arange(x.shape[1])
     if n:
         b = x[:n].reshape(-1, step, x.shape[1])  # buckets x step x channels
-        idx = np.abs(b).argmax(axis=1)[:, None, :]
-        parts.append(np.take_along_axis(b, idx, axis=1)[:, 0, :])
+        idx = np.abs(b).argmax(axis=1)
+        parts.append(b[np.arange(b.shape[0])[:, None], idx, columns])
     if x.shape[0] > n:
         rest = x[n:]
-        idx = np.abs(rest).argmax(axis=0)[None, :]
-        parts.append(np.take_along_axis(rest, idx, axis=0))
+        parts.append(rest[np.abs(rest).argmax(axis=0), columns][None, :])
     if not parts:
         return [[] for _ in range(x.shape[1])]
     peaks = np.concatenate(parts) if len(parts) > 1 else parts[0]
