@@ -5,9 +5,10 @@ same process get it straight away (a call per viewer, no channel-layer message a
 consumer dispatch each); for viewers on other processes it is PUBLISHed once on the Redis
 channel ``<prefix>:live-frames-<session id>``, and each process that has viewers of a session
 streamed elsewhere SUBSCRIBEs to it and hands each message to its own viewers. Publishes
-are pipelined: what the event loop produced since the last round trip goes to Redis in one
-write. Without a Redis channel layer (the embedded mode, one process) only the local part
-runs.
+are pipelined (what the event loop produced since the last round trip goes to Redis in one
+write) and skipped while no other process subscribes (``PUBSUB NUMSUB`` every
+:data:`REMOTE_CHECK_S`: a viewer that joins on another process gets frames from then on).
+Without a Redis channel layer (the embedded mode, one process) only the local part runs.
 
 Why not ``channel_layer.group_send``: with channels_redis's pub/sub layer each frame cost a
 publish round trip under the layer's one lock, a message per viewer through the layer's
@@ -28,6 +29,8 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+REMOTE_CHECK_S = 0.25  # how often a process asks Redis whether others watch its streams
 
 
 class Viewer(Protocol):
@@ -64,6 +67,10 @@ class Fanout:
         self.listener: asyncio.Task | None = None
         self.subscribed: set[int] = set()
         self.lock = asyncio.Lock()  # subscribe / unsubscribe, one at a time
+        # per session streamed here: whether another process subscribes to its frames
+        # (PUBSUB NUMSUB every REMOTE_CHECK_S; unknown counts as yes)
+        self.remote: dict[int, bool] = {}
+        self.remote_watch: asyncio.Task | None = None
 
     # -- publishing (the ingest) -----------------------------------------------------------
 
@@ -71,7 +78,7 @@ class Fanout:
         """Hand ``text`` to this process's viewers of the session now, and to Redis for the
         others (sent with whatever else is waiting, without waiting for it here)."""
         await self._deliver(session_id, text)
-        if self.url is not None:
+        if self.url is not None and self.remote.get(session_id, True):
             self.outbox.append((channel_for(session_id), text))
             if self.sending is None:
                 self.sending = asyncio.ensure_future(self._send())
@@ -97,13 +104,38 @@ class Fanout:
         self.ingests[session_id] = self.ingests.get(session_id, 0) + 1
         if session_id in self.subscribed:
             asyncio.ensure_future(self._unsubscribe(session_id))
+        if self.url is not None and self.remote_watch is None:
+            self.remote_watch = asyncio.ensure_future(self._watch_remote())
 
     def ingest_ended(self, session_id: int) -> None:
         left = self.ingests.pop(session_id, 0) - 1
         if left > 0:
             self.ingests[session_id] = left
-        elif self.viewers.get(session_id):
+            return
+        self.remote.pop(session_id, None)
+        if self.viewers.get(session_id):
             asyncio.ensure_future(self._subscribe(session_id))
+
+    async def _watch_remote(self) -> None:
+        """Which of the sessions streamed here other processes watch: frames nobody else
+        subscribes to are not published (a viewer joining elsewhere gets them within
+        REMOTE_CHECK_S)."""
+        try:
+            while self.ingests:
+                await asyncio.sleep(REMOTE_CHECK_S)
+                sessions = list(self.ingests)
+                if not sessions:
+                    break
+                try:
+                    counts = await self._client().pubsub_numsub(*map(channel_for, sessions))
+                except (OSError, aioredis.RedisError):
+                    self.remote.clear()  # unknown: publish everything
+                    continue
+                for session_id, (_, count) in zip(sessions, counts, strict=True):
+                    if session_id in self.ingests:
+                        self.remote[session_id] = int(count) > 0
+        finally:
+            self.remote_watch = None
 
     # -- viewers -------------------------------------------------------------------------
 
