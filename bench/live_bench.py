@@ -2,16 +2,20 @@
 sends), each watched by 2 viewers, through ONE Daphne process and the Redis channel layer.
 
     .venv/bin/python bench/live_bench.py [--streams 10 25 50] [--seconds 20] [--stalled]
+        [--viewers 2] [--json FILE] [--profile STATS]
 
 It starts its own redis-server (free port) and Daphne (free port) on a throwaway SQLite
 database and media folder, creates one session per stream, and runs the devices and
-viewers in this process (asyncio, the ``websockets`` client). Per level it prints: samples
-recorded (the server's ``stopped`` count / samples sent), viewer frames lost (frames the
-devices sent that a viewer never got), and device-to-viewer latency p50/p99 (a frame's send
-to its arrival at a viewer, same clock), and the Daphne process's CPU time per second of one
-stream, so the streams one core carries (a figure that holds on a busy machine, where the
-wall-clock ones do not). ``--stalled`` adds, per level, one viewer that
-never reads, to show what it costs the others. Loopback only; bounded in time.
+viewers in this process (asyncio, the ``websockets`` client; viewers acknowledge every 10th
+frame, as the live page does). Per level it prints: samples recorded (the server's
+``stopped`` count / samples sent), viewer frames lost (frames the devices sent that a viewer
+never got), device-to-viewer latency p50/p99 (a frame's send to its arrival at a viewer,
+same clock), the Daphne process's CPU time (user + system, and the system part) per second
+of one stream, so the streams one core carries (a figure that holds on a busy machine,
+where the wall-clock ones do not), and the machine's load average. ``--stalled`` adds, per
+level, one viewer that never reads, to show what it costs the others; ``--viewers 0``
+measures the ingest alone; ``--profile`` runs Daphne under cProfile
+(bench/profiled_daphne.py). Loopback only; bounded in time.
 """
 
 from __future__ import annotations
