@@ -2,16 +2,20 @@
 sends), each watched by 2 viewers, through ONE Daphne process and the Redis channel layer.
 
     .venv/bin/python bench/live_bench.py [--streams 10 25 50] [--seconds 20] [--stalled]
+        [--viewers 2] [--json FILE] [--profile STATS]
 
 It starts its own redis-server (free port) and Daphne (free port) on a throwaway SQLite
 database and media folder, creates one session per stream, and runs the devices and
-viewers in this process (asyncio, the ``websockets`` client). Per level it prints: samples
-recorded (the server's ``stopped`` count / samples sent), viewer frames lost (frames the
-devices sent that a viewer never got), and device-to-viewer latency p50/p99 (a frame's send
-to its arrival at a viewer, same clock), and the Daphne process's CPU time per second of one
-stream, so the streams one core carries (a figure that holds on a busy machine, where the
-wall-clock ones do not). ``--stalled`` adds, per level, one viewer that
-never reads, to show what it costs the others. Loopback only; bounded in time.
+viewers in this process (asyncio, the ``websockets`` client; viewers acknowledge every 10th
+frame, as the live page does). Per level it prints: samples recorded (the server's
+``stopped`` count / samples sent), viewer frames lost (frames the devices sent that a viewer
+never got), device-to-viewer latency p50/p99 (a frame's send to its arrival at a viewer,
+same clock), the Daphne process's CPU time (user + system, and the system part) per second
+of one stream, so the streams one core carries (a figure that holds on a busy machine,
+where the wall-clock ones do not), and the machine's load average. ``--stalled`` adds, per
+level, one viewer that never reads, to show what it costs the others; ``--viewers 0``
+measures the ingest alone; ``--profile`` runs Daphne under cProfile
+(bench/profiled_daphne.py). Loopback only; bounded in time.
 """
 
 from __future__ import annotations
@@ -54,10 +58,11 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
+def cpu_s(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def setup_django(env: dict) -> None:
@@ -126,7 +131,7 @@ async def viewer(base, session_id, cookie, sent, latencies, got, *, stalled=Fals
                     latencies.append(now - t)
                 got.add(message["seq"])
             seen += 1
-            if seen % 5 == 0:  # as the live page does
+            if seen % 10 == 0:  # as the live page does (static/js/live.js ACK_EVERY)
                 await ws.send('{"type":"ack"}')
             if message.get("type") == "stopped":
                 return
@@ -166,13 +171,13 @@ async def device(base, session_id, token, seconds, sent, result):
                 return
 
 
-async def level(base, sessions, seconds, stalled):
+async def level(base, sessions, seconds, stalled, viewers=2):
     streams = []
     waits = []
     for session_id, token, cookie in sessions:
         sent, result = {}, {}
         views = []
-        for _ in range(2):
+        for _ in range(viewers):
             lat, got, ready = [], set(), asyncio.Event()
             waits.append(ready)
             views.append((lat, got, viewer(base, session_id, cookie, sent, lat, got, ready=ready)))
@@ -189,14 +194,15 @@ async def level(base, sessions, seconds, stalled):
     t0 = time.perf_counter()
     await asyncio.gather(*(device(base, s[0], s[1], seconds, s[2], s[3]) for s in streams))
     elapsed = time.perf_counter() - t0
-    await asyncio.wait(tasks, timeout=30)
+    if tasks:
+        await asyncio.wait(tasks, timeout=30)
     for t in tasks:
         t.cancel()
     if stalled_task:
         stalled_task.cancel()
     sent = sum(s[3].get("sent", 0) for s in streams)
     recorded = sum(s[3].get("recorded", 0) for s in streams)
-    expected = sum(s[3].get("frames", 0) * 2 for s in streams)
+    expected = sum(s[3].get("frames", 0) * viewers for s in streams)
     received = sum(len(v[1]) for s in streams for v in s[4])
     lat = np.array([x for s in streams for v in s[4] for x in v[0]]) * 1000
     return {
@@ -204,7 +210,10 @@ async def level(base, sessions, seconds, stalled):
         "stalled_viewer": stalled,
         "wall_s": round(elapsed, 1),
         "samples_recorded_pct": round(100 * recorded / sent, 3) if sent else None,
-        "viewer_frames_lost_pct": round(100 * (expected - received) / expected, 3),
+        "viewers_per_stream": viewers,
+        "viewer_frames_lost_pct": round(100 * (expected - received) / expected, 3)
+        if expected
+        else None,
         "latency_p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
         "latency_p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
     }
@@ -216,7 +225,11 @@ def main():
     parser.add_argument("--streams", type=int, nargs="+", default=[10, 25, 50])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--stalled", action="store_true")
+    parser.add_argument("--viewers", type=int, default=2, help="viewers per stream (default 2)")
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--profile", default=None, help="run Daphne under cProfile, its stats to this file"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="live-bench-"))
@@ -257,7 +270,13 @@ def main():
         log = open(tmp / "daphne.log", "w")  # noqa: SIM115
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(daphne_port)]
+                [sys.executable]
+                + (
+                    [str(REPO / "bench" / "profiled_daphne.py"), args.profile]
+                    if args.profile
+                    else ["-m", "daphne"]
+                )
+                + ["-b", "127.0.0.1", "-p", str(daphne_port)]
                 + ["config.asgi:application"],
                 cwd=REPO,
                 env=full_env,
@@ -275,13 +294,16 @@ def main():
             chunk = sessions[used : used + n]
             used += n
             server_before, client_before = cpu_s(procs[-1].pid), time.process_time()
-            result = asyncio.run(level(base, chunk, args.seconds, args.stalled))
-            server = cpu_s(procs[-1].pid) - server_before
+            result = asyncio.run(level(base, chunk, args.seconds, args.stalled, args.viewers))
+            user, system = (a - b for a, b in zip(cpu_s(procs[-1].pid), server_before, strict=True))
+            server = user + system
             # the server's CPU per second of one stream (2 viewers each), and so how many
             # such streams one core carries at 100 %: the figure that does not depend on
             # what else the machine runs
             per_stream = server / (n * args.seconds)
             result["server_cpu_ms_per_stream_s"] = round(1000 * per_stream, 1)
+            result["of_which_system_ms"] = round(1000 * system / (n * args.seconds), 1)
+            result["load_avg_1min"] = os.getloadavg()[0]
             result["streams_per_core"] = round(1 / per_stream, 1) if per_stream else None
             result["client_cpu_s"] = round(time.process_time() - client_before, 1)
             results.append(result)

@@ -10,6 +10,8 @@ less than ``merge_gap_s`` so far).
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +21,21 @@ from .activity import activity_level, split_holds
 from .config import AnalysisConfig
 from .edges import baseline_level, fine_weight, walk_back, walk_forward
 from .stream_signal import LiveSignal
+
+
+def sorted_percentile(ordered: list[float], pct: float) -> float:
+    """``float(np.percentile(ordered, pct))`` (its default linear method) of sorted values:
+    numpy's arithmetic step for step, so the same float (tested), without a partition of
+    every block seen on each call."""
+    n = len(ordered)
+    index = (n - 1) * (pct / 100)
+    if index >= n - 1:
+        return float(ordered[-1])
+    below = math.floor(index)
+    a, b = ordered[below], ordered[below + 1]
+    gamma = index - below
+    diff = b - a
+    return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
 
 
 @dataclass
@@ -59,6 +76,8 @@ class LiveDetector:
         self.known_noise_v = noise_v
         self.known_activity_v = activity_v
         self._activity = (-1, 0.0)  # (blocks seen, burst level) of the running estimate
+        self._sorted_blocks: list[float] = []  # the noise blocks seen so far, sorted
+        self._thresholds: tuple[int, dsp.Thresholds | None] = (-1, None)  # (blocks, result)
         self.min_duration_samples = dsp.window_samples(cfg.min_duration_s, live.rate_hz)
         self.envelope_window_samples = live.envelope_window_samples
         self.merge_gap_samples = dsp.window_samples(cfg.merge_gap_s, live.rate_hz)
@@ -78,16 +97,24 @@ class LiveDetector:
         self.run: _Run | None = None
 
     def thresholds(self) -> dsp.Thresholds | None:
-        """ON/OFF as in the batch path, from the known or the running noise floor."""
+        """ON/OFF as in the batch path, from the known or the running noise floor (computed
+        again only when a noise block has been added: nothing else they depend on moves)."""
+        blocks = self.live.noise_block_rms_v
+        if self._thresholds[0] == len(blocks):
+            return self._thresholds[1]
         if self.known_noise_v is not None:
             noise = self.known_noise_v
-        elif not self.live.noise_block_rms_v:
+        elif not blocks:
             return None
         else:
-            noise = float(np.percentile(self.live.noise_block_rms_v, self.cfg.noise_percentile))
+            for value in blocks[len(self._sorted_blocks) :]:
+                bisect.insort(self._sorted_blocks, value)
+            noise = sorted_percentile(self._sorted_blocks, self.cfg.noise_percentile)
         known = self.mvc[0] if self.mvc is not None else None
         self.noise_now_v = noise
-        return dsp.thresholds(noise, known, self.cfg, self.activity_v())
+        th = dsp.thresholds(noise, known, self.cfg, self.activity_v())
+        self._thresholds = (len(blocks), th)
+        return th
 
     def activity_v(self) -> float:
         """The burst level (:func:`.activity.activity_level`): known, or over every noise

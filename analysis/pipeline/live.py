@@ -1,5 +1,6 @@
-"""Live streams of a session: ingest tokens, the spool on disk, the analysis inputs, and the
-recording a stream becomes when it stops (docs/live-protocol.md, docs/live-deployment.md).
+"""Live streams of a session: ingest tokens, the analysis inputs, and the recording a stream
+becomes when it stops (docs/live-protocol.md, docs/live-deployment.md); the spool on disk is
+:mod:`analysis.pipeline.live_spool`, the viewers' fan-out :mod:`analysis.pipeline.live_fanout`.
 
 One stream per session at a time. Its accepted frames are appended, as received, to
 ``<LIVE_SPOOL_DIR>/session-<id>/stream.frames`` beside ``stream.json`` (the hello, who
@@ -11,7 +12,6 @@ that goes through the normal pipeline.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +38,15 @@ from django.db import transaction
 from qrcode.image.svg import SvgPathImage
 
 from analysis import core
-from analysis.core.live_protocol import CLOSE_MISMATCH, Hello, ProtocolError, read_spool
+from analysis.core.live_protocol import read_spool
 from analysis.models import RecordingAnalysis
 from analysis.pipeline.inputs import core_channel_map, scoring_config
+from analysis.pipeline.live_spool import (  # noqa: F401 - the spool's API, re-exported
+    Spool,
+    open_streams,
+    spool_root,
+    spool_save_alerts,
+)
 from clinic.access import get_visible_or_404, require_object_access
 from clinic.models import User
 from patients.protocol import effective_protocol
@@ -165,11 +171,6 @@ def live_state(session_id: int) -> dict | None:
     return cache.get(_state_key(session_id))
 
 
-def live_group(session_id: int) -> str:
-    """The channel-layer group of a session's live viewers."""
-    return f"live-{session_id}"
-
-
 # ---------------------------------------------------------------------------------------------
 # What the live analysis needs: MVC, baseline, targets
 # ---------------------------------------------------------------------------------------------
@@ -224,116 +225,6 @@ def live_inputs(session: TherapySession, labels) -> LiveInputs:
         target_pct_mvc=float(protocol.target_pct_mvc),
         bfr_pct_aop=float(bfr) if bfr is not None else None,
         bfr_band=tuple(float(v) for v in protocol.bfr_safe_band_pct_aop),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The spool
-# ---------------------------------------------------------------------------------------------
-
-
-def spool_root() -> Path:
-    return Path(settings.LIVE_SPOOL_DIR)
-
-
-class Spool:
-    """The open stream of one session on disk: append frames, sync once a second."""
-
-    def __init__(self, folder: Path, meta: dict, fd: int, next_sequence: int, next_sample: int):
-        self.folder = folder
-        self.meta = meta
-        self.fd = fd
-        self.next_sequence = next_sequence
-        self.next_sample = next_sample
-        self.synced_at = time.monotonic()
-
-    @property
-    def hello(self) -> Hello:
-        h = self.meta["hello"]
-        return Hello(
-            tuple(h["labels"]),
-            float(h["rate_hz"]),
-            tuple(h["units"]),
-            h["speed"],
-            h.get("device", ""),
-            tuple(h.get("ranges") or ()),
-        )
-
-    @classmethod
-    def open(cls, *, session_id: int, hello: Hello, user_id: int) -> tuple[Spool, bool]:
-        """The session's stream: resumed when one is open (same channels and rate, else
-        ProtocolError 4415), new otherwise. Returns (spool, resumed)."""
-        folder = spool_root() / f"session-{session_id}"
-        meta_path, frames_path = folder / "stream.json", folder / "stream.frames"
-        resumed = meta_path.exists()
-        if resumed:
-            meta = json.loads(meta_path.read_text())
-            old = meta["hello"]
-            before = Hello(tuple(old["labels"]), float(old["rate_hz"]), tuple(old["units"]))
-            if not before.same_stream(hello):
-                raise ProtocolError(
-                    CLOSE_MISMATCH,
-                    "this session's open stream has other channels, rate or units "
-                    f"({', '.join(before.labels)} at {before.rate_hz:g} Hz): resume it with "
-                    "the same hello, or stop it first",
-                )
-            data = frames_path.read_bytes() if frames_path.exists() else b""
-            samples, next_sequence, used = read_spool(data, len(hello.labels))
-            fd = os.open(frames_path, os.O_WRONLY | os.O_CREAT, 0o600)
-            os.ftruncate(fd, used)  # a frame cut short by a crash is not the stream's
-            os.lseek(fd, used, os.SEEK_SET)
-            meta["hello"]["speed"] = hello.speed
-            return cls(folder, meta, fd, next_sequence, samples.shape[0]), True
-        folder.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "session_id": session_id,
-            "user_id": user_id,
-            "stream": uuid.uuid4().hex,
-            "started_at": datetime.now(UTC).isoformat(),
-            "hello": hello.as_json(),
-        }
-        tmp = folder / "stream.json.tmp"
-        tmp.write_text(json.dumps(meta))
-        fd = os.open(frames_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.replace(tmp, meta_path)
-        return cls(folder, meta, fd, 0, 0), False
-
-    def append(self, frame_bytes: bytes, n_samples: int) -> bool:
-        """Append one accepted frame; True when a sync is due (once a second)."""
-        os.write(self.fd, frame_bytes)
-        self.next_sequence += 1
-        self.next_sample += n_samples
-        return time.monotonic() - self.synced_at >= settings.LIVE_SYNC_EVERY_S
-
-    def sync(self) -> None:
-        self.synced_at = time.monotonic()
-        with contextlib.suppress(OSError):
-            os.fsync(self.fd)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.fsync(self.fd)
-            os.close(self.fd)
-
-
-def spool_save_alerts(session_id: int, alerts: list) -> None:
-    """Keep the stream's alerts beside its spool (for a resume, or the sweeper's stop)."""
-    meta_path = spool_root() / f"session-{session_id}" / "stream.json"
-    with contextlib.suppress(FileNotFoundError):
-        meta = json.loads(meta_path.read_text())
-        meta["alerts"] = alerts
-        tmp = meta_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(meta))
-        os.replace(tmp, meta_path)
-
-
-def open_streams() -> list[int]:
-    """Sessions with a stream on disk."""
-    root = spool_root()
-    if not root.exists():
-        return []
-    return sorted(
-        int(p.name.split("-", 1)[1]) for p in root.glob("session-*") if (p / "stream.json").exists()
     )
 
 

@@ -27,7 +27,7 @@
   var lastArrival = null;
   var retryMs = 1000;
   var socket = null;
-  var ACK_EVERY = 5; // frames per acknowledgement (the server allows a window of 40)
+  var ACK_EVERY = 10; // frames per acknowledgement (the server allows a window of 40)
   var unacked = 0;
 
   function setIndicator(state, text) {
@@ -206,7 +206,11 @@
       }
     };
     socket.onclose = function (event) {
-      if (event.code === 4401 || event.code === 4404) {
+      if (event.code === 4401) {
+        setIndicator("offline", "Signed out: sign in again to watch");
+        return;
+      }
+      if (event.code === 4404) {
         setIndicator("offline", "Not allowed to watch this session");
         return;
       }

@@ -1,17 +1,11 @@
-"""Live streams over websockets: a device's ingest and the therapists' live view.
-
-``ws/sessions/<id>/ingest/``: one device per session sends a JSON hello then binary frames
-(docs/live-protocol.md). Every frame is checked, appended to the spool, analysed, and what
-viewers need is published to the group ``live-<id>``; raw samples never enter the channel
-layer. ``ws/sessions/<id>/live/``: the viewers (session cookie, the access policy, Origin
-checked by config.asgi), each with a bounded queue: a slow viewer loses its oldest frames
-(the next frame says how many) and never holds up the device or the other viewers.
-"""
+"""``ws/sessions/<id>/ingest/``: one device per session sends a JSON hello then binary
+frames (docs/live-protocol.md). Every frame is checked, kept in the spool, analysed, and what
+viewers need is published once through the fan-out (analysis.pipeline.live_fanout); raw
+samples never leave the process."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import logging
@@ -19,30 +13,22 @@ import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils import timezone
 
 from analysis.consumers import CLOSE_AUDIT_UNAVAILABLE, audit_live_view
 from analysis.core import live_protocol as proto
+from analysis.live_consumers.base import LiveConsumer, ingest_group
 from analysis.pipeline import live
 from analysis.pipeline.live_analysis import LiveAnalysis
+from analysis.pipeline.live_fanout import fanout
 from clinic.audit import Action, AuditUnavailable
-from sessions import selectors as session_selectors
 
 logger = logging.getLogger(__name__)
 
-ACK_PERMISSION = "therapy_sessions.add_recording"
 
-
-def ingest_group(session_id: int) -> str:
-    """The group of the session's ingest connection (stop button, alert acknowledgements)."""
-    return f"live-ingest-{session_id}"
-
-
-class IngestConsumer(AsyncWebsocketConsumer):
+class IngestConsumer(LiveConsumer):
     """``ws/sessions/<id>/ingest/``: see docs/live-protocol.md for the messages and codes."""
 
     session_id = None
@@ -56,6 +42,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
     finished = False
     watchdog = None
     stopped = None  # the "stopped" message, once the stream became a recording
+    last_state_text = None  # the state the viewers were sent last
 
     async def connect(self):
         await self.accept()  # accept first: a close before accept loses its code
@@ -96,6 +83,8 @@ class IngestConsumer(AsyncWebsocketConsumer):
 
     async def refuse(self, code: int, message: str):
         self.finished = True
+        if self.spool is not None:  # what was accepted is on disk before the device hears
+            self.spool.close()
         await self.send(text_data=json.dumps({"type": "error", "code": code, "error": message}))
         await self.close(code=code)
 
@@ -148,6 +137,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
                 proto.CLOSE_SECOND_DEVICE, "another device is streaming into this session"
             )
         self.owner = True
+        fanout().ingest_started(self.session_id)
         if replaced:
             await self.channel_layer.send(replaced, {"type": "live.replaced"})
             await asyncio.sleep(0.2)  # let it close its spool first
@@ -198,7 +188,10 @@ class IngestConsumer(AsyncWebsocketConsumer):
         self.rate_guard.check(frame.samples.shape[0], time.monotonic())
         self.last_frame_at = time.monotonic()
         if self.spool.append(data, frame.samples.shape[0]):
-            await asyncio.to_thread(self.spool.sync)
+            state = self.analysis.state() | {"device": True}
+            # once a second, in one trip to a worker thread: the spool to disk, the device's
+            # lease and the state new viewers start from (files and the cache, no database)
+            await asyncio.to_thread(self.second_tick, self.spool.take(), state)
             await self.send(
                 text_data=json.dumps(
                     {
@@ -208,23 +201,26 @@ class IngestConsumer(AsyncWebsocketConsumer):
                     }
                 )
             )
-            await database_sync_to_async(live.device_renew)(
-                self.session_id, self.channel_name, self.hello.device
-            )
-            await self.publish_state()
+            await self.publish_state(state, stored=True)
         payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
-        await self.channel_layer.group_send(
-            live.live_group(self.session_id),
-            {"type": "live.frame", "text": json.dumps(payload, separators=(",", ":"))},
-        )
+        await fanout().publish(self.session_id, json.dumps(payload, separators=(",", ":")))
 
-    async def publish_state(self):
-        state = self.analysis.state() | {"device": True}
-        await database_sync_to_async(live.live_state_publish)(self.session_id, state)
-        await self.channel_layer.group_send(
-            live.live_group(self.session_id),
-            {"type": "live.frame", "text": json.dumps(state)},
-        )
+    def second_tick(self, data: bytes, state: dict) -> None:
+        self.spool.sync(data)
+        live.device_renew(self.session_id, self.channel_name, self.hello.device)
+        live.live_state_publish(self.session_id, state)
+
+    async def publish_state(self, state: dict | None = None, *, stored: bool = False):
+        """The state to the cache (for viewers who connect later) and, when it changed since
+        the last one sent, to the viewers (counts and alerts also travel in the frames)."""
+        if state is None:
+            state = self.analysis.state() | {"device": True}
+        if not stored:
+            await database_sync_to_async(live.live_state_publish)(self.session_id, state)
+        text = json.dumps(state)
+        if text != self.last_state_text:
+            self.last_state_text = text
+            await fanout().publish(self.session_id, text)
 
     # -- stopping ---------------------------------------------------------------------
 
@@ -235,10 +231,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
         self.finished = True
         self.spool.close()
         last = self.analysis.finish(self.spool.next_sequence, self.spool.next_sample)
-        await self.channel_layer.group_send(
-            live.live_group(self.session_id),
-            {"type": "live.frame", "text": json.dumps(last, separators=(",", ":"))},
-        )
+        await fanout().publish(self.session_id, json.dumps(last, separators=(",", ":")))
         recording = await database_sync_to_async(live.stream_stop)(
             session_id=self.session_id,
             interrupted=interrupted,
@@ -254,9 +247,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
         }
         self.stopped = message
         await self.send(text_data=json.dumps(message))
-        await self.channel_layer.group_send(
-            live.live_group(self.session_id), {"type": "live.frame", "text": json.dumps(message)}
-        )
+        await fanout().publish(self.session_id, json.dumps(message))
         await database_sync_to_async(live.live_state_publish)(
             self.session_id, self.analysis.state() | {"device": False, "stopped": message}
         )
@@ -277,10 +268,10 @@ class IngestConsumer(AsyncWebsocketConsumer):
             self.watchdog.cancel()
         if self.hello is None:
             return
+        self.spool.close()  # on disk before anything else (a refusal closed it already)
         await self.channel_layer.group_discard(ingest_group(self.session_id), self.channel_name)
         if not self.finished:
             self.finished = True
-            self.spool.close()
             self.spool.meta["alerts"] = self.analysis.alerts
             if code == 1000:  # a clean close by the device is a stop
                 await database_sync_to_async(live.stream_stop)(
@@ -292,16 +283,14 @@ class IngestConsumer(AsyncWebsocketConsumer):
                 )
                 asyncio.ensure_future(stop_if_not_resumed(self.session_id))
         if self.owner:
+            fanout().ingest_ended(self.session_id)
             await database_sync_to_async(live.device_release)(self.session_id, self.channel_name)
             state = self.analysis.state() | {"device": False}
             if self.stopped is not None:
                 state["stopped"] = self.stopped
             await database_sync_to_async(live.live_state_publish)(self.session_id, state)
             with contextlib.suppress(Exception):
-                await self.channel_layer.group_send(
-                    live.live_group(self.session_id),
-                    {"type": "live.frame", "text": json.dumps(state)},
-                )
+                await fanout().publish(self.session_id, json.dumps(state))
 
     # -- messages from viewers (through the channel layer) --------------------------------
 
@@ -315,6 +304,8 @@ class IngestConsumer(AsyncWebsocketConsumer):
             self.finished = True
             if self.spool is not None:
                 self.spool.close()
+            if self.owner:
+                fanout().ingest_ended(self.session_id)
             self.owner = False
             await self.send(
                 text_data=json.dumps(
@@ -332,10 +323,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
             return
         alert = self.analysis.acknowledge(int(event["id"]), event["by"], event["at"])
         if alert is not None:
-            await self.channel_layer.group_send(
-                live.live_group(self.session_id),
-                {"type": "live.frame", "text": json.dumps({"type": "alert", "alert": alert})},
-            )
+            await fanout().publish(self.session_id, json.dumps({"type": "alert", "alert": alert}))
 
 
 async def stop_if_not_resumed(session_id: int):
@@ -343,95 +331,3 @@ async def stop_if_not_resumed(session_id: int):
     await database_sync_to_async(live.streams_stop_abandoned)(
         idle_s=settings.LIVE_RESUME_GRACE_S * 0.9
     )
-
-
-class LiveViewConsumer(AsyncWebsocketConsumer):
-    """``ws/sessions/<id>/live/``: the live view of a session for those who may see it.
-
-    Flow control: the page acknowledges frames (``{"type": "ack", "seq": n}``); at most
-    ``LIVE_VIEWER_WINDOW`` frames are in flight, the rest wait in a queue of
-    ``LIVE_VIEWER_QUEUE`` that drops its oldest; the next frame sent carries ``gap`` (frames
-    dropped since the last one sent).
-    """
-
-    group = None
-    sender = None
-
-    async def connect(self):
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=proto.CLOSE_UNAUTHENTICATED)
-            return
-        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        try:
-            await database_sync_to_async(session_selectors.session_for)(user, self.session_id)
-        except Http404:
-            await self.close(code=proto.CLOSE_NOT_FOUND)
-            return
-        try:  # no frame without the audit entry
-            await database_sync_to_async(audit_live_view)(self.scope, user, self.session_id)
-        except AuditUnavailable:
-            await self.close(code=CLOSE_AUDIT_UNAVAILABLE)
-            return
-        self.user = user
-        self.may_ack = await database_sync_to_async(user.has_perm)(ACK_PERMISSION)
-        self.queue = collections.deque()
-        self.dropped = 0
-        self.in_flight = 0
-        self.wake = asyncio.Event()
-        self.group = live.live_group(self.session_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        state = await database_sync_to_async(live.live_state)(self.session_id)
-        device = await database_sync_to_async(live.device_connected)(self.session_id)
-        snapshot = (state or {"type": "state", "channels": [], "alerts": []}) | {"device": device}
-        await self.send(text_data=json.dumps(snapshot))
-        self.sender = asyncio.ensure_future(self.send_loop())
-
-    async def disconnect(self, code):
-        if self.sender is not None:
-            self.sender.cancel()
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            return
-        if not isinstance(message, dict):
-            return
-        if message.get("type") == "ack":
-            self.in_flight = 0
-            self.wake.set()
-        elif message.get("type") == "ack_alert" and self.may_ack:
-            with contextlib.suppress(TypeError, ValueError):
-                await self.channel_layer.group_send(
-                    ingest_group(self.session_id),
-                    {
-                        "type": "live.alert_ack",
-                        "id": int(message.get("id")),
-                        "by": self.user.get_full_name() or self.user.email,
-                        "at": timezone.now().isoformat(),
-                    },
-                )
-
-    async def live_frame(self, event):
-        """From the ingest: queue it (the oldest dropped when full) for the sender."""
-        if len(self.queue) >= settings.LIVE_VIEWER_QUEUE:
-            self.queue.popleft()
-            self.dropped += 1
-        self.queue.append(event["text"])
-        self.wake.set()
-
-    async def send_loop(self):
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            while self.queue and self.in_flight < settings.LIVE_VIEWER_WINDOW:
-                text = self.queue.popleft()
-                if self.dropped:
-                    text = text[:-1] + f',"gap":{self.dropped}}}'
-                    self.dropped = 0
-                self.in_flight += 1
-                await self.send(text_data=text)
