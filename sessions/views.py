@@ -54,6 +54,8 @@ def session_create(request, pk):
 @audited(TherapySession)
 def session_detail(request, pk):
     session = selectors.session_for(request.user, pk, perm="therapy_sessions.view_therapysession")
+    # the audit entry names the patient already loaded (no lookup query of its own)
+    audit_note(request, obj=session, patients=[session.patient_id])
     return render(
         request,
         "sessions/detail.html",
@@ -124,6 +126,7 @@ def session_void(request, pk):
 @audited(Recording)
 def recording_detail(request, pk):
     recording = selectors.recording_for(request.user, pk, perm="therapy_sessions.view_recording")
+    audit_note(request, obj=recording, patients=[recording.session.patient_id])
     return render(
         request,
         "sessions/recording_detail.html",
