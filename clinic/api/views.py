@@ -10,7 +10,7 @@ from clinic.access import Scope, scope_of
 from clinic.api.errors import ERRORS
 from clinic.api.forms import cleaned, form_data
 from clinic.forms import ClinicSettingsForm
-from clinic.models import PROTOCOL_FIELDS, Clinic, ClinicSettings, User
+from clinic.models import PROTOCOL_FIELDS, Clinic, ClinicSettings, User, channel_map_problems
 from clinic.roles import THERAPIST
 from clinic.services import clinic_settings_create
 
@@ -83,6 +83,12 @@ class ClinicSettingsWriteSerializer(serializers.Serializer):
     scoring_weights = serializers.DictField(
         child=serializers.FloatField(), required=False, allow_null=True
     )
+    channel_map = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='C3D channel label to "side muscle", e.g. {"CH1": "left quadriceps"}; '
+        "left out, the current map carries over.",
+    )
 
 
 @extend_schema_view(
@@ -133,5 +139,12 @@ class ClinicSettingsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         flat = {k: v for k, v in body.items() if k in ClinicSettingsForm.SETTINGS_FIELDS}
         flat |= ClinicSettingsForm.weights_initial(weights)
         values = cleaned(ClinicSettingsForm(form_data(flat)))
+        if "channel_map" in body:
+            problems = channel_map_problems(body["channel_map"])
+            if problems:
+                raise exceptions.ValidationError({"channel_map": problems})
+            values["channel_map"] = {
+                str(k).strip(): v.strip() for k, v in body["channel_map"].items()
+            }
         row = clinic_settings_create(clinic=clinic, values=values, user=user)
         return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)

@@ -61,3 +61,19 @@ def test_managers_save_versions_others_read(everyone):
     assert api(zoe).post(SETTINGS, VERSION, format="json").status_code == 400
     south = dave.clinic_id
     assert api(zoe).post(SETTINGS, {**VERSION, "clinic": south}, format="json").status_code == 201
+
+
+def test_the_channel_map_is_set_through_the_api_checked_as_on_the_page(everyone):
+    carol = everyone["carol"]
+    mapped = {"CH1": "left biceps", "CH2": "right biceps"}
+    saved = api(carol).post(SETTINGS, {**VERSION, "channel_map": mapped}, format="json")
+    assert saved.status_code == 201, saved.content
+    assert saved.json()["channel_map"] == mapped
+    # left out, the current map carries over to the next version
+    again = api(carol).post(SETTINGS, VERSION, format="json").json()
+    assert again["channel_map"] == mapped
+    for bad in ({"CH1": "left biceps", "ch1": "right biceps"}, {"CH1": ""}, ["CH1"]):
+        refused = api(carol).post(SETTINGS, {**VERSION, "channel_map": bad}, format="json")
+        assert refused.status_code == 400, bad
+        assert "channel_map" in refused.json()["errors"]
+    assert ClinicSettings.objects.filter(clinic=carol.clinic).count() == 2
