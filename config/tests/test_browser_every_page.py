@@ -5,15 +5,20 @@ critical violation (nor any of a few named rules, colour contrast first) at 1366
 The pages come from the URL resolver (``config.tests.staff_pages``), filled with real objects:
 a patient with a session, an analysed recording, a failed one, a calibration and audit entries.
 axe-core is the copy shipped in the pinned ``axe-playwright-python`` package (never a CDN); it is
-injected by Playwright's evaluate, which the page's CSP does not govern.
+injected by Playwright's evaluate, which the page's CSP does not govern. Every page is also
+saved as a full-page screenshot at 1366 and 768 px, per persona, in var/test-artefacts/pages/
+(``PAGE_ARTEFACTS_DIR``): the screenshot set a person looks at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django.utils import timezone
 
 from analysis.tests.support import analysed, login_session, make_recording
@@ -104,9 +109,27 @@ def visit(page, url) -> str | None:
     return None
 
 
-def check_pages(page, base, pages):
-    """axe at 1366 px and the width at 768 px on every page; every finding, then one failure."""
+def page_artefacts(group: str) -> Path:
+    """Where the screenshot set goes: one full-page PNG per page and width, per persona
+    (PAGE_ARTEFACTS_DIR, else var/test-artefacts/pages/), for a person to look at."""
+    folder = Path(
+        os.environ.get("PAGE_ARTEFACTS_DIR")
+        or Path(settings.BASE_DIR) / "var" / "test-artefacts" / "pages"
+    )
+    folder = folder / group
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shoot(page, folder: Path, name: str, width: int) -> None:
+    page.screenshot(path=str(folder / f"{name.replace(':', '-')}-{width}.png"), full_page=True)
+
+
+def check_pages(page, base, pages, *, group: str):
+    """axe at 1366 px and the width at 768 px on every page, a screenshot at both widths;
+    every finding, then one failure."""
     problems = []
+    folder = page_artefacts(group)
     for name, path in pages:
         page.set_viewport_size({"width": 1366, "height": 900})
         wrong = visit(page, base + path)
@@ -114,7 +137,9 @@ def check_pages(page, base, pages):
             problems.append(f"{name} {path}: {wrong}")
             continue
         problems += [f"{name} {path}: {line}" for line in failing_violations(page, name)]
+        shoot(page, folder, name, 1366)
         page.set_viewport_size({"width": 768, "height": 900})
+        shoot(page, folder, name, 768)
         wide = page.evaluate(OVERFLOW)
         if wide or page.evaluate("document.documentElement.scrollWidth") > 768:
             problems.append(f"{name} {path}: wider than 768 px: {wide}")
@@ -135,13 +160,13 @@ def test_every_page_is_accessible_and_fits_768px(
     pages = pages_for(persona, objects)
     if persona == "admin":
         pages += admin_pages(objects)
-    check_pages(page, live_server.url, pages)
+    check_pages(page, live_server.url, pages, group=persona)
 
 
 def test_pages_before_sign_in_are_accessible(live_server, transactional_db, browser_context):
     page = browser_context.new_page()
     pages = [(name, build({})) for name, build in ANONYMOUS_PAGES.items()]
-    check_pages(page, live_server.url, pages)
+    check_pages(page, live_server.url, pages, group="signed-out")
 
 
 def test_forms_showing_their_errors_are_accessible(
