@@ -9,6 +9,8 @@ that is in neither, so a new page is checked without anyone remembering to add i
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib import admin
 from django.urls import reverse
 
@@ -151,9 +153,27 @@ def pages_for(persona: str, objects: dict) -> list[tuple[str, str]]:
 
 
 def admin_pages(objects: dict) -> list[tuple[str, str]]:
-    """The admin's index and the change list of every registered model (the admin persona)."""
+    """The admin's index and, for every registered model, its change list, its add form (where
+    the admin allows adding) and the change form of its first row (the admin persona)."""
     pages = [("admin:index", reverse("admin:index"))]
-    for model in admin.site._registry:
-        name = f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
-        pages.append((name, reverse(name)))
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        pages.append((f"{prefix}_changelist", reverse(f"{prefix}_changelist")))
+        if model_admin.has_add_permission(SUPERUSER_REQUEST):
+            pages.append((f"{prefix}_add", reverse(f"{prefix}_add")))
+        first = model._default_manager.order_by("pk").first()
+        if first is not None:
+            pages.append((f"{prefix}_change", reverse(f"{prefix}_change", args=[first.pk])))
     return pages
+
+
+class _Superuser:
+    """Enough of a superuser for ``ModelAdmin.has_add_permission``."""
+
+    is_active = is_staff = is_superuser = True
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return True
+
+
+SUPERUSER_REQUEST = SimpleNamespace(user=_Superuser())
