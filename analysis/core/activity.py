@@ -92,6 +92,20 @@ def block_rms(csq: np.ndarray, n: int, block: int) -> np.ndarray:
 
 
 @njit(**_JIT)
+def _on_span(env, lo, hi, on, k):
+    """Samples (grid index x ``k``) of the first and last grid points in ``[lo, hi)`` where
+    ``env`` reaches ``on``; (-1, -1) when none does."""
+    first = -1
+    last = -1
+    for q in range(lo, hi):
+        if env[q] >= on:
+            if first < 0:
+                first = q * k
+            last = q * k
+    return first, last
+
+
+@njit(**_JIT)
 def _split(env, starts, ends, on, off, release, k, gap, cap):
     """Compiled :func:`split_holds` (the runs of ``seg > level`` and their merging and ON
     test written as one scan per candidate, as :func:`.kernels.threshold_runs` does)."""
@@ -127,13 +141,7 @@ def _split(env, starts, ends, on, off, release, k, gap, cap):
             g = h
         kept = first
         for r in range(first, count):
-            f = -1
-            last = -1
-            for q in range(out_s[r] // k, -(-out_e[r] // k)):
-                if seg[q] >= on:
-                    if f < 0:
-                        f = q * k
-                    last = q * k
+            f, last = _on_span(seg, out_s[r] // k, -(-out_e[r] // k), on, k)
             if f >= 0:
                 out_s[kept] = out_s[r] + base
                 out_e[kept] = out_e[r] + base
@@ -184,16 +192,9 @@ def _reonsets(env, starts, ends, first_on, last_on, on, k, dip, rise, ratio):
         out_s[count] = s
         out_e[count] = ends[c]
         count += 1
-    for r in range(count):  # first and last grid points at ON of each piece
-        f = -1
-        last = -1
-        for q in range(-(-out_s[r] // k), min(-(-out_e[r] // k), env.size)):
-            if env[q] >= on:
-                if f < 0:
-                    f = q * k
-                last = q * k
-        out_f[r] = f
-        out_l[r] = last
+    for r in range(count):
+        lo, hi = -(-out_s[r] // k), min(-(-out_e[r] // k), env.size)
+        out_f[r], out_l[r] = _on_span(env, lo, hi, on, k)
     return out_s[:count], out_e[:count], out_f[:count], out_l[:count]
 
 
