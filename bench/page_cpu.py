@@ -11,9 +11,9 @@ as a clinic manager and as a therapist of the clinic ``load.py`` seeded (run ``l
 role: median wall time, median CPU time of this process (``time.process_time``: Python, the
 driver and the template engine; the database's own work is the difference to wall time on an
 idle machine), and queries per request. Uploads are measured as the upload page (GET) only;
-their analysis runs in the worker. ``--profile PAGE`` prints the top functions (cProfile, by ``--sort``
-cumulative or tottime) of that page's requests. Wall times depend on what else the machine runs;
-CPU times much less so.
+their analysis runs in the worker. ``--profile PAGE`` prints the top functions (cProfile,
+ordered by ``--sort``: cumulative or tottime) of that page's requests. Wall times depend on what
+else the machine runs; CPU times much less so.
 """
 
 from __future__ import annotations
