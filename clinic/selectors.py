@@ -1,6 +1,7 @@
 """Read-only queries for clinic pages."""
 
 import datetime as dt
+import sqlite3
 
 import django_filters
 from django import forms
@@ -185,7 +186,7 @@ def _plan_inputs(patients, *, today, days):
 # each patient's probes run once): the window's days inside the programme at ``spw`` a week,
 # rounded up as :func:`window_expected` does. Plain SQL, the same on PostgreSQL and SQLite.
 _ADHERENCE_SQL = """
-WITH p (pk, start, spw, weeks, done) AS MATERIALIZED (%(inputs)s),
+WITH p (pk, start, spw, weeks, done) AS %(materialized)s (%(inputs)s),
 d AS (
     SELECT pk, done, spw, start,
         CASE WHEN start > %s THEN start ELSE %s END AS first_day,
@@ -218,6 +219,10 @@ GROUP BY t.{user}
 """
 
 
+def _sqlite_version() -> tuple[int, ...]:
+    return sqlite3.sqlite_version_info
+
+
 def _adherence(patients, *, today, days, limit, per_therapist):
     """Adherence over the last ``days`` days of ``patients``, computed by the database.
 
@@ -230,7 +235,9 @@ def _adherence(patients, *, today, days, limit, per_therapist):
     inputs, params = _plan_inputs(patients, today=today, days=days)
     today_n = (today - dt.date(1970, 1, 1)).days
     window = [today_n - days + 1, today_n - days + 1, today_n, today_n]
-    head = _ADHERENCE_SQL.replace("%(inputs)s", inputs)
+    # SQLite before 3.35 (Django accepts 3.31) knows no MATERIALIZED: the hint is left out
+    hint = "" if connection.vendor == "sqlite" and _sqlite_version() < (3, 35) else "MATERIALIZED"
+    head = _ADHERENCE_SQL.replace("%(materialized)s", hint).replace("%(inputs)s", inputs)
     sql = head + _ADHERENCE_ROWS_SQL
     args = [*params, *window, limit]
     through = Patient.therapists.through._meta
