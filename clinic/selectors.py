@@ -1,12 +1,27 @@
 """Read-only queries for clinic pages."""
 
 import datetime as dt
+import sqlite3
 
 import django_filters
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -90,9 +105,41 @@ def _session_rows(sessions, identity, scores) -> list[dict]:
     ]
 
 
-def _adherence_rows(patients, *, today, days) -> list[dict]:
-    """Adherence over the last ``days`` days of each active patient (one query, one row per
-    active patient; the sessions counted are those of the window only)."""
+class DayNumber(Func):
+    """A date as a whole number of days (since 1970-01-01): SQL then adds, subtracts and
+    compares days with integer arithmetic, the same on PostgreSQL and SQLite."""
+
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "(%(expressions)s - DATE '1970-01-01')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _clinic_default(index: int, defaults: dict):
+    """The patient's clinic's default (``_protocol_defaults``) as a CASE on its clinic: the
+    few clinics' values go into the SQL, not a settings subquery per patient."""
+    fallback = Value(defaults[None][index])
+    whens = [
+        When(clinic_id=clinic_id, then=Value(values[index]))
+        for clinic_id, values in defaults.items()
+        if clinic_id is not None
+    ]
+    return Case(*whens, default=fallback, output_field=IntegerField()) if whens else fallback
+
+
+def _plan_inputs(patients, *, today, days):
+    """One row per patient of ``patients``: (pk, programme start as a day number, sessions per
+    week, programme weeks, sessions done in the last ``days`` days up to ``today``), as SQL.
+
+    The start is ``treatment_start``, else the local day of the first session (looked up only
+    for a patient without one); sessions per week and programme weeks come from the patient's
+    protocol, else the clinic's newest settings, else the model defaults. Two index probes per
+    patient at most (first session, sessions of the window)."""
     since = _local_midnight(today - dt.timedelta(days=days - 1))
     until = _local_midnight(today + dt.timedelta(days=1))
     first = (
@@ -112,40 +159,115 @@ def _adherence_rows(patients, *, today, days) -> list[dict]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    rows = (
-        patients.annotate(first_session=Subquery(first), recent=Coalesce(Subquery(recent), 0))
-        .order_by()
-        .values_list(
-            "pk",
-            "clinic_id",
-            "treatment_start",
-            "first_session",
-            "recent",
-            "protocol__sessions_per_week",
-            "protocol__programme_weeks",
-        )
-    )
-    # plain tuples, not model instances: a clinic's every active patient passes through here
-    # (cards are built afterwards for the rows shown only, :func:`_cards_of`); the clinic's
-    # defaults are looked up once per clinic, not per patient
     defaults = _protocol_defaults()
-    result = []
-    for pk, clinic_id, start, first_session, done, spw, weeks in rows:
-        clinic_spw, clinic_weeks = defaults.get(clinic_id, defaults[None])
-        spw = clinic_spw if spw is None else spw
-        weeks = clinic_weeks if weeks is None else weeks
-        if start is None and first_session is not None:
-            start = timezone.localtime(first_session).date()
-        expected = window_expected(start=start, spw=spw, weeks=weeks, today=today, days=days)
-        result.append(
-            {
-                "pk": pk,
-                "done": done,
-                "expected": expected,
-                "ratio": (done / expected) if expected else None,
-            }
+    first_day = TruncDate(Subquery(first, output_field=DateTimeField()))
+    rows = (
+        patients.annotate(
+            adh_start=DayNumber(Coalesce("treatment_start", first_day, output_field=DateField())),
+            adh_spw=Coalesce(
+                "protocol__sessions_per_week",
+                _clinic_default(0, defaults),
+                output_field=IntegerField(),
+            ),
+            adh_weeks=Coalesce(
+                "protocol__programme_weeks",
+                _clinic_default(1, defaults),
+                output_field=IntegerField(),
+            ),
+            adh_done=Coalesce(Subquery(recent), 0),
         )
-    return result
+        .order_by()
+        .values_list("pk", "adh_start", "adh_spw", "adh_weeks", "adh_done")
+    )
+    return rows.query.sql_with_params()
+
+
+# Adherence per patient from the rows of :func:`_plan_inputs` (the CTE "p", materialized so
+# each patient's probes run once): the window's days inside the programme at ``spw`` a week,
+# rounded up as :func:`window_expected` does. Plain SQL, the same on PostgreSQL and SQLite.
+_ADHERENCE_SQL = """
+WITH p (pk, start, spw, weeks, done) AS %(materialized)s (%(inputs)s),
+d AS (
+    SELECT pk, done, spw, start,
+        CASE WHEN start > %s THEN start ELSE %s END AS first_day,
+        CASE WHEN start + 7 * weeks - 1 < %s THEN start + 7 * weeks - 1 ELSE %s END AS last_day
+    FROM p
+),
+a AS (
+    SELECT pk, done,
+        CASE WHEN start IS NULL OR last_day < first_day THEN 0
+            ELSE ((last_day - first_day + 1) * spw + 6) / 7 END AS expected
+    FROM d
+)
+"""
+
+# The rows a dashboard shows (lowest adherence first), each with how many patients have
+# sessions planned and how many of them are behind plan (window counts over every row).
+_ADHERENCE_ROWS_SQL = """
+SELECT pk, done, expected, COUNT(*) OVER (),
+    SUM(CASE WHEN done < expected THEN 1 ELSE 0 END) OVER ()
+FROM a WHERE expected > 0
+ORDER BY CAST(done AS DOUBLE PRECISION) / expected, pk
+LIMIT %s
+"""
+
+# Per therapist: active patients, sessions done and planned over their assigned patients.
+_ADHERENCE_THERAPISTS_SQL = """
+SELECT t.{user}, COUNT(*), SUM(a.done), SUM(a.expected), 0
+FROM {through} t INNER JOIN a ON a.pk = t.{patient}
+GROUP BY t.{user}
+"""
+
+
+def _sqlite_version() -> tuple[int, ...]:
+    return sqlite3.sqlite_version_info
+
+
+def _adherence(patients, *, today, days, limit, per_therapist):
+    """Adherence over the last ``days`` days of ``patients``, computed by the database.
+
+    Returns the ``limit`` patients with sessions planned in the window with the lowest ratio
+    of sessions done to planned (then by pk) as ``{"pk", "done", "expected", "ratio"}`` rows,
+    how many patients have sessions planned, how many of them are behind plan, and with
+    ``per_therapist`` {therapist id: (patients, done, expected)} over every patient. Only
+    those rows come to Python, whatever the number of patients or sessions: one query.
+    """
+    inputs, params = _plan_inputs(patients, today=today, days=days)
+    today_n = (today - dt.date(1970, 1, 1)).days
+    window = [today_n - days + 1, today_n - days + 1, today_n, today_n]
+    # SQLite before 3.35 (Django accepts 3.31) knows no MATERIALIZED: the hint is left out
+    hint = "" if connection.vendor == "sqlite" and _sqlite_version() < (3, 35) else "MATERIALIZED"
+    head = _ADHERENCE_SQL.replace("%(materialized)s", hint).replace("%(inputs)s", inputs)
+    sql = head + _ADHERENCE_ROWS_SQL
+    args = [*params, *window, limit]
+    through = Patient.therapists.through._meta
+    if per_therapist:
+        quote = connection.ops.quote_name
+        names = {
+            "through": quote(through.db_table),
+            "user": quote(through.get_field("user").column),
+            "patient": quote(through.get_field("patient").column),
+        }
+        sql = (
+            # names from the models' metadata, values as parameters
+            f"{head} SELECT 0, * FROM ({_ADHERENCE_ROWS_SQL}) r UNION ALL "  # noqa: S608
+            f"SELECT 1, * FROM ({_ADHERENCE_THERAPISTS_SQL.format(**names)}) t"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        fetched = cursor.fetchall()
+    if not per_therapist:
+        fetched = [(0, *row) for row in fetched]
+    rows, planned, behind, therapists = [], 0, 0, {}
+    for kind, pk, first, second, third, fourth in fetched:
+        if kind == 1:  # therapist id, patients, done, expected
+            therapists[pk] = (int(first), int(second or 0), int(third or 0))
+            continue
+        done, expected = int(first), int(second)
+        planned, behind = int(third), int(fourth)
+        rows.append({"pk": pk, "done": done, "expected": expected, "ratio": done / expected})
+    rows.sort(key=lambda row: (row["ratio"], row["pk"]))  # a union keeps no order
+    return rows, planned, behind, therapists
 
 
 def _protocol_defaults() -> dict:
@@ -246,23 +368,18 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     missing_rows = list(missing[: recent + 1])  # one more says "more": no COUNT of them all
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
 
-    adherence = _adherence_rows(patients, today=today, days=ADHERENCE_WINDOW_DAYS)
-    behind = sorted(
-        (row for row in adherence if row["expected"] and row["done"] < row["expected"]),
-        key=lambda row: (row["ratio"], row["pk"]),
+    rows, planned, behind_count, therapists = _adherence(
+        patients,
+        today=today,
+        days=ADHERENCE_WINDOW_DAYS,
+        limit=max(recent, PATIENT_ADHERENCE_LIST) if clinic_wide else recent,
+        per_therapist=clinic_wide,
     )
-    per_patient = sorted(
-        (row for row in adherence if row["expected"]), key=lambda row: (row["ratio"], row["pk"])
-    )
-    by_therapist = []
-    if clinic_wide:
-        per_patient = per_patient[:PATIENT_ADHERENCE_LIST]
-        by_therapist = _adherence_by_therapist(user, patients, adherence, chosen)
-    else:
-        per_patient = []
-    cards = _cards_of(
-        patients, {row["pk"] for row in (*behind[:recent], *per_patient)}, identity=identity
-    )
+    # lowest ratio first: those behind plan (ratio below 1) come first
+    behind = [row for row in rows if row["done"] < row["expected"]][:recent]
+    per_patient = rows[:PATIENT_ADHERENCE_LIST] if clinic_wide else []
+    by_therapist = _adherence_by_therapist(user, therapists, chosen) if clinic_wide else []
+    cards = _cards_of(patients, {row["pk"] for row in (*behind, *per_patient)}, identity=identity)
     emergency = emergency_accesses_to_acknowledge(user)
     return {
         "emergency": [
@@ -280,15 +397,15 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         "recent_sessions": _session_rows(recent_rows, identity, scores),
         "missing_rounds": _session_rows(missing_rows[:recent], identity, {}),
         "missing_more": len(missing_rows) > recent,
-        "behind": [{**row, "patient": cards[row["pk"]]} for row in behind[:recent]],
-        "behind_count": len(behind),
+        "behind": [{**row, "patient": cards[row["pk"]]} for row in behind],
+        "behind_count": behind_count,
         "adherence_days": ADHERENCE_WINDOW_DAYS,
         "clinic_wide": clinic_wide,
         "therapist_filter": therapist_filter,
         "therapist": chosen,
         "adherence_by_therapist": by_therapist,
         "adherence_by_patient": [{**row, "patient": cards[row["pk"]]} for row in per_patient],
-        "adherence_patient_count": sum(1 for row in adherence if row["expected"]),
+        "adherence_patient_count": planned,
         "attention": [
             {"recording": r, "patient": patient_card(r.session.patient, identity=identity)}
             for r in attention[:recent]
@@ -296,28 +413,25 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     }
 
 
-def _adherence_by_therapist(user, patients, adherence, chosen) -> list[dict]:
-    """Sessions done and expected (last four weeks) over each therapist's active patients: one
-    query of the assignments of the active patients."""
-    by_patient = {row["pk"]: row for row in adherence}
-    pairs = Patient.therapists.through.objects.filter(
-        patient__in=patients.values("pk")
-    ).values_list("user_id", "patient_id")
+def _adherence_by_therapist(user, therapists: dict, chosen) -> list[dict]:
+    """Sessions done and expected (last four weeks) over each therapist's active patients,
+    from the per-therapist sums of :func:`_adherence`; every therapist of the filter is listed,
+    those without active patients with zeros."""
     staff = dashboard_therapists(user)
     if chosen is not None:
         staff = staff.filter(pk=chosen.pk)
-    totals = {t.pk: {"therapist": t, "patients": 0, "done": 0, "expected": 0} for t in staff}
-    for user_id, patient_id in pairs:
-        slot = totals.get(user_id)
-        row = by_patient.get(patient_id)
-        if slot is None or row is None:
-            continue
-        slot["patients"] += 1
-        slot["done"] += row["done"]
-        slot["expected"] += row["expected"]
-    rows = list(totals.values())
-    for row in rows:
-        row["ratio"] = (row["done"] / row["expected"]) if row["expected"] else None
+    rows = []
+    for therapist in staff:
+        patients, done, expected = therapists.get(therapist.pk, (0, 0, 0))
+        rows.append(
+            {
+                "therapist": therapist,
+                "patients": patients,
+                "done": done,
+                "expected": expected,
+                "ratio": (done / expected) if expected else None,
+            }
+        )
     return rows
 
 
