@@ -190,8 +190,14 @@ class IngestConsumer(LiveConsumer):
         if self.spool.append(data, frame.samples.shape[0]):
             state = self.analysis.state() | {"device": True}
             # once a second, in one trip to a worker thread: the spool to disk, the device's
-            # lease and the state new viewers start from (files and the cache, no database)
-            await asyncio.to_thread(self.second_tick, self.spool.take(), state)
+            # lease and the state new viewers start from (files and the cache, no database).
+            # run_in_executor, not to_thread: to_thread runs each call in a copy of this
+            # task's context, where Django's cache handler (an asgiref Local) finds no
+            # client and builds one, with a new Redis connection, every second; in the
+            # worker thread's own context the client and its connection pool are kept
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.second_tick, self.spool.take(), state
+            )
             await self.send(
                 text_data=json.dumps(
                     {
