@@ -21,7 +21,7 @@ from analysis.consumers import CLOSE_AUDIT_UNAVAILABLE, audit_live_view
 from analysis.core import live_protocol as proto
 from analysis.live_consumers.base import LiveConsumer, ingest_group
 from analysis.pipeline import live
-from analysis.pipeline.live_analysis import LiveAnalysis
+from analysis.pipeline.live_analysis import LiveAnalysis, warm_up
 from analysis.pipeline.live_fanout import fanout
 from clinic.audit import Action, AuditUnavailable
 
@@ -170,6 +170,7 @@ class IngestConsumer(LiveConsumer):
         )
 
     def start_analysis(self, resumed: bool) -> LiveAnalysis:
+        warm_up()  # the first stream of this process: the compiled kernels, before "ready"
         inputs = live.live_inputs_for(self.session_id, self.hello.labels)
         analysis = LiveAnalysis(self.hello, inputs)
         alerts = self.spool.meta.get("alerts") or []

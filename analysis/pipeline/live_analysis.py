@@ -8,6 +8,7 @@ bucket, ~100 Hz) and the envelope at the core's display rate.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -367,6 +368,19 @@ class LiveAnalysis:
                 f"{label}: {100 * ratio:.0f} % of the signal is mains hum (check the ground)",
             )
         ]
+
+
+@functools.cache
+def warm_up() -> None:
+    """Load the live path's compiled kernels into this process (numba's cache; compiled if
+    it has none) before its first stream: a fraction of a second to a second, once, that
+    would otherwise hold up a device's first frames. Three seconds of noise through an
+    analyser reach every kernel the frames reach (envelopes, burst level, peaks)."""
+    x = np.random.default_rng(0).standard_normal((3 * 990, 1)) * 1e-5
+    analyser = StreamingAnalyser(990.0, ["CH1 Raw"])
+    for a in range(0, x.shape[0], 198):
+        analyser.feed(x[a : a + 198])
+    _peaks(x[:50], 10)
 
 
 def _peaks(x: np.ndarray, step: int) -> list[list[float]]:
