@@ -53,6 +53,57 @@ def activity_level(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
     return float(np.exp(edges[two_best + 1]))
 
 
+class RunningActivityLevel:
+    """:func:`activity_level` of a list of block RMS values that only grows (the live path's
+    noise blocks), updated with the new values instead of recomputed over all of them.
+
+    The logarithms of earlier values are kept; the histogram's counts too, as long as the
+    range (smallest and largest logarithm, so the bin edges) has not moved, and new values are
+    binned into them; when the range moves, everything is binned again. The same counts and
+    edges as :func:`activity_level` computes from the whole list, so the same level (tested).
+    """
+
+    def __init__(self, tonic_ratio: float = 0.3) -> None:
+        self.tonic_ratio = tonic_ratio
+        self.seen = 0  # values of the list taken in
+        self.logs = np.empty(256)  # log of the positive ones, in order
+        self.size = 0
+        self.range: tuple | None = None  # (first, last) the counts were binned with
+        self.edges = np.zeros(0)
+        self.counts = np.zeros(0, np.int64)
+
+    def level(self, block_rms_v) -> float:
+        new = np.asarray(block_rms_v[self.seen :], dtype=float)
+        self.seen = len(block_rms_v)
+        new = new[new > 0]
+        start = self.size
+        if new.size:
+            if self.size + new.size > self.logs.size:
+                grown = np.empty(2 * (self.size + new.size))
+                grown[: self.size] = self.logs[: self.size]
+                self.logs = grown
+            self.logs[self.size : self.size + new.size] = np.log(new)
+            self.size += new.size
+        if self.size < 8:
+            return 0.0
+        log = self.logs[: self.size]
+        first, last = log.min(), log.max()
+        if not last > first:
+            return 0.0
+        if self.range != (first, last):
+            self.edges = np.linspace(
+                first, last, _BINS + 1, endpoint=True, dtype=np.result_type(first, log)
+            )
+            self.counts = _bin_counts(log, self.edges, first, last, _BINS)
+            self.range = (first, last)
+        elif self.size > start:
+            self.counts += _bin_counts(log[start:], self.edges, first, last, _BINS)
+        a, b, two_best, middle, top = _otsu(self.counts, self.edges)
+        if np.exp(middle - top) < self.tonic_ratio:
+            return float(np.exp(self.edges[b + 1]))
+        return float(np.exp(self.edges[two_best + 1]))
+
+
 def activity_level_numpy(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
     """:func:`activity_level` written with numpy arrays over every pair of boundaries: the
     plain form the compiled :func:`_otsu` is tested against (the same floats, bit for bit)."""

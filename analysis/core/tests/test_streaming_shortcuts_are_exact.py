@@ -4,7 +4,8 @@
 compiled kernel; ``sorted_percentile`` reads ``np.percentile`` from a list kept sorted.
 ``histogram_uniform`` is numpy's equal-bins histogram without its checks (its counting
 compiled); ``activity_level``'s compiled Otsu scan is the numpy form over every pair of
-boundaries (``activity_level_numpy``, with ``np.histogram``); the compiled moving RMS of
+boundaries (``activity_level_numpy``, with ``np.histogram``), and ``RunningActivityLevel``
+(updated block by block) is ``activity_level`` of all the blocks so far; the compiled moving RMS of
 the envelopes is ``moving_rms_numpy``; ``kernels.bucket_peaks`` (the live view's decimated
 signal) picks the samples numpy's ``argmax`` of the magnitudes picks.
 All must give the same floats, bit for bit, or the live results would drift from what
@@ -20,7 +21,12 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from analysis.core import AnalysisConfig, dsp
-from analysis.core.activity import activity_level, activity_level_numpy, histogram_uniform
+from analysis.core.activity import (
+    RunningActivityLevel,
+    activity_level,
+    activity_level_numpy,
+    histogram_uniform,
+)
 from analysis.core.kernels import bucket_peaks
 from analysis.core.stream_detector import sorted_percentile
 from analysis.core.stream_signal import _moving_rms, moving_rms_numpy, sosfilt_1d
@@ -162,3 +168,21 @@ def test_bucket_peaks_picks_what_numpys_argmax_picks(step):
         assert got.shape == want.shape
         assert np.array_equal(got, want)
         assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_running_activity_level_is_the_level_of_all_blocks_so_far(seed):
+    rng = np.random.default_rng(seed)
+    rest = np.abs(rng.standard_normal(400)) * 1e-5
+    bursts = np.abs(rng.standard_normal(400)) * 3e-4
+    values = np.where(rng.random(400) < 0.3, bursts, rest)
+    values[rng.random(400) < 0.05] = 0.0  # a blanked drop-out's block
+    values[50:70] = values[49]  # equal blocks: no spread at first
+    blocks: list[float] = []
+    running = RunningActivityLevel(0.3)
+    k = 0
+    while k < values.size:
+        step = int(rng.integers(1, 4))  # one or a few new blocks per call
+        blocks += [float(v) for v in values[k : k + step]]
+        k += step
+        assert running.level(blocks) == activity_level(np.asarray(blocks), 0.3)
