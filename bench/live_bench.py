@@ -12,7 +12,9 @@ frame, as the live page does). Per level it prints: samples recorded (the server
 never got), device-to-viewer latency p50/p99 (a frame's send to its arrival at a viewer,
 same clock), the Daphne process's CPU time (user + system, and the system part) per second
 of one stream, so the streams one core carries (a figure that holds on a busy machine,
-where the wall-clock ones do not), and the machine's load average. ``--stalled`` adds, per
+where the wall-clock ones do not), the same CPU figure over the steady part only (every
+device streaming: no connects, stops or recordings, which the first figure spreads over
+the level's seconds), and the machine's load average. ``--stalled`` adds, per
 level, one viewer that never reads, to show what it costs the others; ``--viewers 0``
 measures the ingest alone; ``--profile`` runs Daphne under cProfile
 (bench/profiled_daphne.py). Loopback only; bounded in time.
@@ -171,7 +173,19 @@ async def device(base, session_id, token, seconds, sent, result):
                 return
 
 
-async def level(base, sessions, seconds, stalled, viewers=2):
+async def steady_cpu(pid, seconds, progress, out):
+    """The server's CPU seconds per stream-second it handled while every device streams:
+    from 1.5 s after the devices start to 1.5 s before they stop (no connects, stops or
+    recordings in it). ``progress()``: the stream-seconds the viewers got so far (what the
+    devices sent, without viewers), so a server that falls behind is not flattered."""
+    await asyncio.sleep(1.5)
+    cpu0, done0 = sum(cpu_s(pid)), progress()
+    await asyncio.sleep(max(0.5, seconds - 3.0))
+    done = progress() - done0
+    out["cpu_per_stream_s"] = (sum(cpu_s(pid)) - cpu0) / done if done > 0 else None
+
+
+async def level(base, sessions, seconds, stalled, viewers=2, pid=None):
     streams = []
     waits = []
     for session_id, token, cookie in sessions:
@@ -192,6 +206,16 @@ async def level(base, sessions, seconds, stalled, viewers=2):
         await ready.wait()
     await asyncio.wait_for(asyncio.gather(*(w.wait() for w in waits)), 60)
     t0 = time.perf_counter()
+    steady = {}
+
+    def progress() -> float:
+        if viewers:
+            frames = sum(len(v[1]) for s in streams for v in s[4]) / viewers
+        else:
+            frames = sum(len(s[2]) for s in streams)
+        return frames * FRAME / RATE
+
+    sampler = asyncio.ensure_future(steady_cpu(pid, seconds, progress, steady)) if pid else None
     await asyncio.gather(*(device(base, s[0], s[1], seconds, s[2], s[3]) for s in streams))
     elapsed = time.perf_counter() - t0
     if tasks:
@@ -200,6 +224,8 @@ async def level(base, sessions, seconds, stalled, viewers=2):
         t.cancel()
     if stalled_task:
         stalled_task.cancel()
+    if sampler is not None:
+        await sampler
     sent = sum(s[3].get("sent", 0) for s in streams)
     recorded = sum(s[3].get("recorded", 0) for s in streams)
     expected = sum(s[3].get("frames", 0) * viewers for s in streams)
@@ -216,6 +242,10 @@ async def level(base, sessions, seconds, stalled, viewers=2):
         else None,
         "latency_p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
         "latency_p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
+        # the server's CPU per stream-second while streaming only (no connects or stops)
+        "steady_cpu_ms_per_stream_s": round(1000 * steady["cpu_per_stream_s"], 1)
+        if steady.get("cpu_per_stream_s") is not None
+        else None,
     }
 
 
@@ -294,7 +324,9 @@ def main():
             chunk = sessions[used : used + n]
             used += n
             server_before, client_before = cpu_s(procs[-1].pid), time.process_time()
-            result = asyncio.run(level(base, chunk, args.seconds, args.stalled, args.viewers))
+            result = asyncio.run(
+                level(base, chunk, args.seconds, args.stalled, args.viewers, procs[-1].pid)
+            )
             user, system = (a - b for a, b in zip(cpu_s(procs[-1].pid), server_before, strict=True))
             server = user + system
             # the server's CPU per second of one stream (2 viewers each), and so how many

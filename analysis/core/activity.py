@@ -47,6 +47,74 @@ def activity_level(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
     if not log.max() > log.min():
         return 0.0
     counts, edges = histogram_uniform(log, _BINS)
+    a, b, two_best, middle, top = _otsu(counts, edges)
+    if np.exp(middle - top) < tonic_ratio:
+        return float(np.exp(edges[b + 1]))
+    return float(np.exp(edges[two_best + 1]))
+
+
+class RunningActivityLevel:
+    """:func:`activity_level` of a list of block RMS values that only grows (the live path's
+    noise blocks), updated with the new values instead of recomputed over all of them.
+
+    The logarithms of earlier values are kept; the histogram's counts too, as long as the
+    range (smallest and largest logarithm, so the bin edges) has not moved, and new values are
+    binned into them; when the range moves, everything is binned again. The same counts and
+    edges as :func:`activity_level` computes from the whole list, so the same level (tested).
+    """
+
+    def __init__(self, tonic_ratio: float = 0.3) -> None:
+        self.tonic_ratio = tonic_ratio
+        self.seen = 0  # values of the list taken in
+        self.logs = np.empty(256)  # log of the positive ones, in order
+        self.size = 0
+        self.range: tuple | None = None  # (first, last) the counts were binned with
+        self.edges = np.zeros(0)
+        self.counts = np.zeros(0, np.int64)
+
+    def level(self, block_rms_v) -> float:
+        new = np.asarray(block_rms_v[self.seen :], dtype=float)
+        self.seen = len(block_rms_v)
+        new = new[new > 0]
+        start = self.size
+        if new.size:
+            if self.size + new.size > self.logs.size:
+                grown = np.empty(2 * (self.size + new.size))
+                grown[: self.size] = self.logs[: self.size]
+                self.logs = grown
+            self.logs[self.size : self.size + new.size] = np.log(new)
+            self.size += new.size
+        if self.size < 8:
+            return 0.0
+        log = self.logs[: self.size]
+        first, last = log.min(), log.max()
+        if not last > first:
+            return 0.0
+        if self.range != (first, last):
+            self.edges = np.linspace(
+                first, last, _BINS + 1, endpoint=True, dtype=np.result_type(first, log)
+            )
+            self.counts = _bin_counts(log, self.edges, first, last, _BINS)
+            self.range = (first, last)
+        elif self.size > start:
+            self.counts += _bin_counts(log[start:], self.edges, first, last, _BINS)
+        a, b, two_best, middle, top = _otsu(self.counts, self.edges)
+        if np.exp(middle - top) < self.tonic_ratio:
+            return float(np.exp(self.edges[b + 1]))
+        return float(np.exp(self.edges[two_best + 1]))
+
+
+def activity_level_numpy(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
+    """:func:`activity_level` written with numpy arrays over every pair of boundaries: the
+    plain form the compiled :func:`_otsu` is tested against (the same floats, bit for bit)."""
+    rms = np.asarray(block_rms_v, dtype=float)
+    rms = rms[rms > 0]
+    if rms.size < 8:
+        return 0.0
+    log = np.log(rms)
+    if not log.max() > log.min():
+        return 0.0
+    counts, edges = np.histogram(log, bins=_BINS)
     centres = (edges[:-1] + edges[1:]) / 2.0
     p = counts / counts.sum()
     w = np.cumsum(p)  # weight of bins <= i
@@ -69,17 +137,86 @@ def activity_level(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
     return float(np.exp(edges[int(np.argmax(two)) + 1]))
 
 
+@njit(**_JIT)
+def _otsu(counts, edges):
+    """The two- and three-class splits of :func:`activity_level` over a histogram, as one
+    scan of the boundary pairs: (a, b) of the best three-class split (class 0: bins <= a,
+    1: (a, b], 2: > b), the best two-class boundary, and the middle and top classes' mean
+    log level. The same arithmetic in the same order as :func:`activity_level_numpy`
+    (cumulative sums, squares as products, the first maximum wins), so the same floats."""
+    m = counts.size
+    total_count = 0
+    for k in range(m):
+        total_count += counts[k]
+    w = np.empty(m)
+    mu = np.empty(m)
+    acc_w = 0.0
+    acc_mu = 0.0
+    for k in range(m):
+        p = counts[k] / total_count
+        centre = (edges[k] + edges[k + 1]) / 2.0
+        acc_w += p
+        acc_mu += p * centre
+        w[k] = acc_w
+        mu[k] = acc_mu
+    total = mu[m - 1]
+    two_best = 0
+    two_value = -np.inf
+    for k in range(m):
+        if w[k] <= 0 or 1.0 - w[k] <= 1e-12:
+            value = -np.inf
+        else:
+            d = total - mu[k]
+            value = mu[k] * mu[k] / w[k] + d * d / (1.0 - w[k])
+        if k == 0 or value > two_value:
+            two_value, two_best = value, k
+    best_a, best_b = 0, 1
+    best = -np.inf
+    first = True
+    for i in range(m - 1):
+        for j in range(i + 1, m - 1):
+            w0 = w[i]
+            w1 = w[j] - w[i]
+            w2 = 1.0 - w[j]
+            if w0 <= 0 or w1 <= 0 or w2 <= 1e-12:
+                value = -np.inf
+            else:
+                d1 = mu[j] - mu[i]
+                d2 = total - mu[j]
+                value = mu[i] * mu[i] / w0 + d1 * d1 / w1 + d2 * d2 / w2
+            if first or value > best:
+                best, best_a, best_b, first = value, i, j, False
+    middle = (mu[best_b] - mu[best_a]) / (w[best_b] - w[best_a])
+    top = (total - mu[best_b]) / (1.0 - w[best_b])
+    return best_a, best_b, two_best, middle, top
+
+
 def histogram_uniform(x: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.histogram(x, bins=bins)`` for finite float64 ``x`` with ``max > min``: numpy's
     equal-bins algorithm step for step (so the same counts and edges, tested), without its
     general-case checks, which cost the live path more than the counting."""
     first, last = x.min(), x.max()
     edges = np.linspace(first, last, bins + 1, endpoint=True, dtype=np.result_type(first, x))
-    index = ((np.subtract(x, first) / np.subtract(last, first)) * bins).astype(np.intp)
-    index[index == bins] -= 1
-    index[x < edges[index]] -= 1  # the division is not exact within an ulp of an edge
-    index[(x >= edges[index + 1]) & (index != bins - 1)] += 1
-    return np.bincount(index, minlength=bins), edges
+    return _bin_counts(x, edges, first, last, bins), edges
+
+
+@njit(**_JIT)
+def _bin_counts(x, edges, first, last, bins):
+    """numpy's equal-bins counting (``np.histogram``'s fast path), one sample at a time:
+    the bin from the same arithmetic, then moved by one where the division is not exact."""
+    counts = np.zeros(bins, np.int64)
+    span = last - first
+    for q in range(x.size):
+        v = x[q]
+        k = int(((v - first) / span) * bins)
+        if k == bins:
+            k -= 1
+        if v < edges[k]:
+            k -= 1
+        if v >= edges[k + 1] and k != bins - 1:
+            k += 1
+        counts[k] += 1
+    return counts
 
 
 def block_rms(csq: np.ndarray, n: int, block: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import dsp
-from .activity import activity_level, split_holds
+from .activity import RunningActivityLevel, split_holds
 from .config import AnalysisConfig
 from .edges import baseline_level, fine_weight, walk_back, walk_forward
 from .stream_signal import LiveSignal
@@ -76,6 +76,7 @@ class LiveDetector:
         self.known_noise_v = noise_v
         self.known_activity_v = activity_v
         self._activity = (-1, 0.0)  # (blocks seen, burst level) of the running estimate
+        self._burst = RunningActivityLevel(cfg.tonic_ratio)  # that estimate, kept up to date
         self._sorted_blocks: list[float] = []  # the noise blocks seen so far, sorted
         self._thresholds: tuple[int, dsp.Thresholds | None] = (-1, None)  # (blocks, result)
         self.min_duration_samples = dsp.window_samples(cfg.min_duration_s, live.rate_hz)
@@ -125,7 +126,7 @@ class LiveDetector:
             return self.known_activity_v
         blocks = self.live.noise_block_rms_v
         if self._activity[0] != len(blocks):
-            level = activity_level(np.asarray(blocks), self.cfg.tonic_ratio)
+            level = self._burst.level(blocks)
             self._activity = (len(blocks), level)
         return self._activity[1]
 

@@ -24,11 +24,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 from scipy import signal
 from scipy.signal._sosfilt import _sosfilt  # the compiled kernel behind signal.sosfilt
 
 from . import dsp
 from .config import AnalysisConfig
+from .kernels import _JIT
 
 HISTORY_S = 32.0  # longer than the longest contraction kept (``max_duration_s`` = 30 s)
 
@@ -159,26 +161,22 @@ class LiveSignal:
         sq = bp * bp
         self._noise_blocks(sq)
         ext = np.concatenate((self.squared_tail, sq))
-        c = np.concatenate(([0.0], np.cumsum(ext)))
-        n_new = sq.size
-        ends = np.arange(ext.size - n_new + 1, ext.size + 1)  # cumsum index after each new
-        index = self.n_filtered + np.arange(n_new)  # stream index of each new sample
-        histories = [
-            (self.envelope_window_samples, self.envelope_shift_samples, self.envelope),
-            (self.onset_window_samples, self.onset_shift_samples, self.onset_envelope),
-        ]
-        if self.fine_envelope is not None:
-            histories.append(
-                (self.fine_window_samples, self.fine_shift_samples, self.fine_envelope)
-            )
-        for width, shift, history in histories:
-            count = np.minimum(index + 1, width)
-            lo = np.maximum(ends - count, 0)
-            env = np.sqrt(np.maximum((c[ends] - c[lo]) / count, 0.0))
-            history.append(env, self.n_filtered - shift)
+        fine = self.fine_envelope is not None
+        env = _moving_rms(
+            ext,
+            sq.size,
+            self.n_filtered,
+            self.envelope_window_samples,
+            self.onset_window_samples,
+            self.fine_window_samples if fine else 0,
+        )
+        self.envelope.append(env[0], self.n_filtered - self.envelope_shift_samples)
+        self.onset_envelope.append(env[1], self.n_filtered - self.onset_shift_samples)
+        if fine:
+            self.fine_envelope.append(env[2], self.n_filtered - self.fine_shift_samples)
         width = self.envelope_window_samples
         self.squared_tail = ext[-(width - 1) :] if width > 1 else np.zeros(0)
-        self.n_filtered += n_new
+        self.n_filtered += sq.size
 
     def _zero_phase(self, forward: np.ndarray, *, final: bool) -> np.ndarray:
         """The batch's backward pass over the forward output, final up to the lag ago.
@@ -253,6 +251,51 @@ class LiveSignal:
                     math.sqrt(self.noise_block_sum_sq / self.noise_block_samples)
                 )
                 self.noise_block_sum_sq, self.noise_block_filled = 0.0, 0
+
+
+def moving_rms_numpy(
+    ext: np.ndarray, n_new: int, n_filtered: int, widths: tuple[int, ...]
+) -> list[np.ndarray]:
+    """The trailing moving RMS of the last ``n_new`` of ``ext`` (squared samples, the older
+    ones first) for each width, from one cumulative sum (the window is shorter at the
+    stream's start): the numpy form :func:`_moving_rms` is tested against."""
+    c = np.concatenate(([0.0], np.cumsum(ext)))
+    ends = np.arange(ext.size - n_new + 1, ext.size + 1)  # cumsum index after each new
+    index = n_filtered + np.arange(n_new)  # stream index of each new sample
+    out = []
+    for width in widths:
+        count = np.minimum(index + 1, width)
+        lo = np.maximum(ends - count, 0)
+        out.append(np.sqrt(np.maximum((c[ends] - c[lo]) / count, 0.0)))
+    return out
+
+
+@njit(**_JIT)
+def _moving_rms(ext, n_new, n_filtered, w0, w1, w2):
+    """:func:`moving_rms_numpy` for up to three widths (``w2`` 0: two) in one compiled pass:
+    the same running sum, differences, divisions and square roots, so the same floats.
+    Returns (3, n_new); a row of a zero width is left unset."""
+    c = np.empty(ext.size + 1)
+    c[0] = 0.0
+    acc = 0.0
+    for k in range(ext.size):
+        acc += ext[k]
+        c[k + 1] = acc
+    out = np.empty((3, n_new))
+    first_end = ext.size - n_new + 1
+    for row in range(3):
+        width = w0 if row == 0 else (w1 if row == 1 else w2)
+        if width <= 0:
+            continue
+        for q in range(n_new):
+            end = first_end + q
+            count = min(n_filtered + q + 1, width)
+            lo = max(end - count, 0)
+            v = (c[end] - c[lo]) / count
+            if v < 0.0:
+                v = 0.0
+            out[row, q] = np.sqrt(v)
+    return out
 
 
 def sosfilt_1d(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

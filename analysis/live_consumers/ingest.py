@@ -21,7 +21,7 @@ from analysis.consumers import CLOSE_AUDIT_UNAVAILABLE, audit_live_view
 from analysis.core import live_protocol as proto
 from analysis.live_consumers.base import LiveConsumer, ingest_group
 from analysis.pipeline import live
-from analysis.pipeline.live_analysis import LiveAnalysis
+from analysis.pipeline.live_analysis import LiveAnalysis, warm_up
 from analysis.pipeline.live_fanout import fanout
 from clinic.audit import Action, AuditUnavailable
 
@@ -170,6 +170,7 @@ class IngestConsumer(LiveConsumer):
         )
 
     def start_analysis(self, resumed: bool) -> LiveAnalysis:
+        warm_up()  # the first stream of this process: the compiled kernels, before "ready"
         inputs = live.live_inputs_for(self.session_id, self.hello.labels)
         analysis = LiveAnalysis(self.hello, inputs)
         alerts = self.spool.meta.get("alerts") or []
@@ -190,8 +191,14 @@ class IngestConsumer(LiveConsumer):
         if self.spool.append(data, frame.samples.shape[0]):
             state = self.analysis.state() | {"device": True}
             # once a second, in one trip to a worker thread: the spool to disk, the device's
-            # lease and the state new viewers start from (files and the cache, no database)
-            await asyncio.to_thread(self.second_tick, self.spool.take(), state)
+            # lease and the state new viewers start from (files and the cache, no database).
+            # run_in_executor, not to_thread: to_thread runs each call in a copy of this
+            # task's context, where Django's cache handler (an asgiref Local) finds no
+            # client and builds one, with a new Redis connection, every second; in the
+            # worker thread's own context the client and its connection pool are kept
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.second_tick, self.spool.take(), state
+            )
             await self.send(
                 text_data=json.dumps(
                     {

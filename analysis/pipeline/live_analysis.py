@@ -8,11 +8,13 @@ bucket, ~100 Hz) and the envelope at the core's display rate.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from analysis.core.c3d_metadata import volts_factor
+from analysis.core.kernels import bucket_peaks
 from analysis.core.live_protocol import Hello
 from analysis.core.streaming import StreamingAnalyser
 
@@ -53,8 +55,9 @@ class LiveAnalysis:
         self.emg = list(self.analyser.detectors) if self.analyser else []
         self.counts = {lab: {"count": 0, "good": 0} for lab in self.emg}
         self.dropouts = dict.fromkeys(self.emg, 0)
-        self.hum_buffer = {lab: [] for lab in self.emg}
-        self.hum_samples = dict.fromkeys(self.emg, 0)
+        self.hum_buffer: list[np.ndarray] = []  # the EMG blocks of the current second
+        self.hum_samples = 0
+        self.hum_bands: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # the latest RAW_KEEP_S of each EMG channel (volts), written in place: a buffer of
         # twice that, its newest half moved to the front only when it is full
         self.raw_keep = int(RAW_KEEP_S * hello.rate_hz)
@@ -181,6 +184,7 @@ class LiveAnalysis:
                 new_alerts += self._count(ev)
                 out["events"].append(_jsonable(ev))
         t_end = (first_sample + samples.shape[0]) / rate
+        second = self._hum_second(emg)  # a full second of every channel, once a second
         for j, lab in enumerate(self.emg):
             det = self.analyser.detectors[lab]
             if det.live.dropout_count > self.dropouts[lab]:
@@ -194,7 +198,8 @@ class LiveAnalysis:
                         f"{lab}: flat signal (electrode off or signal lost)",
                     )
                 )
-            new_alerts += self._hum(lab, emg[:, j], t_end)
+            if second is not None:
+                new_alerts += self._hum(lab, np.ascontiguousarray(second[:, j]), t_end)
             new_alerts += self._saturation(lab, emg[:, j], t_end)
         out["alerts"] = new_alerts
         out["pct_mvc"] = {lab: self.last_pct.get(lab) for lab in self.emg}
@@ -318,25 +323,39 @@ class LiveAnalysis:
             )
         ]
 
-    def _hum(self, label: str, x: np.ndarray, t: float) -> list[dict]:
-        """Mains hum: over each second, the share of power at 50/60 Hz and harmonics."""
-        buf = self.hum_buffer[label]
-        buf.append(x)
-        self.hum_samples[label] += x.size
-        if self.hum_samples[label] < self.hello.rate_hz:
-            return []
-        seg = np.concatenate(buf)
-        self.hum_buffer[label], self.hum_samples[label] = [], 0
+    def _hum_second(self, block: np.ndarray) -> np.ndarray | None:
+        """Gather the EMG blocks (samples x channels); once a second's worth has come, the
+        lot (then gathered afresh), else None."""
+        self.hum_buffer.append(block)
+        self.hum_samples += block.shape[0]
+        if self.hum_samples < self.hello.rate_hz:
+            return None
+        second = np.concatenate(self.hum_buffer)
+        self.hum_buffer, self.hum_samples = [], 0
+        return second
+
+    def _hum_bands(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """For a spectrum of ``n`` samples: the bins above 5 Hz, and those within 1 Hz of
+        50/60 Hz and their harmonics (kept per size: every second has the same)."""
+        bands = self.hum_bands.get(n)
+        if bands is None:
+            freqs = np.fft.rfftfreq(n, 1 / self.hello.rate_hz)
+            mains = np.zeros(freqs.size, bool)
+            for base in (50.0, 60.0):
+                for h in range(1, 4):
+                    mains |= np.abs(freqs - base * h) <= 1.0
+            bands = self.hum_bands[n] = (freqs > 5, mains)
+        return bands
+
+    def _hum(self, label: str, seg: np.ndarray, t: float) -> list[dict]:
+        """Mains hum: over each second (``seg``), the share of power at 50/60 Hz and
+        harmonics."""
         seg = seg - seg.mean()
         power = np.abs(np.fft.rfft(seg)) ** 2
-        freqs = np.fft.rfftfreq(seg.size, 1 / self.hello.rate_hz)
-        total = power[freqs > 5].sum()
+        above, mains = self._hum_bands(seg.size)
+        total = power[above].sum()
         if total <= 0:
             return []
-        mains = np.zeros(freqs.size, bool)
-        for base in (50.0, 60.0):
-            for h in range(1, 4):
-                mains |= np.abs(freqs - base * h) <= 1.0
         ratio = power[mains].sum() / total
         if ratio < HUM_RATIO:
             return []
@@ -351,25 +370,25 @@ class LiveAnalysis:
         ]
 
 
+@functools.cache
+def warm_up() -> None:
+    """Load the live path's compiled kernels into this process (numba's cache; compiled if
+    it has none) before its first stream: a fraction of a second to a second, once, that
+    would otherwise hold up a device's first frames. Three seconds of noise through an
+    analyser reach every kernel the frames reach (envelopes, burst level, peaks)."""
+    x = np.random.default_rng(0).standard_normal((3 * 990, 1)) * 1e-5
+    analyser = StreamingAnalyser(990.0, ["CH1 Raw"])
+    for a in range(0, x.shape[0], 198):
+        analyser.feed(x[a : a + 198])
+    _peaks(x[:50], 10)
+
+
 def _peaks(x: np.ndarray, step: int) -> list[list[float]]:
     """Per column of ``x`` (samples x channels), the largest-magnitude sample of each bucket
-    of ``step`` samples (signed), rounded to 0.1 uV: one vectorised pass for all channels."""
+    of ``step`` samples (signed), rounded to 0.1 uV: one compiled pass for all channels."""
     if step <= 1:
         return np.round(x, 7).T.tolist()
-    n = x.shape[0] // step * step
-    parts = []
-    columns = np.arange(x.shape[1])
-    if n:
-        b = x[:n].reshape(-1, step, x.shape[1])  # buckets x step x channels
-        idx = np.abs(b).argmax(axis=1)
-        parts.append(b[np.arange(b.shape[0])[:, None], idx, columns])
-    if x.shape[0] > n:
-        rest = x[n:]
-        parts.append(rest[np.abs(rest).argmax(axis=0), columns][None, :])
-    if not parts:
-        return [[] for _ in range(x.shape[1])]
-    peaks = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    return np.round(peaks, 7).T.tolist()
+    return np.round(bucket_peaks(x, step), 7).T.tolist()
 
 
 def _jsonable(ev: dict) -> dict:

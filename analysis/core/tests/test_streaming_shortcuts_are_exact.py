@@ -2,7 +2,12 @@
 
 ``sosfilt_1d`` skips ``scipy.signal.sosfilt``'s checks and axis moves around the same
 compiled kernel; ``sorted_percentile`` reads ``np.percentile`` from a list kept sorted.
-``histogram_uniform`` is numpy's equal-bins histogram without its checks.
+``histogram_uniform`` is numpy's equal-bins histogram without its checks (its counting
+compiled); ``activity_level``'s compiled Otsu scan is the numpy form over every pair of
+boundaries (``activity_level_numpy``, with ``np.histogram``), and ``RunningActivityLevel``
+(updated block by block) is ``activity_level`` of all the blocks so far; the compiled moving RMS of
+the envelopes is ``moving_rms_numpy``; ``kernels.bucket_peaks`` (the live view's decimated
+signal) picks the samples numpy's ``argmax`` of the magnitudes picks.
 All must give the same floats, bit for bit, or the live results would drift from what
 they were tested to be.
 """
@@ -16,9 +21,15 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from analysis.core import AnalysisConfig, dsp
-from analysis.core.activity import histogram_uniform
+from analysis.core.activity import (
+    RunningActivityLevel,
+    activity_level,
+    activity_level_numpy,
+    histogram_uniform,
+)
+from analysis.core.kernels import bucket_peaks
 from analysis.core.stream_detector import sorted_percentile
-from analysis.core.stream_signal import sosfilt_1d
+from analysis.core.stream_signal import _moving_rms, moving_rms_numpy, sosfilt_1d
 
 
 @pytest.mark.parametrize("n", [1, 2, 49, 50, 198, 1000])
@@ -81,3 +92,97 @@ def test_histogram_uniform_on_log_block_rms():
         want_counts, want_edges = np.histogram(x, bins=64)
         assert np.array_equal(counts, want_counts)
         assert np.array_equal(edges, want_edges)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(min_value=1e-9, max_value=1e-2, allow_nan=False, allow_subnormal=False),
+        min_size=0,
+        max_size=400,
+    ),
+    tonic_ratio=st.sampled_from([0.1, 0.3, 0.9]),
+)
+def test_activity_level_is_the_numpy_otsu_split(values, tonic_ratio):
+    x = np.asarray(values, dtype=float)
+    assert activity_level(x, tonic_ratio) == activity_level_numpy(x, tonic_ratio)
+
+
+@pytest.mark.parametrize("kind", ["rest", "rest_tonic_bursts", "quantised", "log_uniform"])
+def test_activity_level_on_block_rms_like_values(kind):
+    rng = np.random.default_rng(11)
+    for n in [*range(0, 300, 3), 1200, 5000]:
+        rest = np.abs(rng.standard_normal(n)) * 1e-5
+        x = {
+            "rest": rest,
+            "rest_tonic_bursts": np.concatenate(
+                (rest, np.abs(rng.standard_normal(n // 3)) * 3e-4, rest[: n // 4] * 6)
+            ),
+            "quantised": np.round(rest * 4e5) * 1e-5,
+            "log_uniform": np.exp(rng.uniform(-12, -6, n)),
+        }[kind]
+        for ratio in (0.1, 0.3, 0.9):
+            assert activity_level(x, ratio) == activity_level_numpy(x, ratio)
+
+
+@pytest.mark.parametrize("widths", [(50, 20, 15), (50, 20, 0), (1, 1, 1), (3, 200, 7)])
+def test_moving_rms_is_the_numpy_form(widths):
+    rng = np.random.default_rng(sum(widths))
+    n_filtered = 0
+    tail = np.zeros(0)
+    for n_new in [1, 2, 49, 198, 3, 500, 50, 1]:
+        sq = (rng.standard_normal(n_new) * 1e-4) ** 2
+        ext = np.concatenate((tail, sq))
+        got = _moving_rms(ext, n_new, n_filtered, *widths)
+        want = moving_rms_numpy(ext, n_new, n_filtered, [w for w in widths if w])
+        for row, values in enumerate(want):
+            assert np.array_equal(got[row], values)
+        n_filtered += n_new
+        tail = ext[-(widths[0] - 1) :] if widths[0] > 1 else np.zeros(0)
+
+
+def bucket_peaks_numpy(x, step):
+    """The largest-magnitude sample of each bucket of ``step`` (the last one shorter)."""
+    n = x.shape[0] // step * step
+    parts = []
+    columns = np.arange(x.shape[1])
+    if n:
+        b = x[:n].reshape(-1, step, x.shape[1])  # buckets x step x channels
+        idx = np.abs(b).argmax(axis=1)
+        parts.append(b[np.arange(b.shape[0])[:, None], idx, columns])
+    if x.shape[0] > n:
+        rest = x[n:]
+        parts.append(rest[np.abs(rest).argmax(axis=0), columns][None, :])
+    return np.concatenate(parts) if parts else np.zeros((0, x.shape[1]))
+
+
+@pytest.mark.parametrize("step", [2, 3, 10, 50])
+def test_bucket_peaks_picks_what_numpys_argmax_picks(step):
+    rng = np.random.default_rng(step)
+    for n in [0, 1, 9, 10, 49, 50, 51, 198]:
+        x = rng.standard_normal((n, 4)) * 1e-4
+        x[: n // 2, 1] = np.round(x[: n // 2, 1] * 1e4) * 1e-4  # ties of magnitude, +/-
+        x[:, 2] = -x[:, 3]
+        got = bucket_peaks(x, step)
+        want = bucket_peaks_numpy(x, step)
+        assert got.shape == want.shape
+        assert np.array_equal(got, want)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_running_activity_level_is_the_level_of_all_blocks_so_far(seed):
+    rng = np.random.default_rng(seed)
+    rest = np.abs(rng.standard_normal(400)) * 1e-5
+    bursts = np.abs(rng.standard_normal(400)) * 3e-4
+    values = np.where(rng.random(400) < 0.3, bursts, rest)
+    values[rng.random(400) < 0.05] = 0.0  # a blanked drop-out's block
+    values[50:70] = values[49]  # equal blocks: no spread at first
+    blocks: list[float] = []
+    running = RunningActivityLevel(0.3)
+    k = 0
+    while k < values.size:
+        step = int(rng.integers(1, 4))  # one or a few new blocks per call
+        blocks += [float(v) for v in values[k : k + step]]
+        k += step
+        assert running.level(blocks) == activity_level(np.asarray(blocks), 0.3)
