@@ -60,7 +60,8 @@ BEGIN
     ) RETURNING e.id INTO v_id;
     INSERT INTO clinic_auditentrypatient (entry_id, patient_id)
     SELECT v_id, patient FROM unnest(v_patients) AS patient;
-    RETURN QUERY SELECT v_id, v_seq, v_prev, v_hash, v_purpose;
+    id := v_id; seq := v_seq; prev_hash := v_prev; entry_hash := v_hash; purpose := v_purpose;
+    RETURN NEXT;
 END
 $fn$;
 """
