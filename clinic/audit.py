@@ -6,11 +6,11 @@ admin through ``clinic.admin_scope.ScopedAdminMixin``. django-auditlog keeps the
 history of changes (old and new values); this trail says who *read or changed* which patient's
 record, for what purpose and from where, which no maintained library records.
 
-Cost: on PostgreSQL one statement, one round trip (lock the chain head, move it, insert; the hash
-computed by the server over the bytes Python serialised). The head's row lock serialises writers,
-which is what keeps the chain linear; outside a transaction it is held for that one statement.
-If any of it fails, ``AuditUnavailable`` is raised and the caller refuses
-to show the data: an unaudited read never happens silently.
+Cost: on PostgreSQL one call of a PL/pgSQL function (``clinic_audit_append``), one round trip, no
+planning (lock the chain head, move it, insert; the hash computed by the server over the bytes
+Python serialised). The head's row lock serialises writers, which is what keeps the chain linear;
+outside a transaction it is held for that one call. If any of it fails, ``AuditUnavailable`` is
+raised and the caller refuses to show the data: an unaudited read never happens silently.
 """
 
 from __future__ import annotations
@@ -51,8 +51,15 @@ def client_address(*, remote_addr: str | None, forwarded_for: str | None) -> str
         values = [v.strip() for v in forwarded_for.split(",")]
         if len(values) >= trusted:
             candidate = values[-trusted]
+    return _normalised_address(candidate or "")
+
+
+@functools.lru_cache(maxsize=512)
+def _normalised_address(text: str) -> str | None:
+    """``text`` as an IP address in its normal form, or None (parsed once per distinct text:
+    every page's entry asks, mostly for the same few addresses)."""
     try:
-        return str(ipaddress.ip_address((candidate or "").strip("[]")))
+        return str(ipaddress.ip_address(text.strip("[]")))
     except ValueError:
         return None
 
@@ -60,7 +67,7 @@ def client_address(*, remote_addr: str | None, forwarded_for: str | None) -> str
 def request_client_address(request) -> str | None:
     return client_address(
         remote_addr=request.META.get("REMOTE_ADDR"),
-        forwarded_for=request.headers.get("x-forwarded-for"),
+        forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR"),
     )
 
 
@@ -125,12 +132,11 @@ def _canonical_fields(entry: AuditEntry) -> list:
     ]
 
 
-# Where the purpose sits in ``_canonical_fields`` (the append statement may decide it).
+# Where the purpose sits in ``_canonical_fields`` (the append function may decide it).
 _CANONICAL_PURPOSE = 9
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -180,11 +186,11 @@ def record_access(
         object_id = obj.pk
     postgresql = connection.vendor == "postgresql"
     try:
-        # A therapist's purpose depends on the assignment: on PostgreSQL the append statement
+        # A therapist's purpose depends on the assignment: on PostgreSQL the append function
         # checks it (no round trip of its own); elsewhere ``purpose_for`` asks.
-        assignee = user.pk if postgresql and ids and scope_of(user) is Scope.ASSIGNED else None
-        purpose = Purpose.TREATMENT if assignee is not None else purpose_for(user, ids)
-        entry = AuditEntry(
+        check_assignment = postgresql and bool(ids) and scope_of(user) is Scope.ASSIGNED
+        purpose = Purpose.TREATMENT if check_assignment else purpose_for(user, ids)
+        entry = _new_entry(
             created_at=timezone.now(),
             actor_id=user.pk if user is not None else None,
             actor_label=(user.get_username() if user is not None else "system"),
@@ -205,118 +211,63 @@ def record_access(
                 _append_portable(entry)
         elif connection.in_atomic_block:
             with transaction.atomic():
-                _append_postgresql(entry, assignee)
+                _append_postgresql(entry, check_assignment)
         else:
-            _append_postgresql(entry, assignee)
+            _append_postgresql(entry, check_assignment)
     except DatabaseError as exc:
         raise AuditUnavailable("The audit trail could not be written.") from exc
     return entry
+
+
+@functools.cache
+def _entry_attnames() -> tuple[str, ...]:
+    return tuple(f.attname for f in AuditEntry._meta.concrete_fields)
+
+
+def _new_entry(**values) -> AuditEntry:
+    """An unsaved entry of ``values``; the others (pk, the chain's) stay None until it is
+    appended. Built from positional values, Django's fast path (as for rows read from the
+    database): keyword arguments cost three times as much, on every page view."""
+    return AuditEntry(*map(values.get, _entry_attnames()))
 
 
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-# The entry's columns in the order of ``_row`` (the chain columns come from the head).
-_COLUMNS = (
-    "created_at",
-    "actor",
-    "actor_label",
-    "clinic_id",
-    "patient_id",
-    "patient_ids",
-    "object_type",
-    "object_id",
-    "action",
-    "client_address",
-    "path",
-)
-
-
-def _row(entry: AuditEntry) -> list:
-    return [getattr(entry, AuditEntry._meta.get_field(c).attname) for c in _COLUMNS]
-
-
-# One statement, one round trip: the purpose (emergency when a therapist, ``assignee``, is not
-# assigned to every patient of the entry), lock the head, move it to the next position with the
-# new hash (sha256 of the canonical JSON: "[" seq "," <fields before the purpose> "," purpose ","
-# <fields after it> "," prev_hash "]", the same bytes ``canonical`` hashes), insert the entry and
+# One call, one round trip: ``clinic_audit_append`` (migration ``clinic/0009``) gets the entry as
+# the two halves of its canonical JSON around the purpose, reads the columns (and the patients'
+# lookup rows) from that very text, decides a therapist's purpose (emergency unless she is
+# assigned to every patient of the entry), locks the chain head, hashes "[" seq <before> purpose
+# <after> prev_hash "]" (the bytes ``canonical`` hashes), moves the head and inserts the entry and
 # its patients' rows. The head's row lock (FOR UPDATE, held to the end of the transaction)
-# serialises writers: the chain stays linear.
-_APPEND_SQL = """
-WITH purpose AS (
-    SELECT CASE WHEN CAST(%(assignee)s AS bigint) IS NOT NULL AND (
-        SELECT count(*) FROM {assignments}
-        WHERE {assignee_column} = CAST(%(assignee)s AS bigint)
-        AND {patient_column} = ANY(CAST(%(patients)s AS bigint[]))
-    ) < cardinality(CAST(%(patients)s AS bigint[])) THEN %(emergency)s ELSE %(purpose)s END AS value
-), head AS (
-    SELECT seq, COALESCE(NULLIF(entry_hash, ''), %(genesis)s) AS prev_hash
-    FROM {head} WHERE id = 1 FOR UPDATE
-), moved AS (
-    UPDATE {head} AS h
-    SET seq = head.seq + 1,
-        entry_hash = encode(sha256(convert_to(
-            '[' || (head.seq + 1)::text || %(before)s || '"' || purpose.value || '"'
-            || %(after)s || '"' || head.prev_hash || '"]', 'UTF8'
-        )), 'hex')
-    FROM head, purpose WHERE h.id = 1
-    RETURNING h.seq, h.entry_hash, head.prev_hash, purpose.value AS purpose
-), entry AS (
-    INSERT INTO {entry} ({columns}, purpose, seq, prev_hash, entry_hash)
-    SELECT {values}, moved.purpose, moved.seq, moved.prev_hash, moved.entry_hash FROM moved
-    RETURNING id, seq, prev_hash, entry_hash, purpose
-), patients AS (
-    INSERT INTO {patients} (entry_id, patient_id)
-    SELECT entry.id, patient FROM entry, unnest(CAST(%(patients)s AS bigint[])) AS patient
+# serialises writers: the chain stays linear. A PL/pgSQL function keeps the plans of its
+# statements for the connection's life: the one statement of five CTEs that did the same was
+# parsed and planned on every entry, which took longer than running it.
+_APPEND_CALL = (
+    "SELECT id, seq, prev_hash, entry_hash, purpose FROM clinic_audit_append(%s, %s, %s, %s)"
 )
-SELECT id, seq, prev_hash, entry_hash, purpose FROM entry
-"""
 
 
-@functools.cache
-def _append_sql() -> str:
-    """``_APPEND_SQL`` for our tables. Each value is cast to its column's type without a length
-    (a cast to varchar(n) would cut a value the hash covers; the insert refuses it instead)."""
-    fields = [AuditEntry._meta.get_field(c) for c in _COLUMNS]
-    assignments = User.assigned_patients.through._meta
-    return _APPEND_SQL.format(
-        assignments=connection.ops.quote_name(assignments.db_table),
-        assignee_column=connection.ops.quote_name(assignments.get_field("user").column),
-        patient_column=connection.ops.quote_name(assignments.get_field("patient").column),
-        head=_table(AuditChainHead),
-        entry=_table(AuditEntry),
-        patients=_table(AuditEntryPatient),
-        columns=", ".join(connection.ops.quote_name(f.column) for f in fields),
-        values=", ".join(
-            f"CAST(%(c{i})s AS {f.db_type(connection).split('(')[0]})" for i, f in enumerate(fields)
-        ),
-    )
-
-
-def _append_postgresql(entry: AuditEntry, assignee: int | None) -> None:
-    """Append the entry in one statement (``_APPEND_SQL``); the hash is computed by PostgreSQL
-    over the bytes Python serialised around the purpose, so ``verify_chain`` recomputes the very
-    same hash. With ``assignee`` (a therapist's id) the statement sets the purpose."""
+def _append_postgresql(entry: AuditEntry, check_assignment: bool) -> None:
+    """Append the entry with one call of ``clinic_audit_append``; the hash is computed by
+    PostgreSQL over the bytes Python serialised around the purpose, so ``verify_chain``
+    recomputes the very same hash. With ``check_assignment`` (the actor is a therapist) the
+    function sets the purpose from her assignments."""
     fields = _canonical_fields(entry)
     at = _CANONICAL_PURPOSE
-    sql = _append_sql()
-    params = {
-        "genesis": GENESIS,
-        "before": "," + _dumps(fields[:at])[1:-1] + ",",
-        "after": "," + _dumps(fields[at + 1 :])[1:-1] + ",",
-        "patients": entry.patient_id_list,
-        "assignee": assignee,
-        "purpose": entry.purpose,
-        "emergency": Purpose.EMERGENCY.value,
-    }
-    params.update({f"c{i}": value for i, value in enumerate(_row(entry))})
+    params = (
+        "," + _dumps(fields[:at])[1:-1] + ",",
+        "," + _dumps(fields[at + 1 :])[1:-1] + ",",
+        entry.purpose,
+        check_assignment,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_APPEND_CALL, params)
         row = cursor.fetchone()
         if row is None:  # no head row yet (a database created without the migration's row)
             AuditChainHead.objects.get_or_create(pk=1)
-            cursor.execute(sql, params)
+            cursor.execute(_APPEND_CALL, params)
             row = cursor.fetchone()
     entry.pk, entry.seq, entry.prev_hash, entry.entry_hash, entry.purpose = row
     entry._state.adding = False

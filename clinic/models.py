@@ -387,9 +387,9 @@ class AuditEntryPatient(models.Model):
     """One patient an entry covers: the indexed lookup of a patient's entries (its own pages and
     the list pages that showed it), for the access report and the clinic's audit page.
 
-    Written in the entry's own statement, from the same ids as ``AuditEntry.patient_ids`` (which
-    the hash covers); ``verify_audit`` checks that the rows still match it. Append-only like the
-    entries.
+    Written by the entry's own append (one call), from the same ids as ``AuditEntry.patient_ids``
+    (which the hash covers); ``verify_audit`` checks that the rows still match it. Append-only
+    like the entries.
     """
 
     # No constraint (an RI check per row would add to every write): ``verify_audit`` finds a row

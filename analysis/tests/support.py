@@ -43,10 +43,10 @@ TINY_C3D = b"\x02\x50" + b"\x00" * 510
 
 
 # What the audit entry of one page costs in queries (clinic.audit.record_access), for the pinned
-# query counts: in a test's transaction a savepoint, the one statement that locks and moves the
-# chain head and inserts the entry, and the savepoint's release (in production: the statement).
-# Pages of a session or recording add one to find its patient (AUDIT_LOOKUP); a therapist's
-# assignment check (the entry's purpose) is part of the statement (AUDIT_PURPOSE: none).
+# query counts: in a test's transaction a savepoint, the one call (clinic_audit_append) that locks
+# and moves the chain head and inserts the entry, and the savepoint's release (in production: the
+# call). Pages of a session or recording add one to find its patient (AUDIT_LOOKUP); a therapist's
+# assignment check (the entry's purpose) is part of the call (AUDIT_PURPOSE: none).
 AUDIT_ENTRY = 3
 AUDIT_LOOKUP = 1
 AUDIT_PURPOSE = 0

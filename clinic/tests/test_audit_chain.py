@@ -4,13 +4,16 @@ Tampering is done the way an attacker with database rights would: around the tri
 (``pgtrigger.ignore``) or with the trigger disabled.
 """
 
+import re
 import threading
 
 import pgtrigger
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
+from django.utils import timezone
 
+from clinic import audit
 from clinic.audit import (
     GENESIS,
     Action,
@@ -86,6 +89,50 @@ def test_a_therapists_entry_is_one_statement(
     with django_assert_num_queries(3):
         entry = record_access(alice, Action.VIEW, [bobs_patient])
     assert entry.purpose == Purpose.EMERGENCY
+
+
+def test_the_append_function_writes_every_column(db):
+    """The append is a PostgreSQL function (migration ``clinic/0009``) that reads the columns
+    from the entry's canonical JSON by position: a field added to ``AuditEntry`` needs a new
+    function (a migration), or it would never be written."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'clinic_audit_append'")
+        (source,) = cursor.fetchone()
+    inserted = re.search(r"INSERT INTO clinic_auditentry AS e \(([^)]*)\)", source)
+    columns = {f.column for f in AuditEntry._meta.concrete_fields if not f.primary_key}
+    assert {c.strip() for c in inserted.group(1).split(",")} == columns
+    positions = {int(i) for i in re.findall(r"f->>(\d+)", source)} | {audit._CANONICAL_PURPOSE}
+    fields = audit._canonical_fields(AuditEntry(created_at=timezone.now()))
+    assert positions == set(range(len(fields)))
+
+
+def test_an_entry_is_stored_exactly_as_it_was_hashed(alice, alices_patient, bobs_patient, rf):
+    """Quotes, backslashes, non-ASCII and IPv6 survive the trip through the canonical JSON the
+    append function reads its columns from; the lookup rows name the entry's patients."""
+    request = rf.get("/")
+    request.user = alice
+    request.META["REMOTE_ADDR"] = "2001:db8::7"
+    path = '/patients/Zoë "O\'Brien" \\ 日本 😀/'
+    entry = record_access(
+        request,
+        Action.DOWNLOAD,
+        [bobs_patient, alices_patient],
+        path=path,
+        object_type="therapy_sessions.recording",
+        object_id='x"y',
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    for field in AuditEntry._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(entry, field.attname), field.name
+    assert stored.path == path
+    assert stored.client_address == "2001:db8::7"
+    assert stored.purpose == Purpose.EMERGENCY  # bob's patient is not assigned to alice
+    assert stored.patient_id_list == sorted([alices_patient.pk, bobs_patient.pk])
+    assert sorted(stored.patient_rows.values_list("patient_id", flat=True)) == (
+        stored.patient_id_list
+    )
+    assert entry_hash(stored) == stored.entry_hash
+    assert verify_chain().intact
 
 
 def test_client_address_trusts_only_our_proxies(settings):
