@@ -57,11 +57,17 @@ def client_address(*, remote_addr: str | None, forwarded_for: str | None) -> str
 @functools.lru_cache(maxsize=512)
 def _normalised_address(text: str) -> str | None:
     """``text`` as an IP address in its normal form, or None (parsed once per distinct text:
-    every page's entry asks, mostly for the same few addresses)."""
+    every page's entry asks, mostly for the same few addresses). An IPv4-mapped IPv6 address
+    (``::ffff:10.0.0.5``, what a dual-stack socket reports for an IPv4 client) is stored as the
+    IPv4 address: it is the same client, and Python 3.11 and PostgreSQL print the mapped form
+    differently, which would make ``verify_audit`` see a break that is not one."""
     try:
-        return str(ipaddress.ip_address(text.strip("[]")))
+        address = ipaddress.ip_address(text.strip("[]"))
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
 
 
 def request_client_address(request) -> str | None:

@@ -147,6 +147,20 @@ def test_client_address_trusts_only_our_proxies(settings):
     assert client_address(remote_addr="10.0.0.5", forwarded_for="not-an-ip") is None
 
 
+def test_an_ipv4_mapped_address_is_stored_as_ipv4_and_verifies(alice, alices_patient, rf):
+    """A dual-stack socket reports an IPv4 client as ``::ffff:a.b.c.d``; Python and PostgreSQL
+    print that form differently, so it is kept as the IPv4 address it stands for."""
+    assert client_address(remote_addr="::ffff:10.0.0.5", forwarded_for=None) == "10.0.0.5"
+    request = rf.get("/")
+    request.user = alice
+    request.META["REMOTE_ADDR"] = "::ffff:192.0.2.9"
+    entry = record_access(request, Action.VIEW, [alices_patient], path="/patients/")
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.client_address == "192.0.2.9"
+    assert entry_hash(stored) == stored.entry_hash
+    assert verify_chain().intact
+
+
 def test_the_table_refuses_update_and_delete(carol, alices_patient):
     entry = _write(carol, [alices_patient])[0]
     assert connection.vendor == "postgresql"
