@@ -2,7 +2,7 @@
 
 Every report goes through :func:`render_pdf`: PDF/A-3b (``pdf_variant``), the machine-readable
 results attached as JSON (``AFRelationship /Data``), the bundled DejaVu Sans (``static/fonts``),
-vector charts inline as SVG.
+vector charts inline as SVG (their labels drawn a run at a time: ``reports.svg_text``).
 
 Resources are fetched by :class:`StaticOnlyFetcher`: our own static files (under ``STATIC_URL``
 of the report's base URL, read from disk by Django's staticfiles finders) and ``data:`` URLs.
@@ -32,10 +32,15 @@ from weasyprint import HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from reports import svg_text
+
 #: The base URL of every report: a reserved name (RFC 2606) that is never resolved; only paths
 #: under STATIC_URL on it are served, from disk.
 REPORT_ORIGIN = "https://report.myoclinic.invalid"
 PDF_VARIANT = "pdf/a-3b"
+
+# Chart labels drawn a run at a time, not a letter at a time (reports/svg_text.py).
+svg_text.install()
 
 
 class ReportRenderError(Exception):
