@@ -14,13 +14,21 @@ every SVG element in pure Python. So the session report prepares its envelopes h
   still vector (WeasyPrint draws SVG images as PDF paths and text), but parsed by the XML
   parser instead of the pure-Python HTML5 parser, and its ~80 elements are not styled by the
   page's CSS cascade.
+* :func:`print_svg` drops what only a screen uses and WeasyPrint would still walk: the
+  contraction bands' ``<title>`` tooltips, and ``text-anchor``: WeasyPrint draws every
+  anchored label into a group of its own (a PDF form XObject) to measure and shift it; here
+  its start is computed from the font's advance widths (``reports.charts.text_width``, the
+  widths the chart's own layout uses) and the label is drawn in place - the same pixels.
 """
 
 from __future__ import annotations
 
 import base64
 import math
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+
+from reports.charts import FONT_SIZE, text_width
 
 #: Time columns of a printed envelope chart (two points each at most).
 PRINT_COLUMNS = 300
@@ -63,6 +71,45 @@ def minmax_columns(values: Sequence[float], columns: int) -> list[float]:
         first, second = (i_min, i_max) if i_min <= i_max else (i_max, i_min)
         out += [chunk[first], chunk[second]]
     return out
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+_TEXT, _TITLE, _RECT = f"{{{SVG_NS}}}text", f"{{{SVG_NS}}}title", f"{{{SVG_NS}}}rect"
+#: How far an anchored label's start is left of its x, as a share of its width.
+_ANCHOR_SHIFT = {"middle": 0.5, "end": 1.0}
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _place_anchored(text: ET.Element, font_size: float) -> None:
+    """Turn ``text-anchor`` middle/end into the label's start x (a plain, one-line label)."""
+    share = _ANCHOR_SHIFT.get(text.get("text-anchor", ""))
+    x = _number(text.get("x"))
+    if share is None or x is None or len(text) or not text.text:
+        return  # tspans, x lists or no text: left to WeasyPrint
+    size = _number(text.get("font-size")) or font_size
+    width = text_width(text.text, size, bold=text.get("font-weight") == "bold")
+    text.set("x", f"{x - share * width:.3f}")
+    del text.attrib["text-anchor"]
+
+
+def print_svg(svg: str) -> str:
+    """A chart's SVG for print: no band tooltips, anchored labels placed at their start."""
+    ET.register_namespace("", SVG_NS)
+    root = ET.fromstring(svg)  # noqa: S314 - our own chart markup (reports.charts)
+    font_size = _number(root.get("font-size")) or FONT_SIZE
+    for rect in root.iter(_RECT):
+        for title in rect.findall(_TITLE):
+            rect.remove(title)
+    for text in root.iter(_TEXT):
+        _place_anchored(text, font_size)
+    return ET.tostring(root, encoding="unicode")
 
 
 def svg_data_uri(svg: str) -> str:

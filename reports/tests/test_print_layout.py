@@ -12,8 +12,8 @@ from types import SimpleNamespace
 from django.conf import settings
 from fontTools.ttLib import TTFont
 
-from reports.charts import Band, HLine, envelope_chart
-from reports.print_charts import PRINT_COLUMNS, decimate_envelope, svg_data_uri
+from reports.charts import Band, HLine, envelope_chart, text_width
+from reports.print_charts import PRINT_COLUMNS, decimate_envelope, print_svg, svg_data_uri
 from reports.print_tables import (
     CONTRACTION_COLUMNS,
     FIGURE_DASH,
@@ -96,6 +96,37 @@ def test_the_print_chart_is_an_svg_image_with_every_contraction_and_both_lines()
     }
     points = root.find(f".//{SVG}polyline").get("points").split()
     assert len(points) <= 2 * PRINT_COLUMNS
+
+
+def test_the_print_svg_has_no_tooltips_and_places_anchored_labels_at_their_start():
+    chart = envelope_chart(
+        values=decimate_envelope(_envelope())["values"],
+        rate_hz=24.75,
+        title="Left quadriceps",
+        bands=[Band(2.2, 2.7, "good"), Band(30.2, 30.8, "neither")],
+        lines=[HLine(8e-5, "threshold", "threshold"), HLine(3.6e-4, "MVC target", "target")],
+    )
+    before = ET.fromstring(chart)  # noqa: S314 - our own SVG
+    after = ET.fromstring(print_svg(chart))  # noqa: S314
+    texts = list(before.iter(f"{SVG}text"))
+    placed = list(after.iter(f"{SVG}text"))
+    assert [t.text for t in placed] == [t.text for t in texts]  # every label, in order
+    anchored = 0
+    for old, new in zip(texts, placed, strict=True):
+        anchor = old.get("text-anchor")
+        assert new.get("text-anchor") is None
+        if anchor is None:
+            assert new.get("x") == old.get("x")
+            continue
+        anchored += 1
+        share = 0.5 if anchor == "middle" else 1.0
+        size = float(old.get("font-size") or 13)
+        expected = float(old.get("x")) - share * text_width(old.text, size)
+        assert math.isclose(float(new.get("x")), expected, abs_tol=1e-3)
+    assert anchored >= 8  # the y and x ticks and the axis titles
+    assert before.findall(f".//{SVG}rect/{SVG}title")
+    assert not after.findall(f".//{SVG}rect/{SVG}title")
+    assert len(after.findall(f".//{SVG}rect[@class='band band-good']")) == 1
 
 
 def _row(**values):

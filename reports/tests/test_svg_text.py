@@ -1,6 +1,7 @@
 """SVG labels drawn a run at a time (reports/svg_text.py) look as WeasyPrint draws them letter
 by letter: the same chart rendered both ways, rasterised by pdftoppm, differs in a handful of
-anti-aliased pixels at most; per-letter features still go to WeasyPrint's own drawing."""
+anti-aliased pixels at most; per-letter features still go to WeasyPrint's own drawing. The
+print SVG (reports/print_charts.py: print_svg) draws the same pixels as the pages' chart."""
 
 import io
 import subprocess
@@ -15,7 +16,7 @@ from pypdf import PdfReader
 
 from reports import svg_text
 from reports.charts import Band, HLine, envelope_chart
-from reports.print_charts import svg_data_uri
+from reports.print_charts import print_svg, svg_data_uri
 from reports.render import html_to_pdf
 from reports.tests.test_print_layout import _envelope
 
@@ -25,14 +26,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _chart_html() -> str:
-    chart = envelope_chart(
+def _chart() -> str:
+    return envelope_chart(
         values=_envelope()["values"],
         rate_hz=24.75,
         title="Left quadriceps · channel CH1 Raw",
         bands=[Band(2.2, 2.7, "good"), Band(30.2, 30.8, "neither"), Band(40.0, 41.0, "intensity")],
         lines=[HLine(8e-5, "threshold", "threshold"), HLine(3.6e-4, "MVC target", "target")],
     )
+
+
+def _chart_html() -> str:
+    chart = _chart()
     # A rotated label and a per-letter x list: both left to WeasyPrint's own drawing.
     extra = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="60" font-size="13">'
@@ -91,3 +96,18 @@ def test_only_plain_runs_take_the_short_path():
     assert not svg_text.is_plain_run(node('<text x="1" y="2" letter-spacing="2">ab</text>'))
     assert not svg_text.is_plain_run(node('<text x="1" y="2" textLength="40">ab</text>'))
     assert not svg_text.is_plain_run(node('<text x="1" y="2"></text>'))
+
+
+def test_the_print_svg_draws_the_same_pixels_as_the_pages_chart(tmp_path):
+    """Anchored labels placed at their start by reports.print_charts.print_svg land where
+    WeasyPrint's anchor groups put them; the tooltips it drops are never drawn anyway."""
+    chart = _chart()
+
+    def pdf(svg: str) -> bytes:
+        return html_to_pdf(f'<img src="{svg_data_uri(svg)}" style="width: 180mm">')
+
+    ours = _raster(pdf(print_svg(chart)), tmp_path, "print")
+    theirs = _raster(pdf(chart), tmp_path, "page")
+    assert ours.size == theirs.size
+    changed = sum(ImageChops.difference(ours, theirs).histogram()[65:])
+    assert changed <= ours.size[0] * ours.size[1] // 10_000, changed
