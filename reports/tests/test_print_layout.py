@@ -126,7 +126,18 @@ def test_the_print_svg_has_no_tooltips_and_places_anchored_labels_at_their_start
     assert anchored >= 8  # the y and x ticks and the axis titles
     assert before.findall(f".//{SVG}rect/{SVG}title")
     assert not after.findall(f".//{SVG}rect/{SVG}title")
-    assert len(after.findall(f".//{SVG}rect[@class='band band-good']")) == 1
+    # Bands: one path per grade with a closed rectangle per contraction.
+    good = after.findall(f"{SVG}path[@class='band band-good']")
+    neither = after.findall(f"{SVG}path[@class='band band-neither']")
+    assert len(good) == len(neither) == 1
+    assert good[0].get("d").count("Z") == neither[0].get("d").count("Z") == 1
+    assert not after.findall(f".//{SVG}rect[@class='band band-good']")
+    # Grid lines and tick marks: one path per colour, every segment kept.
+    plain = [e for e in before.iter(f"{SVG}line") if e.get("class") is None]
+    merged = [e for e in after.iter(f"{SVG}path") if e.get("fill") == "none"]
+    assert sum(p.get("d").count("M") for p in merged) == len(plain) >= 10
+    assert not [e for e in after.iter(f"{SVG}line") if e.get("class") is None]
+    assert len(list(after.iter(f"{SVG}line"))) == 2  # the threshold and MVC-target lines
 
 
 def _row(**values):
