@@ -9,9 +9,18 @@ in ``ch`` (the width of the digit 0) so the two line up exactly:
 * the bundled DejaVu Sans has tabular digits (every digit 1303/2048 em wide, which is ``1ch``),
   and its space and full stop are each half a digit (651/2048 em), so a number right-aligned
   with spaces ends where the same number of ``ch`` says, whatever its digits;
-* a missing value is a figure dash (U+2012, a digit wide).
+* a missing value is a figure dash (U+2012, a digit wide);
+* the gaps are figure spaces (U+2007, a digit wide: HarfBuzz gives the space glyph that advance
+  when the font has no glyph of its own, as the bundled subset has not) and at most one space:
+  half the glyphs of a line of spaces, and WeasyPrint draws a line glyph by glyph in Python;
+* each line is padded to the table's full width (the grades' printed widths are known), so the
+  rule under it (the table's ``text-decoration``) runs across the whole table.
 
-The template prints :func:`contraction_lines` under :data:`CONTRACTION_COLUMNS`' headers
+All lines of a channel are one text block in one table cell (``contraction_text``): a cell per
+contraction still cost a table row, a cell box and a line box each. The row may break across
+pages (the header row repeats on the next page, as for any table).
+
+The template prints :func:`contraction_text` under :data:`CONTRACTION_COLUMNS`' headers
 (``static/reports/report.css``: ``table.lines``; kerning is off there so nothing moves).
 """
 
@@ -21,11 +30,20 @@ import math
 from dataclasses import dataclass
 
 FIGURE_DASH = "\u2012"
+FIGURE_SPACE = "\u2007"
 GRADE_TEXT = {
     "good": "good",
     "intensity": "intensity only",
     "duration": "duration only",
     "neither": "neither",
+}
+#: Printed widths of the grades in ch (DejaVu Sans advances / the digit's 1303 units; a test
+#: measures them in the bundled font).
+GRADE_WIDTH = {
+    "good": 5106 / 1303,
+    "intensity only": 13862 / 1303,
+    "duration only": 13601 / 1303,
+    "neither": 7330 / 1303,
 }
 
 
@@ -68,7 +86,8 @@ def _text(value, decimals: int) -> str:
 
 
 def width_ch(text: str) -> float:
-    """The printed width of a number's text in ``ch`` (digits and figure dash 1, . and space 1/2).
+    """The printed width of a number's text in ``ch`` (digits, figure dash and figure space 1,
+    . and space 1/2).
 
     Only what :func:`_text` makes is measured; a minus sign is a digit wide in this table
     (values here are never negative, but a wrong one must not shift the columns much).
@@ -77,8 +96,10 @@ def width_ch(text: str) -> float:
 
 
 def _pad(cursor_ch: float, target_ch: float) -> str:
-    """Spaces (half a ch each) from ``cursor_ch`` to ``target_ch`` (at least one)."""
-    return " " * max(1, round(2 * (target_ch - cursor_ch)))
+    """Blank from ``cursor_ch`` to ``target_ch`` (at least half a ch): figure spaces (1 ch)
+    and one space (half a ch) when the gap is an odd number of halves."""
+    halves = max(1, round(2 * (target_ch - cursor_ch)))
+    return FIGURE_SPACE * (halves // 2) + " " * (halves % 2)
 
 
 def contraction_line(row) -> str:
@@ -98,9 +119,18 @@ def contraction_line(row) -> str:
         parts.append(text)
         cursor += width_ch(text)
     parts.append(_pad(cursor, right + GRADE_INDENT_CH))
-    parts.append(GRADE_TEXT.get(getattr(row, "grade", None), "neither"))
+    grade = GRADE_TEXT.get(getattr(row, "grade", None), "neither")
+    parts.append(grade)
+    end = right + GRADE_INDENT_CH + GRADE_WIDTH[grade]
+    if end < right + GRADE_WIDTH_CH - 0.5:  # to the table's right edge: the rule's length
+        parts.append(_pad(end, right + GRADE_WIDTH_CH))
     return "".join(parts)
 
 
 def contraction_lines(rows) -> list[str]:
     return [contraction_line(row) for row in rows]
+
+
+def contraction_text(rows) -> str:
+    """The lines of a channel's table as one text (one per line; ``white-space: pre``)."""
+    return "\n".join(contraction_lines(rows))

@@ -24,8 +24,9 @@ from patients import progress
 from patients.models import MvcCalibration
 from patients.protocol import effective_protocol
 from patients.selectors import patient_card
-from reports.print_charts import decimate_envelope, svg_data_uri
-from reports.print_tables import CONTRACTION_COLUMNS, contraction_lines
+from reports.print_cards import cards_svg, channel_cards
+from reports.print_charts import decimate_envelope, print_svg, svg_data_uri
+from reports.print_tables import CONTRACTION_COLUMNS, contraction_text
 from sessions.models import Recording, TherapySession
 from sessions.selectors import recording_name
 
@@ -147,9 +148,11 @@ def print_results(result: dict) -> dict:
 
     Envelopes are decimated to ``reports.print_charts.PRINT_COLUMNS`` min/max columns before
     the pages' chart is drawn, and each chart is handed to the template as an SVG ``data:``
-    URL (``ch.chart_uri``) for an ``<img>``: the same vector chart, a fraction of the work.
-    The contraction table comes as one line of text per contraction
-    (``ch.contraction_lines``, ``reports.print_tables``).
+    URL (``ch.chart_uri``) for an ``<img>``: the same vector chart, a fraction of the work
+    (``print_svg``: no tooltips, labels placed without WeasyPrint's anchor groups).
+    The contraction table comes as one text of one line per contraction
+    (``ch.contraction_text``, ``reports.print_tables``), the metric cards as one SVG image
+    (``ch.cards_uri``, ``reports.print_cards``).
     """
     result = {
         **result,
@@ -160,8 +163,9 @@ def print_results(result: dict) -> dict:
     }
     results = presentation.results_from_selector(result)
     for view in results["channels"]:
-        view.chart_uri = svg_data_uri(view.chart) if view.chart else ""
-        view.contraction_lines = contraction_lines(view.contractions)
+        view.chart_uri = svg_data_uri(print_svg(view.chart)) if view.chart else ""
+        view.contraction_text = contraction_text(view.contractions)
+        view.cards_uri = svg_data_uri(cards_svg(channel_cards(view)))
     return results
 
 

@@ -6,15 +6,24 @@ import base64
 import math
 import random
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from types import SimpleNamespace
 
-from reports.charts import Band, HLine, envelope_chart
-from reports.print_charts import PRINT_COLUMNS, decimate_envelope, svg_data_uri
+from django.conf import settings
+from fontTools.ttLib import TTFont
+
+from reports.charts import Band, HLine, envelope_chart, text_width
+from reports.print_charts import PRINT_COLUMNS, decimate_envelope, print_svg, svg_data_uri
 from reports.print_tables import (
     CONTRACTION_COLUMNS,
     FIGURE_DASH,
+    FIGURE_SPACE,
     GAP_CH,
+    GRADE_INDENT_CH,
+    GRADE_WIDTH,
+    GRADE_WIDTH_CH,
     contraction_line,
+    contraction_text,
     width_ch,
 )
 from reports.selectors import methods_groups
@@ -89,6 +98,48 @@ def test_the_print_chart_is_an_svg_image_with_every_contraction_and_both_lines()
     assert len(points) <= 2 * PRINT_COLUMNS
 
 
+def test_the_print_svg_has_no_tooltips_and_places_anchored_labels_at_their_start():
+    chart = envelope_chart(
+        values=decimate_envelope(_envelope())["values"],
+        rate_hz=24.75,
+        title="Left quadriceps",
+        bands=[Band(2.2, 2.7, "good"), Band(30.2, 30.8, "neither")],
+        lines=[HLine(8e-5, "threshold", "threshold"), HLine(3.6e-4, "MVC target", "target")],
+    )
+    before = ET.fromstring(chart)  # noqa: S314 - our own SVG
+    after = ET.fromstring(print_svg(chart))  # noqa: S314
+    texts = list(before.iter(f"{SVG}text"))
+    placed = list(after.iter(f"{SVG}text"))
+    assert [t.text for t in placed] == [t.text for t in texts]  # every label, in order
+    anchored = 0
+    for old, new in zip(texts, placed, strict=True):
+        anchor = old.get("text-anchor")
+        assert new.get("text-anchor") is None
+        if anchor is None:
+            assert new.get("x") == old.get("x")
+            continue
+        anchored += 1
+        share = 0.5 if anchor == "middle" else 1.0
+        size = float(old.get("font-size") or 13)
+        expected = float(old.get("x")) - share * text_width(old.text, size)
+        assert math.isclose(float(new.get("x")), expected, abs_tol=1e-3)
+    assert anchored >= 8  # the y and x ticks and the axis titles
+    assert before.findall(f".//{SVG}rect/{SVG}title")
+    assert not after.findall(f".//{SVG}rect/{SVG}title")
+    # Bands: one path per grade with a closed rectangle per contraction.
+    good = after.findall(f"{SVG}path[@class='band band-good']")
+    neither = after.findall(f"{SVG}path[@class='band band-neither']")
+    assert len(good) == len(neither) == 1
+    assert good[0].get("d").count("Z") == neither[0].get("d").count("Z") == 1
+    assert not after.findall(f".//{SVG}rect[@class='band band-good']")
+    # Grid lines and tick marks: one path per colour, every segment kept.
+    plain = [e for e in before.iter(f"{SVG}line") if e.get("class") is None]
+    merged = [e for e in after.iter(f"{SVG}path") if e.get("fill") == "none"]
+    assert sum(p.get("d").count("M") for p in merged) == len(plain) >= 10
+    assert not [e for e in after.iter(f"{SVG}line") if e.get("class") is None]
+    assert len(list(after.iter(f"{SVG}line"))) == 2  # the threshold and MVC-target lines
+
+
 def _row(**values):
     base = dict(
         number=1,
@@ -103,15 +154,25 @@ def _row(**values):
     return SimpleNamespace(**{**base, **values})
 
 
+BLANK = (" ", FIGURE_SPACE)
+
+
 def _right_edges(line: str) -> list[float]:
     """Where each number of a line ends, in ch (the printed widths the table relies on)."""
-    edges, cursor = [], 0.0
-    for token in line.split(" "):
-        cursor += width_ch(token)
-        if token and token[0] in "0123456789" + FIGURE_DASH:
-            edges.append(cursor)
-        cursor += 0.5  # the space that split it
+    edges, cursor, token = [], 0.0, ""
+    for char in line + " ":
+        if char in BLANK:
+            if token and token[0] in "0123456789" + FIGURE_DASH:
+                edges.append(cursor)
+            token = ""
+        else:
+            token += char
+        cursor += width_ch(char)
     return edges
+
+
+def _grade(line: str) -> str:
+    return line.rstrip("".join(BLANK)).rsplit(FIGURE_SPACE, 1)[-1].strip()
 
 
 def test_every_number_ends_under_its_header_whatever_its_digits():
@@ -128,15 +189,42 @@ def test_every_number_ends_under_its_header_whatever_its_digits():
         assert _right_edges(line)[: len(expected)] == expected, line
     missing = contraction_line(_row(mean_pct_mvc=None, mdf_hz=float("nan")))
     assert missing.count(FIGURE_DASH) == 2
-    assert contraction_line(_row(grade="good")).endswith(" good")
-    assert contraction_line(_row(grade="neither")).endswith(" neither")
+    assert _grade(contraction_line(_row(grade="good"))) == "good"
+    assert _grade(contraction_line(_row(grade="neither"))) == "neither"
+
+
+def test_lines_are_figure_spaced_and_padded_to_the_full_width_for_their_rule():
+    total = sum(c.width_ch for c in CONTRACTION_COLUMNS) + GRADE_WIDTH_CH
+    numbers_end = sum(c.width_ch for c in CONTRACTION_COLUMNS) + GRADE_INDENT_CH
+    for grade, text in (("good", "good"), ("intensity", "intensity only"), ("neither", "neither")):
+        line = contraction_line(_row(grade=grade))
+        assert "  " not in line  # two spaces are one figure space: half the glyphs
+        head, tail = line.split(text)
+        assert width_ch(head) == numbers_end
+        # The grade's printed width plus the padding ends within half a ch of the right edge.
+        assert abs(numbers_end + GRADE_WIDTH[text] + width_ch(tail) - total) <= 0.5
+    rows = [_row(number=1), _row(number=2, grade="good")]
+    assert contraction_text(rows).split("\n") == [contraction_line(r) for r in rows]
+
+
+def test_the_grade_widths_are_the_bundled_fonts():
+    font = TTFont(Path(settings.BASE_DIR) / "static/fonts/DejaVuSans.ttf")
+    cmap, hmtx = font.getBestCmap(), font["hmtx"]
+    digit = hmtx[cmap[ord("0")]][0]
+    for text, width in GRADE_WIDTH.items():
+        assert sum(hmtx[cmap[ord(c)]][0] for c in text) / digit == width
+    # Spaces: half a digit; the figure space has no glyph of its own (HarfBuzz gives the
+    # space glyph a digit's advance), the figure dash a digit's.
+    assert 2 * hmtx[cmap[ord(" ")]][0] in (digit - 1, digit)
+    assert ord(FIGURE_SPACE) not in cmap
+    assert hmtx[cmap[ord(FIGURE_DASH)]][0] == digit
 
 
 def test_a_value_too_wide_for_its_column_is_still_printed_whole():
     line = contraction_line(_row(start_s=123456789012.5))
     assert "123456789012.5" in line
     assert "0.50" in line
-    assert line.endswith("intensity only")
+    assert _grade(line) == "intensity only"
 
 
 def test_recordings_with_the_same_settings_share_one_methods_box():

@@ -17,13 +17,11 @@ from reports.render import (
     html_to_pdf,
     json_attachment,
     render_pdf,
+    report_stylesheet,
 )
 from reports.tests.support import pdfa_problems
 
-PAGE = (
-    '<html><head><title>t</title><link rel="stylesheet" href="/static/reports/report.css">'
-    "</head><body>{}</body></html>"
-)
+PAGE = "<html><head><title>t</title></head><body>{}</body></html>"
 
 
 def _text(pdf: bytes) -> str:
@@ -127,3 +125,15 @@ def test_the_collector_is_paused_during_renders_and_comes_back_after_the_last():
     with pytest.raises(ReportRenderError), collector_paused():
         raise ReportRenderError("a failed render")
     assert gc.isenabled()
+
+
+def test_every_render_is_in_the_print_stylesheet_parsed_once_per_thread():
+    assert report_stylesheet() is report_stylesheet()
+    pdf = html_to_pdf(PAGE.format('<p class="warning">Styled</p><p>Plain</p>'))
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    content = page.get_contents().get_data().decode("latin-1")
+    # .warning { color: #8a1c1c } of static/reports/report.css, without a <link> in the page.
+    red = " ".join(f"{c / 255:.6f}" for c in (0x8A, 0x1C, 0x1C)) + " rg"
+    assert red in content, content[:800]
+    fonts = [str(f.get_object()["/BaseFont"]) for f in page["/Resources"]["/Font"].values()]
+    assert all("DejaVu" in name for name in fonts), fonts
