@@ -152,7 +152,7 @@ def _assigned_or_emergency(queryset, user, patient_path: str) -> Q:
     return Q(**{patient_id: assigned}) | Q(**{patient_id: opened})
 
 
-def restrict(queryset, user, *, patient_path: str = ""):
+def restrict(queryset, user, *, patient_path: str = "", clinic_path: str | None = None):
     """``queryset`` narrowed to the objects ``user`` may see (every scoped model's ``visible_to``).
 
     ``patient_path`` is the lookup from the queryset's model to its Patient ("" for Patient
@@ -160,17 +160,22 @@ def restrict(queryset, user, *, patient_path: str = ""):
     module needs no model of the apps above it. A therapist's emergency access widens the
     assigned scope to that patient until it expires, and never beyond their own clinic (the
     clinic filter applies to both).
+
+    ``clinic_path`` names the model's own copy of its patient's clinic when it keeps one
+    (``TherapySession.clinic``, always equal to ``patient.clinic``): the clinic filter then
+    reads that column and needs no join to the patient. By default it is the patient's.
     """
     prefix = f"{patient_path}__" if patient_path else ""
+    clinic_id = f"{clinic_path}_id" if clinic_path else f"{prefix}clinic_id"
     scope = scope_of(user)
     if scope is Scope.ALL:
         return queryset
     if scope is Scope.CLINIC:
-        return queryset.filter(**{f"{prefix}clinic_id": user.clinic_id})
+        return queryset.filter(**{clinic_id: user.clinic_id})
     if scope is Scope.ASSIGNED:
         return queryset.filter(
             _assigned_or_emergency(queryset, user, patient_path),
-            **{f"{prefix}clinic_id": user.clinic_id},
+            **{clinic_id: user.clinic_id},
         )
     return queryset.none()
 
