@@ -381,7 +381,7 @@ class RecordingViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericView
     )
     def retrieve(self, request, pk=None):
         recording = selectors.recording_for(
-            request.user, pk, perm="therapy_sessions.view_recording"
+            request.user, pk, perm="therapy_sessions.view_recording", people=False
         )
         self.audit(obj=recording)  # its patient is on the session already loaded: no query
         context = self.get_serializer_context()
