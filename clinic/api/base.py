@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 import operator
 
+import django_filters
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator as DjangoPaginator
@@ -333,6 +334,20 @@ class FirstPageCountPaginator(DjangoPaginator):
         if len(rows) < self.per_page:
             self.count = len(rows)  # fills Django's cached_property
         return self._get_page(rows, 1, self)
+
+
+class StaticFilterSet(django_filters.FilterSet):
+    """A filter set whose filters are the same for every request and user (no queryset or
+    choice made per user): its form class is built once, not on every request (django-filter
+    builds one per instance). Forms copy their fields per instance, as Django's always do."""
+
+    def get_form_class(self):
+        cls = type(self)
+        form = cls.__dict__.get("_static_form_class")
+        if form is None:
+            form = super().get_form_class()
+            cls._static_form_class = form
+        return form
 
 
 class Pagination(pagination.PageNumberPagination):
