@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,6 +84,26 @@ class Patient(Voidable):
             ("void_patient", "Can void patients"),
             ("assign_therapists", "Can assign therapists to patients"),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        row._loaded_clinic_id = row.__dict__.get("clinic_id")
+        return row
+
+    def save(self, *args, **kwargs):
+        """A patient moved to another clinic (an administrator's edit) takes its sessions'
+        copy of the clinic (``TherapySession.clinic``) along, in the same transaction."""
+        moved = not self._state.adding and self.clinic_id != getattr(
+            self, "_loaded_clinic_id", self.clinic_id
+        )
+        if moved:
+            with transaction.atomic(using=kwargs.get("using")):
+                super().save(*args, **kwargs)
+                self.sessions.update(clinic_id=self.clinic_id)
+        else:
+            super().save(*args, **kwargs)
+        self._loaded_clinic_id = self.clinic_id
 
     def __str__(self):
         return self.code

@@ -27,7 +27,12 @@ from analysis.pipeline.queue import recording_move as pipeline_recording_move
 from analysis.pipeline.queue import recording_reanalyse
 from analysis.selectors import recording_document
 from clinic.access import can_download_recordings, can_see_identity
-from clinic.api.base import AuditedMixin, FastReadMixin, IgnoreClientContentNegotiation
+from clinic.api.base import (
+    AuditedMixin,
+    FastReadMixin,
+    IgnoreClientContentNegotiation,
+    StaticFilterSet,
+)
 from clinic.api.errors import ERROR, ERRORS, django_validation_detail
 from clinic.api.forms import cleaned, form_data
 from clinic.audit import Action
@@ -162,7 +167,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionFilter(StaticFilterSet):
     patient = django_filters.NumberFilter(field_name="patient_id")
     therapist = django_filters.NumberFilter(field_name="therapist_id")
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
@@ -174,7 +179,7 @@ class SessionFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class RecordingFilter(django_filters.FilterSet):
+class RecordingFilter(StaticFilterSet):
     session = django_filters.NumberFilter(field_name="session_id")
     status = django_filters.ChoiceFilter(choices=Recording.Status.choices)
     ordering = django_filters.OrderingFilter(fields=(("created_at", "created_at"), ("id", "id")))
@@ -381,7 +386,7 @@ class RecordingViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericView
     )
     def retrieve(self, request, pk=None):
         recording = selectors.recording_for(
-            request.user, pk, perm="therapy_sessions.view_recording"
+            request.user, pk, perm="therapy_sessions.view_recording", people=False
         )
         self.audit(obj=recording)  # its patient is on the session already loaded: no query
         context = self.get_serializer_context()

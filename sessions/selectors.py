@@ -25,15 +25,20 @@ def session_for(user, pk, *, perm: str | None = None, active_only: bool = False)
     return session
 
 
-def recording_for(user, pk, *, perm: str | None = None, active_only: bool = False) -> Recording:
+def recording_for(
+    user, pk, *, perm: str | None = None, active_only: bool = False, people: bool = True
+) -> Recording:
     """A recording in the user's scope (404), with ``perm`` (403).
 
     Hidden like its session: with a voided patient or a voided session, only those who may void
     them still read it (the voided rule follows every object below a voided one); a voided
     recording only those who may void recordings. With ``active_only`` any voided one is 404.
+    The session and its patient are loaded with it; with ``people`` (the pages show them) the
+    session's therapist and the uploader too.
     """
+    related = ("session__patient", "session__therapist", "uploaded_by") if people else ()
     recording = get_visible_or_404(
-        Recording.objects.select_related("session__patient", "session__therapist", "uploaded_by"),
+        Recording.objects.select_related("session__patient", *related),
         user=user,
         pk=pk,
     )

@@ -263,16 +263,17 @@ LISTS = {
     "clinic settings": "/api/v1/clinic-settings/",
     "calibrations": "/api/v1/patients/{patient}/calibrations/",
 }
-# Queries per list request (authentication included), whatever the number of rows.
+# Queries per list request (authentication included), whatever the number of rows (up to a
+# page: a first page that is not full needs no COUNT, ``clinic.api.base.FirstPageCountPaginator``).
 # A page of patient data adds its audit entry (a manager's: no assignment check); the recordings'
 # patients are one more query (AUDIT_LOOKUP); therapists and settings show no patient.
 LIST_QUERIES = {
-    "patients": 5 + AUDIT_ENTRY,
-    "therapists": 4,
-    "sessions": 4 + AUDIT_ENTRY,
-    "recordings": 4 + AUDIT_ENTRY + AUDIT_LOOKUP,
-    "clinic settings": 4,
-    "calibrations": 4 + AUDIT_ENTRY,
+    "patients": 4 + AUDIT_ENTRY,
+    "therapists": 3,
+    "sessions": 3 + AUDIT_ENTRY,
+    "recordings": 3 + AUDIT_ENTRY + AUDIT_LOOKUP,
+    "clinic settings": 3,
+    "calibrations": 4 + AUDIT_ENTRY,  # one patient's, not paginated
 }
 
 
