@@ -138,8 +138,10 @@ def _plan_inputs(patients, *, today, days):
 
     The start is ``treatment_start``, else the local day of the first session (looked up only
     for a patient without one); sessions per week and programme weeks come from the patient's
-    protocol, else the clinic's newest settings, else the model defaults. Two index probes per
-    patient at most (first session, sessions of the window)."""
+    protocol, else the clinic's newest settings, else the model defaults. One index probe per
+    patient at most (the first session); the sessions done are counted once for all patients
+    from the window's sessions (one range of the ``started_at`` index, joined by patient), not
+    probed patient by patient."""
     since = _local_midnight(today - dt.timedelta(days=days - 1))
     until = _local_midnight(today + dt.timedelta(days=1))
     first = (
@@ -149,15 +151,12 @@ def _plan_inputs(patients, *, today, days):
     )
     recent = (
         TherapySession.objects.filter(
-            patient=OuterRef("pk"),
-            voided_at__isnull=True,
-            started_at__gte=since,
-            started_at__lt=until,
+            voided_at__isnull=True, started_at__gte=since, started_at__lt=until
         )
         .order_by()
         .values("patient")
         .annotate(n=Count("pk"))
-        .values("n")
+        .values_list("patient", "n")
     )
     defaults = _protocol_defaults()
     first_day = TruncDate(Subquery(first, output_field=DateTimeField()))
@@ -174,19 +173,25 @@ def _plan_inputs(patients, *, today, days):
                 _clinic_default(1, defaults),
                 output_field=IntegerField(),
             ),
-            adh_done=Coalesce(Subquery(recent), 0),
         )
         .order_by()
-        .values_list("pk", "adh_start", "adh_spw", "adh_weeks", "adh_done")
+        .values_list("pk", "adh_start", "adh_spw", "adh_weeks")
     )
-    return rows.query.sql_with_params()
+    inputs, params = rows.query.sql_with_params()
+    counted, counted_params = recent.query.sql_with_params()
+    return inputs, counted, (*params, *counted_params)
 
 
-# Adherence per patient from the rows of :func:`_plan_inputs` (the CTE "p", materialized so
-# each patient's probes run once): the window's days inside the programme at ``spw`` a week,
+# Adherence per patient from the rows of :func:`_plan_inputs` ("i": the patients, "w": the
+# window's sessions counted per patient; the CTE "p", materialized so each patient's probe
+# runs once): the window's days inside the programme at ``spw`` a week,
 # rounded up as :func:`window_expected` does. Plain SQL, the same on PostgreSQL and SQLite.
 _ADHERENCE_SQL = """
-WITH p (pk, start, spw, weeks, done) AS %(materialized)s (%(inputs)s),
+WITH i (pk, start, spw, weeks) AS (%(inputs)s),
+w (pk, n) AS (%(counted)s),
+p (pk, start, spw, weeks, done) AS %(materialized)s (
+    SELECT i.pk, i.start, i.spw, i.weeks, COALESCE(w.n, 0) FROM i LEFT JOIN w ON w.pk = i.pk
+),
 d AS (
     SELECT pk, done, spw, start,
         CASE WHEN start > %s THEN start ELSE %s END AS first_day,
@@ -232,12 +237,16 @@ def _adherence(patients, *, today, days, limit, per_therapist):
     ``per_therapist`` {therapist id: (patients, done, expected)} over every patient. Only
     those rows come to Python, whatever the number of patients or sessions: one query.
     """
-    inputs, params = _plan_inputs(patients, today=today, days=days)
+    inputs, counted, params = _plan_inputs(patients, today=today, days=days)
     today_n = (today - dt.date(1970, 1, 1)).days
     window = [today_n - days + 1, today_n - days + 1, today_n, today_n]
     # SQLite before 3.35 (Django accepts 3.31) knows no MATERIALIZED: the hint is left out
     hint = "" if connection.vendor == "sqlite" and _sqlite_version() < (3, 35) else "MATERIALIZED"
-    head = _ADHERENCE_SQL.replace("%(materialized)s", hint).replace("%(inputs)s", inputs)
+    head = (
+        _ADHERENCE_SQL.replace("%(materialized)s", hint)
+        .replace("%(inputs)s", inputs)
+        .replace("%(counted)s", counted)
+    )
     sql = head + _ADHERENCE_ROWS_SQL
     args = [*params, *window, limit]
     through = Patient.therapists.through._meta
