@@ -177,7 +177,8 @@ def _plan_inputs(patients, *, today, days):
 # Adherence per patient from the rows of :func:`_plan_inputs` ("i": the patients, "w": the
 # window's sessions counted per patient, "f": the first live session of each patient; the CTE
 # "p", materialized so each patient's start is converted once): the window's days inside the
-# programme at ``spw`` a week, rounded up as :func:`window_expected` does. Plain SQL, the same on PostgreSQL and SQLite.
+# programme at ``spw`` a week, rounded up as :func:`window_expected` does. Plain SQL, the same
+# on PostgreSQL and SQLite.
 _ADHERENCE_SQL = """
 WITH i (pk, start, spw, weeks) AS (%(inputs)s),
 w (pk, n) AS (%(counted)s),
