@@ -361,6 +361,13 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         started_at__gte=_local_midnight(week_start),
         started_at__lt=_local_midnight(week_start + dt.timedelta(days=7)),
     )
+    # today is inside this week: both counts in one query
+    week_counts = this_week.order_by().aggregate(
+        week=Count("pk"),
+        today=Count(
+            "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
+        ),
+    )
     since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     missing = sessions.filter(
         started_at__gte=since, started_at__lt=tomorrow, recording_count__lt=F("planned_rounds")
@@ -408,9 +415,9 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         "today": today,
         "week_start": week_start,
         "todays_sessions": _session_rows(todays_rows, identity, scores),
-        "todays_count": todays.count(),
+        "todays_count": week_counts["today"],
         "week_sessions": _session_rows(week_rows, identity, scores),
-        "week_count": this_week.count(),
+        "week_count": week_counts["week"],
         "recent_sessions": _session_rows(recent_rows, identity, scores),
         "missing_rounds": _session_rows(missing_rows[:recent], identity, {}),
         "missing_more": len(missing_rows) > recent,
