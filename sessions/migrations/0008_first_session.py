@@ -8,7 +8,7 @@ from django.db import migrations, models
 SESSIONS = "therapy_sessions_therapysession"
 FIRST = "therapy_sessions_firstsession"
 
-# A patient's row from scratch: the earliest live session, or no row.
+# A patient's row from scratch: the earliest live session, or no row (SQLite: one writer).
 _RECOMPUTE = """
 DELETE FROM therapy_sessions_firstsession WHERE patient_id = {pid};
 INSERT INTO therapy_sessions_firstsession (patient_id, started_at)
@@ -29,24 +29,51 @@ INSERT INTO therapy_sessions_firstsession (patient_id, started_at) VALUES (NEW.p
     WHERE therapy_sessions_firstsession.started_at > excluded.started_at;
 """
 
-# The writers of one patient's sessions take turns (a transaction-level advisory lock on the
-# patient, class 17) so that a recomputation sees every committed session of the patient.
+# PostgreSQL, with concurrent writers: a recomputation first locks the patient's row (when
+# there is one) and only then reads the sessions, so it sees every committed session; an
+# insert's upsert waits on that lock and compares again. Without a row there was no live
+# session: a recomputation then only adds one, keeping the earlier of its own and a concurrent
+# writer's. Row locks only (no advisory locks: a bulk write over many patients would fill the
+# shared lock table).
 POSTGRESQL = [
+    f"""
+CREATE FUNCTION therapy_sessions_first_session_of(pid bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    earliest timestamptz;
+BEGIN
+    PERFORM 1 FROM {FIRST} WHERE patient_id = pid FOR UPDATE;
+    IF FOUND THEN
+        SELECT MIN(started_at) INTO earliest FROM {SESSIONS}
+            WHERE patient_id = pid AND voided_at IS NULL;
+        IF earliest IS NULL THEN
+            DELETE FROM {FIRST} WHERE patient_id = pid;
+        ELSE
+            UPDATE {FIRST} SET started_at = earliest WHERE patient_id = pid;
+        END IF;
+    ELSE
+        SELECT MIN(started_at) INTO earliest FROM {SESSIONS}
+            WHERE patient_id = pid AND voided_at IS NULL;
+        IF earliest IS NOT NULL THEN
+            INSERT INTO {FIRST} (patient_id, started_at) VALUES (pid, earliest)
+                ON CONFLICT (patient_id) DO UPDATE
+                SET started_at = LEAST({FIRST}.started_at, excluded.started_at);
+        END IF;
+    END IF;
+END $$;
+""",
     f"""
 CREATE FUNCTION therapy_sessions_first_session() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NEW.voided_at IS NULL THEN
-            PERFORM pg_advisory_xact_lock(17, (NEW.patient_id % 2147483647)::int);
             {_EARLIER}
         END IF;
         RETURN NULL;
     END IF;
-    PERFORM pg_advisory_xact_lock(17, (OLD.patient_id % 2147483647)::int);
-    {_RECOMPUTE.format(pid="OLD.patient_id")}
+    PERFORM therapy_sessions_first_session_of(OLD.patient_id);
     IF TG_OP = 'UPDATE' AND NEW.patient_id <> OLD.patient_id THEN
-        PERFORM pg_advisory_xact_lock(17, (NEW.patient_id % 2147483647)::int);
-        {_RECOMPUTE.format(pid="NEW.patient_id")}
+        PERFORM therapy_sessions_first_session_of(NEW.patient_id);
     END IF;
     RETURN NULL;
 END $$;
@@ -71,6 +98,7 @@ POSTGRESQL_DROP = [
     f"DROP TRIGGER IF EXISTS therapy_sessions_first_session_update ON {SESSIONS};",
     f"DROP TRIGGER IF EXISTS therapy_sessions_first_session_delete ON {SESSIONS};",
     "DROP FUNCTION IF EXISTS therapy_sessions_first_session();",
+    "DROP FUNCTION IF EXISTS therapy_sessions_first_session_of(bigint);",
 ]
 
 SQLITE = [

@@ -8,7 +8,9 @@ import importlib
 import os
 import subprocess
 import sys
+import threading
 
+import psycopg
 import pytest
 from django.db import connection
 from django.db.models import Min
@@ -148,3 +150,58 @@ def test_on_sqlite_too(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "checked 14" in result.stdout, result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_leave_the_right_first_session(db):
+    """PostgreSQL, two transactions at once on one patient: voiding the first session while
+    an earlier one is inserted, and the other way round; the second writer waits for the first
+    (a row lock) and the table ends equal to the sessions either way."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL")
+    scenario()  # a clinic and two patients
+    patient = Patient.objects.get(code="FK1")
+    now = timezone.now().replace(microsecond=0)
+    live = TherapySession.objects.create(patient=patient, started_at=now - dt.timedelta(days=3))
+    TherapySession.objects.create(patient=patient, started_at=now - dt.timedelta(days=1))
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    insert = (
+        "INSERT INTO therapy_sessions_therapysession (patient_id, started_at, notes, void_reason,"
+        " created_at, updated_at) VALUES (%s, %s, '', '', now(), now())"
+    )
+    first_writer, second_writer = psycopg.connect(**params), psycopg.connect(**params)
+    try:
+        for first_sql, first_args, second_sql, second_args in (
+            (  # void the first session / insert an earlier one
+                "UPDATE therapy_sessions_therapysession SET voided_at = now() WHERE id = %s",
+                (live.pk,),
+                insert,
+                (patient.pk, now - dt.timedelta(days=10)),
+            ),
+            (  # insert an even earlier one / void the one just inserted
+                insert,
+                (patient.pk, now - dt.timedelta(days=20)),
+                "UPDATE therapy_sessions_therapysession SET voided_at = now()"
+                " WHERE patient_id = %s AND started_at = %s",
+                (patient.pk, now - dt.timedelta(days=10)),
+            ),
+        ):
+            first_writer.execute(first_sql, first_args)
+            second = threading.Thread(
+                target=lambda sql=second_sql, args=second_args: (
+                    second_writer.execute(sql, args),
+                    second_writer.commit(),
+                )
+            )
+            second.start()
+            second.join(timeout=1)
+            assert second.is_alive()  # waits for the first writer
+            first_writer.commit()
+            second.join(timeout=30)
+            assert kept_firsts()[patient.pk] == expected_firsts()[patient.pk]
+    finally:
+        first_writer.close()
+        second_writer.close()
+    assert kept_firsts()[patient.pk] == now - dt.timedelta(days=20)
