@@ -10,8 +10,6 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    DateField,
-    DateTimeField,
     F,
     Func,
     IntegerField,
@@ -21,7 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -33,7 +31,7 @@ from clinic.models import ApiToken, AuditEntry, Clinic, ClinicSettings, User
 from clinic.roles import THERAPIST
 from patients.models import Patient
 from patients.selectors import emergency_accesses_to_acknowledge, patient_card
-from sessions.models import Recording, TherapySession
+from sessions.models import FirstSession, Recording, TherapySession
 
 DASHBOARD_LIST = 10  # rows of each dashboard list (the counts say how many there are)
 DASHBOARD_DAY_LIST = 20  # sessions listed for today and for this week
@@ -136,34 +134,27 @@ def _plan_inputs(patients, *, today, days):
     """One row per patient of ``patients``: (pk, programme start as a day number, sessions per
     week, programme weeks, sessions done in the last ``days`` days up to ``today``), as SQL.
 
-    The start is ``treatment_start``, else the local day of the first session (looked up only
-    for a patient without one); sessions per week and programme weeks come from the patient's
-    protocol, else the clinic's newest settings, else the model defaults. Two index probes per
-    patient at most (first session, sessions of the window)."""
+    The start here is ``treatment_start`` (else NULL: :func:`_adherence` takes the local day of
+    the first live session from ``FirstSession``, which the database keeps); sessions per week
+    and programme weeks come from the patient's protocol, else the clinic's newest settings,
+    else the model defaults. The sessions done are counted once for all patients from the
+    window's sessions (one range of the ``started_at`` index, joined by patient): no probe
+    patient by patient."""
     since = _local_midnight(today - dt.timedelta(days=days - 1))
     until = _local_midnight(today + dt.timedelta(days=1))
-    first = (
-        TherapySession.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
-        .order_by("started_at")
-        .values("started_at")[:1]
-    )
     recent = (
         TherapySession.objects.filter(
-            patient=OuterRef("pk"),
-            voided_at__isnull=True,
-            started_at__gte=since,
-            started_at__lt=until,
+            voided_at__isnull=True, started_at__gte=since, started_at__lt=until
         )
         .order_by()
         .values("patient")
         .annotate(n=Count("pk"))
-        .values("n")
+        .values_list("patient", "n")
     )
     defaults = _protocol_defaults()
-    first_day = TruncDate(Subquery(first, output_field=DateTimeField()))
     rows = (
         patients.annotate(
-            adh_start=DayNumber(Coalesce("treatment_start", first_day, output_field=DateField())),
+            adh_start=DayNumber("treatment_start"),
             adh_spw=Coalesce(
                 "protocol__sessions_per_week",
                 _clinic_default(0, defaults),
@@ -174,19 +165,27 @@ def _plan_inputs(patients, *, today, days):
                 _clinic_default(1, defaults),
                 output_field=IntegerField(),
             ),
-            adh_done=Coalesce(Subquery(recent), 0),
         )
         .order_by()
-        .values_list("pk", "adh_start", "adh_spw", "adh_weeks", "adh_done")
+        .values_list("pk", "adh_start", "adh_spw", "adh_weeks")
     )
-    return rows.query.sql_with_params()
+    inputs, params = rows.query.sql_with_params()
+    counted, counted_params = recent.query.sql_with_params()
+    return inputs, counted, (*params, *counted_params)
 
 
-# Adherence per patient from the rows of :func:`_plan_inputs` (the CTE "p", materialized so
-# each patient's probes run once): the window's days inside the programme at ``spw`` a week,
-# rounded up as :func:`window_expected` does. Plain SQL, the same on PostgreSQL and SQLite.
+# Adherence per patient from the rows of :func:`_plan_inputs` ("i": the patients, "w": the
+# window's sessions counted per patient, "f": the first live session of each patient; the CTE
+# "p", materialized so each patient's start is converted once): the window's days inside the
+# programme at ``spw`` a week, rounded up as :func:`window_expected` does. Plain SQL, the same
+# on PostgreSQL and SQLite.
 _ADHERENCE_SQL = """
-WITH p (pk, start, spw, weeks, done) AS %(materialized)s (%(inputs)s),
+WITH i (pk, start, spw, weeks) AS (%(inputs)s),
+w (pk, n) AS (%(counted)s),
+p (pk, start, spw, weeks, done) AS %(materialized)s (
+    SELECT i.pk, COALESCE(i.start, %(first_day)s), i.spw, i.weeks, COALESCE(w.n, 0)
+    FROM i LEFT JOIN w ON w.pk = i.pk LEFT JOIN %(first)s f ON f.patient_id = i.pk
+),
 d AS (
     SELECT pk, done, spw, start,
         CASE WHEN start > %s THEN start ELSE %s END AS first_day,
@@ -219,6 +218,17 @@ GROUP BY t.{user}
 """
 
 
+def _first_day_sql(column: str) -> tuple[str, tuple]:
+    """SQL of the local day (in the current time zone, as ``TruncDate``) of a datetime column,
+    as a day number (:class:`DayNumber`)."""
+    day, params = connection.ops.datetime_cast_date_sql(
+        column, (), timezone.get_current_timezone_name()
+    )
+    if connection.vendor == "sqlite":
+        return f"CAST(julianday({day}) - 2440587.5 AS INTEGER)", tuple(params)
+    return f"({day} - DATE '1970-01-01')", tuple(params)
+
+
 def _sqlite_version() -> tuple[int, ...]:
     return sqlite3.sqlite_version_info
 
@@ -232,14 +242,21 @@ def _adherence(patients, *, today, days, limit, per_therapist):
     ``per_therapist`` {therapist id: (patients, done, expected)} over every patient. Only
     those rows come to Python, whatever the number of patients or sessions: one query.
     """
-    inputs, params = _plan_inputs(patients, today=today, days=days)
+    inputs, counted, params = _plan_inputs(patients, today=today, days=days)
     today_n = (today - dt.date(1970, 1, 1)).days
     window = [today_n - days + 1, today_n - days + 1, today_n, today_n]
     # SQLite before 3.35 (Django accepts 3.31) knows no MATERIALIZED: the hint is left out
     hint = "" if connection.vendor == "sqlite" and _sqlite_version() < (3, 35) else "MATERIALIZED"
-    head = _ADHERENCE_SQL.replace("%(materialized)s", hint).replace("%(inputs)s", inputs)
+    first_day, first_params = _first_day_sql("f.started_at")
+    head = (
+        _ADHERENCE_SQL.replace("%(materialized)s", hint)
+        .replace("%(inputs)s", inputs)
+        .replace("%(counted)s", counted)
+        .replace("%(first)s", connection.ops.quote_name(FirstSession._meta.db_table))
+        .replace("%(first_day)s", first_day)
+    )
     sql = head + _ADHERENCE_ROWS_SQL
-    args = [*params, *window, limit]
+    args = [*params, *first_params, *window, limit]
     through = Patient.therapists.through._meta
     if per_therapist:
         quote = connection.ops.quote_name
@@ -344,6 +361,13 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         started_at__gte=_local_midnight(week_start),
         started_at__lt=_local_midnight(week_start + dt.timedelta(days=7)),
     )
+    # today is inside this week: both counts in one query
+    week_counts = this_week.order_by().aggregate(
+        week=Count("pk"),
+        today=Count(
+            "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
+        ),
+    )
     since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     missing = sessions.filter(
         started_at__gte=since, started_at__lt=tomorrow, recording_count__lt=F("planned_rounds")
@@ -391,9 +415,9 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         "today": today,
         "week_start": week_start,
         "todays_sessions": _session_rows(todays_rows, identity, scores),
-        "todays_count": todays.count(),
+        "todays_count": week_counts["today"],
         "week_sessions": _session_rows(week_rows, identity, scores),
-        "week_count": this_week.count(),
+        "week_count": week_counts["week"],
         "recent_sessions": _session_rows(recent_rows, identity, scores),
         "missing_rounds": _session_rows(missing_rows[:recent], identity, {}),
         "missing_more": len(missing_rows) > recent,

@@ -148,6 +148,27 @@ class TherapySession(Voidable):
         return reverse("sessions:detail", args=[self.pk])
 
 
+class FirstSession(models.Model):
+    """When each patient's first live (not voided) session started: a patient without one has
+    no row. Kept by the database itself (triggers on the sessions table, migration
+    ``0008_first_session``: every insert, update and delete of a session, bulk ones and raw SQL
+    included), never written by the application, so it cannot go stale. The dashboard's
+    adherence reads it for the programme start of a patient without ``treatment_start``
+    instead of looking up each patient's first session (issue 17)."""
+
+    patient = models.OneToOneField(
+        Patient,
+        on_delete=models.DO_NOTHING,  # sessions PROTECT their patient: rows go with them
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    started_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.patient_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class RecordingQuerySet(VoidableQuerySet):
     def visible_to(self, user):
         return restrict(self, user, patient_path=self.model.PATIENT_PATH)

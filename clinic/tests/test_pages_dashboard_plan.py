@@ -226,11 +226,11 @@ def test_the_dashboard_query_count_is_pinned(
         params = {"therapist": bob.pk}
     dashboard(client, carol, **params)
     # session + user + groups and permissions (one query), the filter's choices, patients
-    # (list, count), sessions (today, week: rows and counts; latest; missing), current
-    # analyses, the clinics' protocol defaults, adherence (the rows shown, the counts and the
-    # sums per therapist: one query, in the database), the cards of the patients shown,
+    # (list, count), sessions (today, week: rows; both counts in one query; latest; missing),
+    # current analyses, the clinics' protocol defaults, adherence (the rows shown, the counts
+    # and the sums per therapist: one query, in the database), the cards of the patients shown,
     # therapists, attention, emergency accesses; then the audit entry.
-    pinned = 19 + (1 if params else 0)  # the chosen therapist's lookup
+    pinned = 18 + (1 if params else 0)  # the chosen therapist's lookup
     with django_assert_num_queries(pinned + AUDIT_ENTRY):
         response = client.get(reverse("clinic:dashboard"), params)
     assert len(response.context["adherence_by_patient"]) == (25 if not params else 12)
