@@ -151,7 +151,7 @@ class TherapySession(Voidable):
 class FirstSession(models.Model):
     """When each patient's first live (not voided) session started: a patient without one has
     no row. Kept by the database itself (triggers on the sessions table, migration
-    ``0008_first_session``: every insert, update and delete of a session, bulk ones and raw SQL
+    ``0010_first_session``: every insert, update and delete of a session, bulk ones and raw SQL
     included), never written by the application, so it cannot go stale. The dashboard's
     adherence reads it for the programme start of a patient without ``treatment_start``
     instead of looking up each patient's first session (issue 17)."""

@@ -21,7 +21,7 @@ from conftest import REPO_ROOT
 from patients.models import Patient
 from sessions.models import FirstSession, TherapySession
 
-BACKFILL = importlib.import_module("sessions.migrations.0008_first_session").BACKFILL
+BACKFILL = importlib.import_module("sessions.migrations.0010_first_session").BACKFILL
 
 pytestmark = pytest.mark.django_db
 

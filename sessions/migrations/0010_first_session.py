@@ -141,7 +141,7 @@ def _run(statements):
 class Migration(migrations.Migration):
     dependencies = [
         ("patients", "0006_patient_search_trigram_indexes"),
-        ("therapy_sessions", "0007_recording_void_permission"),
+        ("therapy_sessions", "0009_session_clinic_count_index"),
     ]
 
     operations = [
