@@ -200,20 +200,26 @@ def live_inputs(session: TherapySession, labels) -> LiveInputs:
     protocol = effective_protocol(session.patient)
     labels = [str(x).strip() for x in labels]
     noise, activity = {}, {}
-    analyses = (
+    documents = (
         RecordingAnalysis.objects.filter(
             recording__session__patient=session.patient, is_current=True
         )
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
         .values_list("document", flat=True)
     )
-    for document in analyses[:20]:
-        for ch in (document or {}).get("channels", []):
-            label = ch.get("label")
-            if label in labels and label not in noise and (ch.get("noise") or 0) > 0:
-                noise[label] = float(ch["noise"])
-                if ch.get("activity_level") is not None:
-                    activity[label] = float(ch["activity_level"])
+    # the newest of the last 20 analyses first, alone: a document is ~60 KB (contractions,
+    # envelopes) and the newest usually has every channel, so the other 19 are not read;
+    # a label it lacks is looked up in the 19 before it (the first found wins, as before)
+    for chunk in (documents[:1], documents[1:20]):
+        for document in chunk:
+            for ch in (document or {}).get("channels", []):
+                label = ch.get("label")
+                if label in labels and label not in noise and (ch.get("noise") or 0) > 0:
+                    noise[label] = float(ch["noise"])
+                    if ch.get("activity_level") is not None:
+                        activity[label] = float(ch["activity_level"])
+        if all(label in noise for label in labels):
+            break
     bfr = session.bfr_pressure_pct_aop
     return LiveInputs(
         mvc=mvc_for(session.patient),

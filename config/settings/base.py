@@ -253,9 +253,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # ------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
+    # Django's Redis backend keeping its redis-py client (config/redis_cache.py): a new
+    # client per operation cost as much CPU as the round trip.
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",  # Django's, reusing its clients
+            "BACKEND": "config.redis_cache.RedisCache",  # Django's, keeping its client
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "myoclinic",
         }
