@@ -83,6 +83,33 @@ def pytest_collection_modifyitems(items):
             )
 
 
+def pytest_collection_finish(session):
+    """Refuse a run where a database test comes after a transactional one.
+
+    A transactional test ends with a flush (its data comes back only at the next transactional
+    test's start), so pytest-django runs them after every other database test. pytest's own
+    grouping by session-scoped parameters can undo that: a test whose parameter is named like
+    a browser fixture (``page``) is given the browser's parameter and moved among the browser
+    tests, and every database test after it then finds no role groups. Found at collection,
+    with the test's name, instead of as a thousand setup errors.
+    """
+    transactional_seen = None
+    for item in session.items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (marker and marker.kwargs.get("transaction")) or {
+            "transactional_db",
+            "live_server",
+        } & fixtures:
+            transactional_seen = transactional_seen or item
+        elif (marker or "db" in fixtures) and transactional_seen:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the database but is ordered after the transactional "
+                f"{transactional_seen.nodeid}, whose flush would leave it an empty database "
+                "(a parameter named like a fixture of the browser tests, such as 'page'?)"
+            )
+
+
 def shared_c3d_dir() -> Path:
     """The real recordings beside the repository; in CI their absence fails, never skips."""
     folder = SHARED_DATA / "c3d"

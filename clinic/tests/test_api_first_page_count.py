@@ -41,7 +41,7 @@ ALL = ["P001", "P002", "Q0", "Q1", "Q2"]
 
 
 @pytest.mark.parametrize(
-    ("params", "count_query", "page", "has_next", "has_previous"),
+    ("params", "count_query", "shown", "has_next", "has_previous"),
     [
         ({}, False, ALL, False, False),  # short first page: no COUNT
         ({"page": "1"}, False, ALL, False, False),
@@ -52,21 +52,21 @@ ALL = ["P001", "P002", "Q0", "Q1", "Q2"]
         ({"page_size": "2", "page": "last"}, True, ALL[4:], False, True),
     ],
 )
-def test_pages_and_counts(client_of_carol, params, count_query, page, has_next, has_previous):
+def test_pages_and_counts(client_of_carol, params, count_query, shown, has_next, has_previous):
     response, counts = get(client_of_carol, params)
     body = response.json()
     assert response.status_code == 200
     assert body["count"] == 5
-    assert codes(body) == page
+    assert codes(body) == shown
     assert bool(body["next"]) is has_next
     assert bool(body["previous"]) is has_previous
     assert len(counts) == (1 if count_query else 0)
 
 
-@pytest.mark.parametrize("page", ["2", "0", "x", "1.5", ""])
-def test_pages_out_of_range_or_malformed_answer_as_before(client_of_carol, page):
-    response, _ = get(client_of_carol, {"page": page})
-    if page == "":
+@pytest.mark.parametrize("page_param", ["2", "0", "x", "1.5", ""])
+def test_pages_out_of_range_or_malformed_answer_as_before(client_of_carol, page_param):
+    response, _ = get(client_of_carol, {"page": page_param})
+    if page_param == "":
         assert response.status_code == 200
         assert response.json()["count"] == 5
     else:

@@ -168,8 +168,8 @@ def test_concurrent_writers_leave_the_right_first_session(db):
     params.pop("cursor_factory", None)
     params.pop("context", None)
     insert = (
-        "INSERT INTO therapy_sessions_therapysession (patient_id, started_at, notes, void_reason,"
-        " created_at, updated_at) VALUES (%s, %s, '', '', now(), now())"
+        "INSERT INTO therapy_sessions_therapysession (patient_id, clinic_id, started_at, notes,"
+        " void_reason, created_at, updated_at) VALUES (%s, %s, %s, '', '', now(), now())"
     )
     first_writer, second_writer = psycopg.connect(**params), psycopg.connect(**params)
     try:
@@ -178,11 +178,11 @@ def test_concurrent_writers_leave_the_right_first_session(db):
                 "UPDATE therapy_sessions_therapysession SET voided_at = now() WHERE id = %s",
                 (live.pk,),
                 insert,
-                (patient.pk, now - dt.timedelta(days=10)),
+                (patient.pk, patient.clinic_id, now - dt.timedelta(days=10)),
             ),
             (  # insert an even earlier one / void the one just inserted
                 insert,
-                (patient.pk, now - dt.timedelta(days=20)),
+                (patient.pk, patient.clinic_id, now - dt.timedelta(days=20)),
                 "UPDATE therapy_sessions_therapysession SET voided_at = now()"
                 " WHERE patient_id = %s AND started_at = %s",
                 (patient.pk, now - dt.timedelta(days=10)),
