@@ -411,12 +411,13 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         started_at__gte=_local_midnight(week_start),
         started_at__lt=_local_midnight(week_start + dt.timedelta(days=7)),
     )
-    # today is inside this week: both counts in one query
+    # today is inside this week: the counts in one query
     week_counts = this_week.order_by().aggregate(
         week=Count("pk"),
         today=Count(
             "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
         ),
+        later=Count("pk", filter=Q(started_at__gte=tomorrow)),
     )
     since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     missing = sessions.filter(
@@ -436,8 +437,15 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         .select_related("session__patient")
         .order_by("-created_at")
     )
-    todays_rows = list(todays[:DASHBOARD_DAY_LIST])
     week_rows = list(this_week[:DASHBOARD_DAY_LIST])
+    # Today's sessions are this week's after the ``later`` ones (same order): taken from the
+    # week's rows when they all fit there (no session planned later this week: always),
+    # otherwise queried.
+    later, shown_today = week_counts["later"], min(week_counts["today"], DASHBOARD_DAY_LIST)
+    if later + shown_today <= DASHBOARD_DAY_LIST:
+        todays_rows = week_rows[later : later + shown_today]
+    else:
+        todays_rows = list(todays[:DASHBOARD_DAY_LIST])
     recent_rows = list(sessions[:recent])
     missing_rows = list(missing[: recent + 1])  # one more says "more": no COUNT of them all
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
