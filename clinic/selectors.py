@@ -119,8 +119,8 @@ class FlatSelect(forms.Select):
 class DashboardFilter(forms.Form):
     """A clinic-wide dashboard's filter: one therapist's patients (an unknown id is an error).
 
-    ``therapists`` (the rows of :func:`dashboard_therapists`, already loaded) fill the menu
-    without a second query; the queryset still validates a chosen id."""
+    ``therapists`` (:func:`dashboard_therapists` of the user, already evaluated) fill the
+    menu without a second query; a chosen id is still validated against it in SQL."""
 
     therapist = forms.ModelChoiceField(
         queryset=User.objects.none(),
@@ -132,8 +132,10 @@ class DashboardFilter(forms.Form):
     def __init__(self, *args, user, therapists=None, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["therapist"]
-        field.queryset = dashboard_therapists(user)
-        if therapists is not None:
+        if therapists is None:
+            field.queryset = dashboard_therapists(user)
+        else:
+            field.queryset = therapists
             field.choices = [("", field.empty_label), *((t.pk, str(t)) for t in therapists)]
 
 
@@ -377,7 +379,8 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     chosen = None
     staff = []
     if clinic_wide:
-        staff = list(dashboard_therapists(user))  # the menu and the adherence rows: one query
+        staff = dashboard_therapists(user)
+        list(staff)  # the menu and the adherence rows: one query, its rows kept on the queryset
         therapist_filter = DashboardFilter(params or None, user=user, therapists=staff)
         if therapist_filter.is_valid():
             chosen = therapist_filter.cleaned_data["therapist"]
@@ -495,7 +498,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     }
 
 
-def _adherence_by_therapist(staff: list, therapists: dict, chosen) -> list[dict]:
+def _adherence_by_therapist(staff, therapists: dict, chosen) -> list[dict]:
     """Sessions done and expected (last four weeks) over each therapist's active patients,
     from the per-therapist sums of :func:`_adherence`; every therapist of the filter
     (``staff``: :func:`dashboard_therapists`, loaded) is listed, those without active patients
