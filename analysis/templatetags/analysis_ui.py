@@ -12,6 +12,8 @@ from functools import lru_cache
 from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 
 from analysis import presentation
 from analysis.grading import METRIC_MEANINGS
@@ -34,7 +36,7 @@ def _url_parts(prefix: str, urlconf: str, name: str) -> tuple[str, str]:
     if url.count(_SLOT) != 1:
         raise ValueError(f"{name} does not take one id")
     head, _, tail = url.partition(_SLOT)
-    return head, tail
+    return escape(head), escape(tail)  # escaped once here, as the url tag escapes each URL
 
 
 @register.filter
@@ -43,7 +45,7 @@ def url_of(pk, name):
     row.session.pk %}`` for URL patterns of one integer id: the pattern is reversed once per
     script prefix and URLconf, then the id formatted into it (lists of rows reverse no more)."""
     head, tail = _url_parts(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, name)
-    return f"{head}{int(pk)}{tail}"
+    return SafeString(f"{head}{int(pk)}{tail}")
 
 
 @register.filter
