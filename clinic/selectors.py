@@ -22,6 +22,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData, mark_safe
 
 from analysis.grading import standard_weights, weights_text
 from analysis.selectors import session_scores
@@ -77,16 +79,64 @@ def dashboard_therapists(user):
     return staff.order_by("full_name", "email")
 
 
-class DashboardFilter(forms.Form):
-    """A clinic-wide dashboard's filter: one therapist's patients (an unknown id is an error)."""
-
-    therapist = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="All therapists"
+def _attrs_html(attrs: dict) -> str:
+    """``django/forms/widgets/attrs.html`` in Python (the same bytes)."""
+    return "".join(
+        f" {conditional_escape(name)}" + ("" if value is True else f'="{_as_text(value)}"')
+        for name, value in attrs.items()
+        if value is not False
     )
 
-    def __init__(self, *args, user, **kwargs):
+
+def _as_text(value) -> str:
+    """``{{ value|stringformat:'s' }}``: autoescaped unless already safe."""
+    return conditional_escape(value) if isinstance(value, SafeData) else escape(str(value))
+
+
+class FlatSelect(forms.Select):
+    """Django's ``Select`` with its templates (select.html, one select_option.html and
+    attrs.html include per option) written out in Python: the same HTML byte for byte, for a
+    menu of every therapist of a clinic drawn on each dashboard. Option groups fall back to
+    the templates."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = widget["optgroups"]
+        if any(group_name for group_name, _, _ in groups):
+            return super().render(name, value, attrs, renderer)
+        options = "".join(
+            f'\n  <option value="{_as_text(option["value"])}"{_attrs_html(option["attrs"])}>'
+            f"{conditional_escape(option['label'])}</option>\n"
+            for _, choices, _ in groups
+            for option in choices
+        )
+        return mark_safe(  # noqa: S308 - every part above is escaped
+            f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>'
+            f"{options}\n</select>"
+        )
+
+
+class DashboardFilter(forms.Form):
+    """A clinic-wide dashboard's filter: one therapist's patients (an unknown id is an error).
+
+    ``therapists`` (:func:`dashboard_therapists` of the user, already evaluated) fill the
+    menu without a second query; a chosen id is still validated against it in SQL."""
+
+    therapist = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="All therapists",
+        widget=FlatSelect,
+    )
+
+    def __init__(self, *args, user, therapists=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].queryset = dashboard_therapists(user)
+        field = self.fields["therapist"]
+        if therapists is None:
+            field.queryset = dashboard_therapists(user)
+        else:
+            field.queryset = therapists
+            field.choices = [("", field.empty_label), *((t.pk, str(t)) for t in therapists)]
 
 
 def _session_rows(sessions, identity, scores) -> list[dict]:
@@ -327,8 +377,11 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     clinic_wide = scope_of(user) in (Scope.CLINIC, Scope.ALL)
     therapist_filter = None
     chosen = None
+    staff = []
     if clinic_wide:
-        therapist_filter = DashboardFilter(params or None, user=user)
+        staff = dashboard_therapists(user)
+        list(staff)  # the menu and the adherence rows: one query, its rows kept on the queryset
+        therapist_filter = DashboardFilter(params or None, user=user, therapists=staff)
         if therapist_filter.is_valid():
             chosen = therapist_filter.cleaned_data["therapist"]
     patients = Patient.objects.visible_to(user).active().filter(is_active=True)
@@ -361,12 +414,13 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         started_at__gte=_local_midnight(week_start),
         started_at__lt=_local_midnight(week_start + dt.timedelta(days=7)),
     )
-    # today is inside this week: both counts in one query
+    # today is inside this week: the counts in one query
     week_counts = this_week.order_by().aggregate(
         week=Count("pk"),
         today=Count(
             "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
         ),
+        later=Count("pk", filter=Q(started_at__gte=tomorrow)),
     )
     since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     missing = sessions.filter(
@@ -386,8 +440,15 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         .select_related("session__patient")
         .order_by("-created_at")
     )
-    todays_rows = list(todays[:DASHBOARD_DAY_LIST])
     week_rows = list(this_week[:DASHBOARD_DAY_LIST])
+    # Today's sessions are this week's after the ``later`` ones (same order): taken from the
+    # week's rows when they all fit there (no session planned later this week: always),
+    # otherwise queried.
+    later, shown_today = week_counts["later"], min(week_counts["today"], DASHBOARD_DAY_LIST)
+    if later + shown_today <= DASHBOARD_DAY_LIST:
+        todays_rows = week_rows[later : later + shown_today]
+    else:
+        todays_rows = list(todays[:DASHBOARD_DAY_LIST])
     recent_rows = list(sessions[:recent])
     missing_rows = list(missing[: recent + 1])  # one more says "more": no COUNT of them all
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
@@ -402,7 +463,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     # lowest ratio first: those behind plan (ratio below 1) come first
     behind = [row for row in rows if row["done"] < row["expected"]][:recent]
     per_patient = rows[:PATIENT_ADHERENCE_LIST] if clinic_wide else []
-    by_therapist = _adherence_by_therapist(user, therapists, chosen) if clinic_wide else []
+    by_therapist = _adherence_by_therapist(staff, therapists, chosen) if clinic_wide else []
     cards = _cards_of(patients, {row["pk"] for row in (*behind, *per_patient)}, identity=identity)
     emergency = emergency_accesses_to_acknowledge(user)
     return {
@@ -437,13 +498,13 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     }
 
 
-def _adherence_by_therapist(user, therapists: dict, chosen) -> list[dict]:
+def _adherence_by_therapist(staff, therapists: dict, chosen) -> list[dict]:
     """Sessions done and expected (last four weeks) over each therapist's active patients,
-    from the per-therapist sums of :func:`_adherence`; every therapist of the filter is listed,
-    those without active patients with zeros."""
-    staff = dashboard_therapists(user)
+    from the per-therapist sums of :func:`_adherence`; every therapist of the filter
+    (``staff``: :func:`dashboard_therapists`, loaded) is listed, those without active patients
+    with zeros."""
     if chosen is not None:
-        staff = staff.filter(pk=chosen.pk)
+        staff = [therapist for therapist in staff if therapist.pk == chosen.pk]
     rows = []
     for therapist in staff:
         patients, done, expected = therapists.get(therapist.pk, (0, 0, 0))

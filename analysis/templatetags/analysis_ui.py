@@ -7,7 +7,13 @@ compute their own context, so the pages that include them need only a one-line h
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 
 from analysis import presentation
 from analysis.grading import METRIC_MEANINGS
@@ -21,6 +27,25 @@ from sessions.selectors import recording_name as _recording_name
 
 register = template.Library()
 DASH = "–"
+_SLOT = "2147483647"  # an id no table reaches: where the id goes in a reversed URL
+
+
+@lru_cache(maxsize=256)
+def _url_parts(prefix: str, urlconf: str, name: str) -> tuple[str, str]:
+    url = reverse(name, urlconf=urlconf, args=[int(_SLOT)])
+    if url.count(_SLOT) != 1:
+        raise ValueError(f"{name} does not take one id")
+    head, _, tail = url.partition(_SLOT)
+    return escape(head), escape(tail)  # escaped once here, as the url tag escapes each URL
+
+
+@register.filter
+def url_of(pk, name):
+    """``{{ row.session.pk|url_of:"sessions:detail" }}`` is ``{% url "sessions:detail"
+    row.session.pk %}`` for URL patterns of one integer id: the pattern is reversed once per
+    script prefix and URLconf, then the id formatted into it (lists of rows reverse no more)."""
+    head, tail = _url_parts(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, name)
+    return SafeString(f"{head}{int(pk)}{tail}")
 
 
 @register.filter

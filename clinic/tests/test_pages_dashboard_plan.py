@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from analysis.tests.support import AUDIT_ENTRY, analysed, make_recording
 from clinic.models import AuditEntry, ClinicSettings
-from clinic.selectors import window_expected
+from clinic.selectors import dashboard_for, window_expected
 from conftest import PATIENT_KEYS, PATIENTS_SEEN_BY, make_patient, names_in, names_of
 from patients.models import PatientProtocol
 
@@ -225,12 +225,14 @@ def test_the_dashboard_query_count_is_pinned(
     if params:
         params = {"therapist": bob.pk}
     dashboard(client, carol, **params)
-    # session + user + groups and permissions (one query), the filter's choices, patients
-    # (list, count), sessions (today, week: rows; both counts in one query; latest; missing),
-    # current analyses, the clinics' protocol defaults, adherence (the rows shown, the counts
-    # and the sums per therapist: one query, in the database), the cards of the patients shown,
-    # therapists, attention, emergency accesses; then the audit entry.
-    pinned = 18 + (1 if params else 0)  # the chosen therapist's lookup
+    # session + user + groups and permissions (one query), the therapists (the filter's
+    # choices and the adherence rows: one query), patients (list, count), sessions (the week's
+    # rows, today's among them; the counts in one query; latest; missing), current analyses,
+    # the clinics'
+    # protocol defaults, adherence (the rows shown, the counts and the sums per therapist: one
+    # query, in the database), the cards of the patients shown, attention, emergency accesses;
+    # then the audit entry.
+    pinned = 16 + (1 if params else 0)  # the chosen therapist's lookup
     with django_assert_num_queries(pinned + AUDIT_ENTRY):
         response = client.get(reverse("clinic:dashboard"), params)
     assert len(response.context["adherence_by_patient"]) == (25 if not params else 12)
@@ -256,3 +258,28 @@ def test_each_persona_sees_only_their_scope_on_the_dashboard(
     assert ("Adherence per therapist" in body) is clinic_wide
     if not clinic_wide:
         assert response.context["therapist"] is None
+
+
+@pytest.mark.parametrize("later", [2, 19])
+def test_todays_sessions_are_right_with_sessions_planned_later_this_week(
+    alice, alices_patient, session_of, later
+):
+    """Today's rows come from the week's rows when they fit there (after those planned later
+    this week), from their own query when not: the same rows either way."""
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday() + 7)
+    todays = [session_of(alices_patient, started_at=at(monday, 8 + i)) for i in range(3)]
+    planned = [
+        session_of(alices_patient, started_at=at(monday + dt.timedelta(days=2 + i % 5), 9))
+        for i in range(later)
+    ]
+    context = dashboard_for(alice, today=monday)
+    assert [row["session"].pk for row in context["todays_sessions"]] == [
+        s.pk for s in reversed(todays)
+    ]
+    assert context["todays_count"] == 3
+    assert context["week_count"] == 3 + later
+    week = [row["session"].pk for row in context["week_sessions"]]
+    assert (
+        week[: min(later, 20)]
+        == [s.pk for s in sorted(planned, key=lambda s: (s.started_at, s.pk), reverse=True)][:20]
+    )

@@ -1,0 +1,129 @@
+"""The dashboard's cheaper rendering (issue 17) draws the same page, byte for byte: its links
+formatted from one reversed pattern (``url_of``) instead of ``{% url %}`` per row, its therapist
+menu written out in Python (``FlatSelect``) instead of a template include per option."""
+
+import datetime as dt
+import re
+
+import pytest
+from django import forms
+from django.conf import settings
+from django.template import engines
+from django.test import override_settings
+from django.urls import clear_script_prefix, reverse, set_script_prefix
+from django.utils import timezone
+
+from analysis.templatetags.analysis_ui import url_of
+from analysis.tests.support import analysed, make_recording
+from clinic.roles import THERAPIST
+from clinic.selectors import DashboardFilter, FlatSelect, dashboard_therapists
+from conftest import make_patient, make_staff
+
+pytestmark = pytest.mark.django_db
+
+TEMPLATES = ("clinic/dashboard.html", "clinic/_session_table.html")
+URL_OF = re.compile(r"\{\{ ([\w.]+)\|url_of:'([\w:-]+)' \}\}")
+
+
+def reference_templates():
+    """The dashboard's templates as they were: ``{% url %}`` per row, from the same sources."""
+    engine = engines["django"].engine
+    sources = {}
+    for name in TEMPLATES:
+        source = engine.get_template(name).source
+        assert URL_OF.search(source), name  # the fast path is in use
+        sources[name] = URL_OF.sub(r"{% url '\2' \1 %}", source)
+    options = settings.TEMPLATES[0]
+    loaders = [
+        ("django.template.loaders.locmem.Loader", sources),
+        "django.template.loaders.filesystem.Loader",
+        "django.template.loaders.app_directories.Loader",
+    ]
+    return [
+        {
+            **options,
+            "APP_DIRS": False,
+            "OPTIONS": {**options["OPTIONS"], "loaders": loaders},
+        }
+    ]
+
+
+def page(client, user, **params) -> str:
+    client.force_login(user)
+    response = client.get(reverse("clinic:dashboard"), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    html = re.sub(r'(csrfmiddlewaretoken" value=")[^"]+', r"\1-", html)
+    return re.sub(r'(nonce=")[^"]+', r"\1-", html)
+
+
+@pytest.fixture
+def busy_clinic(north, alice, bob, session_of):
+    """Patients behind plan, sessions today and this week with scores, missing rounds, failed
+    recordings, and a therapist whose name needs escaping in the menu."""
+    make_staff("oscar@north.test", "Oscar <O'Brien> & Co", north, THERAPIST)
+    today = timezone.localdate()
+    for i in range(12):
+        patient = make_patient(
+            north,
+            f"M{i:03d}",
+            "Pat",
+            f"Number{i}",
+            bob if i % 2 else alice,
+            treatment_start=today - dt.timedelta(days=20),
+        )
+        session = session_of(
+            patient, started_at=timezone.now() - dt.timedelta(days=i % 9, hours=i % 5)
+        )
+        analysed(session)
+        make_recording(session, name=f"r{i}.c3d", status="failed" if i % 3 else "done")
+    return today
+
+
+@pytest.mark.parametrize("who", ["carol", "alice", "zoe", "rita"])
+@pytest.mark.parametrize("params", [{}, {"therapist": "bob"}, {"therapist": "999999"}])
+def test_the_dashboard_html_is_what_url_tags_and_djangos_select_draw(
+    client, request, busy_clinic, bob, who, params, monkeypatch
+):
+    user = request.getfixturevalue(who)
+    if params.get("therapist") == "bob":
+        params = {"therapist": str(bob.pk)}
+    fast = page(client, user, **params)
+    assert "/sessions/" in fast
+    assert "/patients/" in fast
+    monkeypatch.setattr(FlatSelect, "render", forms.Select.render)
+    with override_settings(TEMPLATES=reference_templates()):
+        reference = page(client, user, **params)
+    assert fast == reference
+
+
+@pytest.mark.parametrize(
+    "data", [None, {"therapist": ""}, {"therapist": "bob"}, {"therapist": "x"}]
+)
+def test_the_therapist_menu_is_djangos_select_byte_for_byte(carol, alice, bob, north, data):
+    make_staff("oscar@north.test", 'Oscar "<O\'Brien>" & Co', north, THERAPIST)
+    if data and data["therapist"] == "bob":
+        data = {"therapist": str(bob.pk)}
+    staff = dashboard_therapists(carol)
+    list(staff)  # evaluated, as the dashboard passes it
+    fast = DashboardFilter(data, user=carol, therapists=staff)
+    stock = DashboardFilter(data, user=carol)
+    field = stock.fields["therapist"]  # its choices from the queryset, Django's templates
+    field.widget = forms.Select()
+    field.widget.choices = field.choices
+    assert fast.is_valid() == stock.is_valid()
+    assert str(fast["therapist"]) == str(stock["therapist"])
+    assert "&lt;O&#x27;Brien&gt;" in str(fast["therapist"])
+
+
+@pytest.mark.parametrize(
+    "name", ["sessions:detail", "sessions:recording", "patients:detail", "patients:progress"]
+)
+def test_url_of_is_reverse_under_any_script_prefix(name):
+    try:
+        for prefix in ("/", "/clinic/"):
+            set_script_prefix(prefix)
+            for pk in (1, 42, 1234567):
+                assert url_of(pk, name) == reverse(name, args=[pk])
+    finally:
+        clear_script_prefix()
