@@ -36,15 +36,11 @@ from clinic.api.base import (
 from clinic.api.errors import ERROR, ERRORS, django_validation_detail
 from clinic.api.forms import cleaned, form_data
 from clinic.audit import Action
-from patients.api import (
-    VARIANT_PARAMETER,
-    IdentityNulledSerializer,
-    VoidSerializer,
-    report_variant,
-)
+from patients.api import VARIANT_PARAMETER, report_variant
 from patients.forms import VoidForm
 from patients.models import Patient
 from patients.selectors import patient_for
+from patients.serializers import IdentityNulledSerializer, VoidSerializer
 from reports import services as report_services
 from reports.views import pdf_response
 from sessions import selectors, services

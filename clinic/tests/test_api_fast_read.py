@@ -16,8 +16,8 @@ from rest_framework.test import APIRequestFactory
 from analysis.tests.support import make_recording
 from clinic.access import can_see_identity
 from conftest import make_patient
-from patients.api import MvcCalibrationSerializer, PatientSerializer
 from patients.models import MvcCalibration, Patient
+from patients.serializers import MvcCalibrationSerializer, PatientSerializer
 from sessions.api import RecordingSerializer, TherapySessionSerializer
 from sessions.models import Recording, TherapySession
 
