@@ -313,6 +313,36 @@ class OwnRedis:
         self.process = None
 
 
+def run_on_embedded_sqlite(code: str, var_dir: Path) -> str:
+    """Run ``code`` in a fresh process on the embedded defaults (SQLite in ``var_dir``, just
+    migrated), for what must also hold on the demo's database; its stdout, or a failed
+    assertion with its stderr."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", MYOCLINIC_VAR_DIR=str(var_dir))
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "from django.db import connection\n"
+        "assert connection.vendor == 'sqlite', connection.vendor\n"
+        "call_command('migrate', verbosity=0)\n"
+    ) + code
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 def worker_env(**extra) -> dict:
     """Environment for a subprocess (worker, server, command) that uses this test's database."""
 

@@ -3,19 +3,16 @@ plain per-patient computation gives them, on PostgreSQL and on SQLite; only the 
 to Python, and the query reads no more rows when the clinic's history grows twentyfold."""
 
 import datetime as dt
-import os
-import subprocess
-import sys
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analysis.tests.support import analyze_tables, rows_touched
+from analysis.tests.support import analyze_tables, rows_touched, run_on_embedded_sqlite
 from clinic.selectors import ADHERENCE_WINDOW_DAYS, _adherence, dashboard_for, window_expected
 from clinic.tests.adherence_world import build_world, compare
-from conftest import REPO_ROOT, make_patient
+from conftest import make_patient
 from patients.models import Patient
 from sessions.models import TherapySession
 
@@ -33,40 +30,20 @@ def test_the_dashboards_adherence_equals_the_plain_computation(db):
 def test_on_sqlite_too(tmp_path):
     """The embedded demo's database: the same comparison in a subprocess on SQLite, also as
     an SQLite older than 3.35 runs it (without the MATERIALIZED hint)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", MYOCLINIC_VAR_DIR=str(tmp_path))
-    script = (
-        "import django; django.setup()\n"
-        "from django.core.management import call_command\n"
-        "from django.db import connection\n"
+    stdout = run_on_embedded_sqlite(
         "from django.utils import timezone\n"
-        "assert connection.vendor == 'sqlite', connection.vendor\n"
-        "call_command('migrate', verbosity=0)\n"
         "from clinic.tests.adherence_world import build_world, compare\n"
         "today = timezone.localdate()\n"
         "world = build_world(today)\n"
         "print('compared', compare(world, today))\n"
         "from clinic import selectors\n"
         "selectors._sqlite_version = lambda: (3, 31, 1)  # the oldest Django accepts\n"
-        "print('compared', compare(world, today))\n"
+        "print('compared', compare(world, today))\n",
+        tmp_path,
     )
-    result = subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    counts = [int(line.split()[-1]) for line in result.stdout.splitlines() if "compared" in line]
-    assert len(counts) == 2, result.stdout
-    assert min(counts) > 20, result.stdout
+    counts = [int(line.split()[-1]) for line in stdout.splitlines() if "compared" in line]
+    assert len(counts) == 2, stdout
+    assert min(counts) > 20, stdout
 
 
 def adherence_query(user) -> tuple[str, int]:

@@ -5,9 +5,6 @@ always equals the earliest live session of each patient, and a patient without o
 
 import datetime as dt
 import importlib
-import os
-import subprocess
-import sys
 import threading
 
 import psycopg
@@ -16,8 +13,8 @@ from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
+from analysis.tests.support import run_on_embedded_sqlite
 from clinic.models import Clinic
-from conftest import REPO_ROOT
 from patients.models import Patient
 from sessions.models import FirstSession, TherapySession
 
@@ -124,32 +121,12 @@ def test_the_existing_sessions_are_filled_in_by_the_migration(db):
 
 def test_on_sqlite_too(tmp_path):
     """The embedded demo's database: the same writes in a subprocess on SQLite."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", MYOCLINIC_VAR_DIR=str(tmp_path))
-    script = (
-        "import django; django.setup()\n"
-        "from django.core.management import call_command\n"
-        "from django.db import connection\n"
-        "assert connection.vendor == 'sqlite', connection.vendor\n"
-        "call_command('migrate', verbosity=0)\n"
+    stdout = run_on_embedded_sqlite(
         "from sessions.tests.test_first_session_kept import scenario\n"
-        "print('checked', scenario())\n"
+        "print('checked', scenario())\n",
+        tmp_path,
     )
-    result = subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "checked 14" in result.stdout, result.stdout
+    assert "checked 14" in stdout, stdout
 
 
 @pytest.mark.django_db(transaction=True)
