@@ -27,7 +27,7 @@ from reports.print_tables import (
     contraction_text,
     width_ch,
 )
-from reports.selectors import methods_groups
+from reports.session_report import methods_groups
 
 SVG = "{http://www.w3.org/2000/svg}"
 
