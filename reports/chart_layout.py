@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+#: Colours of the horizontal lines (threshold, MVC target, reference) and of their labels.
 LINE_COLOURS = {"threshold": "#b2182b", "target": "#542788", "reference": "#4d4d4d"}
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 #: Text sizes in the chart's own units (the chart is drawn 760 units wide by default and scaled
@@ -112,16 +113,19 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def fmt(value: float) -> str:
+    """A coordinate as SVG markup writes it: one decimal at most, NaN as 0."""
     return f"{value:.1f}".rstrip("0").rstrip(".") if value == value else "0"
 
 
 def number_label(value: float) -> str:
+    """A value as ticks and labels print it: no decimals when whole or >= 100, else 3 digits."""
     if abs(value) >= 100 or value == int(value):
         return f"{value:.0f}"
     return f"{value:.3g}"
 
 
 def new_chart_id(*parts: object) -> str:
+    """An id for the chart's title and description, the same for the same chart."""
     digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:10]
     return f"chart-{digest}"
 
