@@ -3,7 +3,7 @@
 Built on ``analysis.selectors``; turns their results, or a core document from the stateless
 analysis, into one display structure so that a single template
 (``templates/analysis/_recording_results.html``) renders both. Charts are server-side SVG from
-``reports.charts``. Access is the caller's job (``clinic.access``).
+``reports.chart_envelope``. Access is the caller's job (``clinic.access``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from analysis.core import scoring as core_scoring
 from analysis.grading import SCORE_MEANINGS, contraction_grade, mvc_target_v
 from analysis.values import finite_or_none, int_or_none
 from clinic.access import can_download_recordings
-from reports.charts import Band, HLine, envelope_chart
+from reports.chart_envelope import Band, envelope_chart
+from reports.chart_layout import HLine
 from sessions.models import Recording
 from sessions.selectors import may_void_recordings
 

@@ -21,7 +21,8 @@ from django.utils import timezone
 from analysis.models import ChannelResult, RecordingAnalysis
 from analysis.selectors import SCORE_FIELDS, session_score
 from patients.protocol import effective_protocol
-from reports.charts import HLine, Series, trend_chart
+from reports.chart_layout import HLine
+from reports.chart_trend import Series, trend_chart
 from sessions.models import Recording, TherapySession
 
 PAGE_SIZE = 25

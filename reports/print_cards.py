@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from html import escape
 
 from analysis.values import finite_or_none
-from reports.charts import FONT
+from reports.chart_layout import FONT
 
 DASH = "–"
 PT_PER_MM = 72 / 25.4

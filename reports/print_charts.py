@@ -1,6 +1,6 @@
 """Charts for print: fewer points, drawn once as an SVG image embedded in the report.
 
-The pages' envelope charts (``reports.charts.envelope_chart``) draw up to two points per
+The pages' envelope charts (``reports.chart_envelope.envelope_chart``) draw up to two points per
 screen pixel column (~1,400 per line). A printed chart is ~170 mm wide: at 300 columns (0.6 mm
 each) the eye sees no difference, while WeasyPrint parses, styles and draws every point and
 every SVG element in pure Python. So the session report prepares its envelopes here:
@@ -17,7 +17,7 @@ every SVG element in pure Python. So the session report prepares its envelopes h
 * :func:`print_svg` drops what only a screen uses and WeasyPrint would still walk: the
   contraction bands' ``<title>`` tooltips, and ``text-anchor``: WeasyPrint draws every
   anchored label into a group of its own (a PDF form XObject) to measure and shift it; here
-  its start is computed from the font's advance widths (``reports.charts.text_width``, the
+  its start is computed from the font's advance widths (``reports.chart_layout.text_width``, the
   widths the chart's own layout uses) and the label is drawn in place - the same pixels;
   the grid lines and tick marks of one colour become one path, the contraction bands of one
   grade too (WeasyPrint walks, styles and strokes each element on its own).
@@ -30,7 +30,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from reports.charts import FONT_SIZE, text_width
+from reports.chart_layout import FONT_SIZE, text_width
 
 #: Time columns of a printed envelope chart (two points each at most).
 PRINT_COLUMNS = 300
@@ -136,7 +136,7 @@ def print_svg(svg: str) -> str:
     """A chart's SVG for print: no band tooltips, anchored labels placed at their start, the
     plain grid lines and tick marks one path per colour, the bands one path per grade."""
     ET.register_namespace("", SVG_NS)
-    root = ET.fromstring(svg)  # noqa: S314 - our own chart markup (reports.charts)
+    root = ET.fromstring(svg)  # noqa: S314 - our own chart markup (reports.chart_*)
     font_size = _number(root.get("font-size")) or FONT_SIZE
     for rect in root.iter(_RECT):
         for title in rect.findall(_TITLE):

@@ -8,7 +8,8 @@ command call these; none of them renders a report another way.
 Researchers (no ``patients.view_identifying_data``) always get the pseudonymised variant; staff
 who may see identity get the identified one unless they ask for the pseudonymised one. PDFs are
 cached (Django's cache) under a digest of everything they depend on
-(``reports.selectors.session_facts_key`` / ``progress_facts_key``): a change of any of them is a
+(``reports.session_report.session_facts_key`` /
+``reports.progress_report.progress_facts_key``): a change of any of them is a
 new key, so a stale PDF is never served; entries expire after ``REPORT_CACHE_SECONDS``.
 """
 
@@ -23,7 +24,14 @@ from django.core.cache import cache
 
 from clinic.access import can_see_identity, require_object_access
 from reports import selectors
+from reports.progress_report import (
+    progress_facts_key,
+    progress_report_context,
+    progress_report_data,
+    session_days,
+)
 from reports.render import json_attachment, render_pdf
+from reports.session_report import session_facts_key, session_report_context, session_report_data
 from sessions.models import Recording
 
 SESSION_TEMPLATE = "reports/session_report.html"
@@ -64,13 +72,13 @@ def _cached(key: str, build) -> tuple[bytes, bool, float]:
 
 
 def session_cache_key(session, *, variant: str) -> str:
-    return f"report:session:{session.pk}:{selectors.session_facts_key(session, variant=variant)}"
+    return f"report:session:{session.pk}:{session_facts_key(session, variant=variant)}"
 
 
 def render_session_report(session, *, variant: str) -> bytes:
     """The session report's PDF, rendered now (no access check, no cache)."""
-    context = selectors.session_report_context(session, variant=variant)
-    data = selectors.session_report_data(context)
+    context = session_report_context(session, variant=variant)
+    data = session_report_data(context)
     return render_pdf(
         SESSION_TEMPLATE,
         context,
@@ -122,14 +130,12 @@ def session_report_pdf(user, session, *, variant: str | None = None, use_cache=T
 
 
 def progress_cache_key(patient, *, variant: str, date_from, date_to) -> str:
-    digest = selectors.progress_facts_key(
-        patient, variant=variant, date_from=date_from, date_to=date_to
-    )
+    digest = progress_facts_key(patient, variant=variant, date_from=date_from, date_to=date_to)
     return f"report:progress:{patient.pk}:{digest}"
 
 
 def render_progress_report(patient, *, variant: str, date_from, date_to) -> bytes:
-    context = selectors.progress_report_context(
+    context = progress_report_context(
         patient, variant=variant, date_from=date_from, date_to=date_to
     )
     return render_pdf(
@@ -138,7 +144,7 @@ def render_progress_report(patient, *, variant: str, date_from, date_to) -> byte
         attachments=[
             json_attachment(
                 "progress-results.json",
-                selectors.progress_report_data(context),
+                progress_report_data(context),
                 "The per-session results this report was made from (Myoclinic JSON).",
             )
         ],
@@ -189,7 +195,7 @@ def progress_sessions_in_range(patient, *, date_from, date_to) -> int:
     """How many non-voided sessions the report covers (decides inline render or task)."""
     return sum(
         1
-        for p in selectors.session_days(patient)
+        for p in session_days(patient)
         if (date_from is None or p >= date_from) and (date_to is None or p <= date_to)
     )
 

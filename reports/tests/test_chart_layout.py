@@ -24,7 +24,9 @@ from analysis import core
 from analysis.presentation import results_from_document
 from conftest import shared_c3d_dir
 from patients.progress import trend_charts
-from reports.charts import Band, HLine, Series, envelope_chart, spread_labels, trend_chart
+from reports.chart_envelope import Band, envelope_chart
+from reports.chart_layout import HLine, spread_labels
+from reports.chart_trend import Series, trend_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"

@@ -5,7 +5,9 @@ from datetime import date
 
 import pytest
 
-from reports.charts import Band, HLine, Series, envelope_chart, nice_ticks, trend_chart
+from reports.chart_envelope import Band, envelope_chart
+from reports.chart_layout import HLine, nice_ticks
+from reports.chart_trend import Series, trend_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 from django.conf import settings
 from fontTools.ttLib import TTFont
 
-from reports.charts import Band, HLine, envelope_chart, text_width
+from reports.chart_envelope import Band, envelope_chart
+from reports.chart_layout import HLine, text_width
 from reports.print_charts import PRINT_COLUMNS, decimate_envelope, print_svg, svg_data_uri
 from reports.print_tables import (
     CONTRACTION_COLUMNS,
@@ -26,7 +27,7 @@ from reports.print_tables import (
     contraction_text,
     width_ch,
 )
-from reports.selectors import methods_groups
+from reports.session_report import methods_groups
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,7 +12,8 @@ from analysis.core.live_protocol import Hello
 from analysis.pipeline.live import LiveInputs
 from analysis.pipeline.live_analysis import LiveAnalysis
 from analysis.tests.support import analysed
-from reports import selectors, services
+from reports import services
+from reports.session_report import recording_alerts
 from reports.tests.support import attached_json, pdf_text, pdfa_problems, write_pngs
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_a_live_recording_prints_its_alerts(session_of, alices_patient, alice):
     recording.save()
     uploaded = analysed(session, "round2.c3d", overall=80.0)
 
-    rows = selectors.recording_alerts(recording)
+    rows = recording_alerts(recording)
     assert [r["t_s"] for r in rows] == sorted(a["t"] for a in alerts)
     assert rows[0]["acknowledged_by"] == "Alice Therapist"
     assert rows[0]["acknowledged_at"] == datetime(2026, 11, 30, 10, 0, 5, tzinfo=UTC)
@@ -92,7 +93,7 @@ def test_a_live_recording_without_alerts_says_so_and_bad_entries_are_skipped(
     recording.source = "live"
     recording.live_alerts = ["not an alert", {"type": "saturation", "t": "x"}]
     recording.save()
-    rows = selectors.recording_alerts(recording)
+    rows = recording_alerts(recording)
     assert [(r["type"], r["t_s"]) for r in rows] == [("Saturation", None)]
     recording.live_alerts = []
     recording.save()

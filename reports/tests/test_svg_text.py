@@ -15,7 +15,8 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from reports import svg_text
-from reports.charts import Band, HLine, envelope_chart
+from reports.chart_envelope import Band, envelope_chart
+from reports.chart_layout import HLine
 from reports.print_charts import print_svg, svg_data_uri
 from reports.render import html_to_pdf
 from reports.tests.test_print_layout import _envelope

@@ -20,7 +20,8 @@ from clinic.models import AuditEntry
 from conftest import PATIENTS_SEEN_BY
 from patients.progress import patient_adherence
 from patients.selectors import patient_session_summary
-from reports.selectors import progress_facts_key, session_facts_key, session_report_context
+from reports.progress_report import progress_facts_key
+from reports.session_report import session_facts_key, session_report_context
 from sessions import services
 from sessions.models import Recording
 

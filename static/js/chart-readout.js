@@ -1,5 +1,5 @@
 /*
- * Hover read-out of the result charts (server-side SVG from reports/charts.py).
+ * Hover read-out of the result charts (server-side SVG from reports/chart_*.py).
  *
  * Under the pointer, an envelope chart reads out the time, the envelope's value, its % MVC
  * (when the chart knows the MVC) and, over a contraction, its number and grade; a trend chart
