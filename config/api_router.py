@@ -5,8 +5,10 @@ from rest_framework.routers import DefaultRouter
 
 from analysis.api import AnalyzeView, ResearchExportView
 from clinic.api.views import ClinicSettingsViewSet, TherapistViewSet
-from patients.api import PatientExportCsvView, PatientViewSet
-from sessions.api import RecordingViewSet, TherapySessionViewSet
+from patients.api import PatientViewSet
+from patients.api_downloads import PatientExportCsvView
+from sessions.api import TherapySessionViewSet
+from sessions.api_recordings import RecordingViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

@@ -2,11 +2,17 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 from django.urls import re_path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-django_asgi_app = get_asgi_application()
+# What django.core.asgi.get_asgi_application() does, with the sync middleware chain run in one
+# hop to the request thread (config/asgi_handler.py).
+django.setup(set_prefix=False)
+
+from config.asgi_handler import SyncChainASGIHandler  # noqa: E402
+
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

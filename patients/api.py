@@ -7,26 +7,20 @@ the pseudonymised view: identity fields are null (``clinic.access.can_see_identi
 
 from __future__ import annotations
 
-import json
-
 import django_filters
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.forms.models import model_to_dict
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from analysis import exports, fhir
 from clinic.access import require_perm
@@ -35,8 +29,14 @@ from clinic.api.errors import ERRORS
 from clinic.api.forms import cleaned, form_data
 from clinic.audit import Action
 from clinic.models import PROTOCOL_FIELDS
-from clinic.web import streaming_download
 from patients import forms, selectors, services
+from patients.api_downloads import (
+    RETRY_AFTER_S,
+    VARIANT_PARAMETER,
+    ProgressPendingSerializer,
+    json_download,
+    report_variant,
+)
 from patients.models import MvcCalibration, Patient
 from patients.serializers import (
     MvcCalibrationSerializer,
@@ -50,7 +50,6 @@ from patients.serializers import (
     VoidSerializer,
     protocol_document,
 )
-from reports import selectors as report_selectors
 from reports import services as report_services
 from reports.tasks import render_progress_report
 from reports.views import BadRange, date_range, pdf_response
@@ -65,42 +64,6 @@ class PatientApiFilter(selectors.PatientFilter):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset=queryset, prefix=prefix, user=request.user)
-
-
-VARIANT_PARAMETER = OpenApiParameter(
-    "variant",
-    str,
-    enum=list(report_selectors.VARIANTS),
-    required=False,
-    description="identified (default) or pseudonymised; researchers always get pseudonymised.",
-)
-RETRY_AFTER_S = 5
-
-
-def report_variant(request) -> str | None:
-    """The ``variant`` query parameter, or a 400 naming it."""
-    variant = request.query_params.get("variant")
-    if variant is not None and variant not in report_selectors.VARIANTS:
-        raise exceptions.ValidationError(
-            {"variant": [f"One of: {', '.join(report_selectors.VARIANTS)}."]}
-        )
-    return variant
-
-
-def json_download(document, *, content_type: str) -> HttpResponse:
-    return HttpResponse(
-        json.dumps(document, cls=DjangoJSONEncoder, allow_nan=False), content_type=content_type
-    )
-
-
-ProgressPendingSerializer = inline_serializer(
-    "ProgressReportPending",
-    fields={
-        "detail": serializers.CharField(),
-        "state": serializers.CharField(allow_null=True),
-        "sessions": serializers.IntegerField(),
-    },
-)
 
 
 def _patient_form_base(patient: Patient) -> dict:
@@ -385,34 +348,3 @@ class PatientViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     def export(self, request, pk=None, format=None):  # noqa: A002
         document = exports.patient_export_document(request.user, pk)
         return json_download(document, content_type="application/json")
-
-
-class PatientExportCsvView(AuditedMixin, APIView):
-    """GET /api/v1/patients/{id}/export.csv?table=...: one table of the patient's export."""
-
-    audit_model = Patient
-    content_negotiation_class = IgnoreClientContentNegotiation
-
-    @extend_schema(
-        summary="One table of the patient's export as CSV (streamed)",
-        parameters=[
-            OpenApiParameter("id", int, OpenApiParameter.PATH, description="The patient."),
-            OpenApiParameter(
-                "table", str, enum=list(exports.TABLES), required=False, default="sessions"
-            ),
-        ],
-        responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
-    )
-    def get(self, request, pk):
-        table = request.query_params.get("table", "sessions")
-        try:
-            lines = exports.patient_export_csv(request.user, pk, table)
-        except exports.UnknownTable as exc:
-            raise exceptions.ValidationError({"table": [str(exc)]}) from exc
-        self.audit(action=Action.EXPORT)
-        return streaming_download(
-            request._request,
-            lines,
-            filename=f"patient-{pk}-{table}.csv",
-            content_type="text/csv; charset=utf-8",
-        )

@@ -8,7 +8,7 @@ views that use them are in ``patients.api``; ``sessions.api`` builds on the same
 from rest_framework import serializers
 
 from clinic.access import age_band, can_see_identity
-from clinic.api.base import FastReadMixin
+from clinic.api.fastread import FastReadMixin
 from clinic.models import PROTOCOL_FIELDS
 from patients import protocol, selectors
 from patients.models import MvcCalibration, Patient, Side

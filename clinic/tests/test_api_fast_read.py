@@ -1,4 +1,4 @@
-"""The API serializers' fast read (``clinic.api.base.FastReadMixin``) gives exactly what DRF's
+"""The API serializers' fast read (``clinic.api.fastread.FastReadMixin``) gives exactly what DRF's
 own ``Serializer.to_representation`` gives, field by field, for every persona and for rows with
 empty, voided and unusual values; and a list's therapists come from one query for the page."""
 
@@ -18,7 +18,8 @@ from clinic.access import can_see_identity
 from conftest import make_patient
 from patients.models import MvcCalibration, Patient
 from patients.serializers import MvcCalibrationSerializer, PatientSerializer
-from sessions.api import RecordingSerializer, TherapySessionSerializer
+from sessions.api import TherapySessionSerializer
+from sessions.api_recordings import RecordingSerializer
 from sessions.models import Recording, TherapySession
 
 pytestmark = pytest.mark.django_db

@@ -62,6 +62,19 @@ if DB_POOL_MAX_SIZE > 0:
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Prepared statements (README settings; docs/api.md round 4), off by default. With
+# DB_SERVER_SIDE_BINDING=true queries send their parameters apart from the SQL (psycopg's
+# server-side binding) and, with DB_PREPARE_THRESHOLD=N too, a statement run N times on a
+# connection is prepared there: PostgreSQL then stops parsing and planning it on every request.
+# Prepared statements live in one server connection: behind PgBouncer in transaction pooling
+# mode leave DB_PREPARE_THRESHOLD unset unless the pooler tracks them (1.21+ with
+# max_prepared_statements).
+if USING_POSTGRES and env.bool("DB_SERVER_SIDE_BINDING", default=False):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["server_side_binding"] = True
+    _threshold = env.int("DB_PREPARE_THRESHOLD", default=-1)
+    if _threshold >= 0:
+        _options["prepare_threshold"] = _threshold
 # PostgreSQL's JIT compiles every query the planner prices above jit_above_cost, and on pages
 # such as a manager's dashboard (one pass over the clinic's active patients) compiling took
 # 20-90 ms of a 20-40 ms query. Off for the application's connections unless DB_JIT is set.
