@@ -6,7 +6,11 @@ settings (PostgreSQL and SQLite), and a number for each clinic already there.
 PostgreSQL: inserts and deletes by statement (one new number per clinic a statement touched,
 clinics in order: a bulk insert is one write, not one per row), updates by row and only when a
 column the figures read changed. The number's row is locked by the writing transaction until
-it commits: writers of one clinic's adherence data queue there, readers never wait."""
+it commits: writers of one clinic's adherence data queue there, readers never wait. Within one
+statement a patient's FirstSession row is locked before the version row (trigger names); a
+transaction that writes sessions of several patients in several statements, beside another
+doing the same, can still deadlock (PostgreSQL then aborts one): the application's writes
+change one patient's sessions per transaction."""
 
 # ruff: noqa: S608 - every name in this SQL is a constant of this module
 
@@ -49,7 +53,10 @@ def _upsert(clinics_sql: str, new: str) -> str:
 
 
 def _name(table: str, what: str) -> str:
-    return f"adherence_version_{table}_{what}"
+    # After the table's name: on the sessions table these fire after the FirstSession
+    # triggers of 0010 (PostgreSQL fires a table's triggers in name order), so every writer
+    # locks a patient's FirstSession row before the clinic's version row, never the reverse.
+    return f"{table}_adherence_version_{what}"
 
 
 def _changed(columns) -> str:
