@@ -119,6 +119,11 @@ def _session_rows(sessions, identity, scores) -> list[dict]:
     ]
 
 
+def _first(rows, n: int):
+    """The first ``n`` of ``rows`` (ordered), chosen by their keys first: the same rows."""
+    return rows.filter(pk__in=rows.values("pk")[:n])
+
+
 def _cards_of(patients, pks, *, identity) -> dict:
     """Patient cards of the rows a dashboard shows (one query, whatever the clinic's size)."""
     if not pks:
@@ -218,8 +223,13 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         todays_rows = week_rows[later : later + shown_today]
     else:
         todays_rows = list(todays[:DASHBOARD_DAY_LIST])
-    recent_rows = list(sessions[:recent])
-    missing_rows = list(missing[: recent + 1])  # one more says "more": no COUNT of them all
+    # The latest of a therapist's patients, and the missing rounds of a whole clinic: the rows'
+    # keys first (a narrow top-N), then only those rows joined and annotated, in one query
+    # (PostgreSQL otherwise joins every session of the therapist's patients, or every patient
+    # of the clinic, before it keeps the first few).
+    recent_rows = list(sessions[:recent] if clinic_wide else _first(sessions, recent))
+    # one more says "more": no COUNT of them all
+    missing_rows = list(_first(missing, recent + 1) if clinic_wide else missing[: recent + 1])
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
 
     rows, planned, behind_count, therapists, patient_count = clinic_adherence(
