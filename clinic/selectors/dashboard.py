@@ -4,7 +4,7 @@ the latest, those missing rounds, recordings needing attention, and the adherenc
 import datetime as dt
 
 from django import forms
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape
@@ -15,7 +15,7 @@ from clinic.access import Scope, can_see_identity, scope_of
 from clinic.models import ClinicSettings, User
 from clinic.roles import THERAPIST
 from clinic.selectors.adherence import ADHERENCE_WINDOW_DAYS, _local_midnight, clinic_adherence
-from patients.models import Patient
+from patients.models import Patient, PatientProtocol
 from patients.selectors import emergency_accesses_to_acknowledge, patient_card
 from sessions.models import Recording, TherapySession
 
@@ -124,6 +124,35 @@ def _first(rows, n: int):
     return rows.filter(pk__in=rows.values("pk")[:n])
 
 
+def _missing_keys(user, chosen, *, since, until, recordings_of):
+    """The keys of the sessions of ``missing`` in ``dashboard_for`` (same filter, same order)
+    with every condition a probe of the session's own row (its patient voided, its
+    recordings, its protocol's or clinic's rounds): PostgreSQL walks the window newest first
+    and stops at the rows wanted, instead of joining every patient of the clinic to every
+    session of the window first."""
+    default = ClinicSettings._meta.get_field("rounds_per_session").default
+    protocol_rounds = PatientProtocol.objects.filter(patient_id=OuterRef("patient_id"))
+    clinic_rounds = ClinicSettings.objects.filter(clinic__patients=OuterRef("patient_id"))
+    keys = (
+        TherapySession.objects.visible_to(user)
+        .filter(voided_at__isnull=True, started_at__gte=since, started_at__lt=until)
+        .exclude(Exists(Patient.objects.filter(pk=OuterRef("patient_id"), voided_at__isnull=False)))
+        .annotate(
+            done_rounds=Coalesce(Subquery(recordings_of), 0),
+            rounds=Coalesce(
+                Subquery(protocol_rounds.values("rounds_per_session")[:1]),
+                Subquery(clinic_rounds.order_by("-version").values("rounds_per_session")[:1]),
+                Value(default),
+                output_field=IntegerField(),
+            ),
+        )
+        .filter(done_rounds__lt=F("rounds"))
+    )
+    if chosen is not None:
+        keys = keys.filter(patient__therapists=chosen)
+    return keys.order_by("-started_at", "-pk").values("pk")
+
+
 def _cards_of(patients, pks, *, identity) -> dict:
     """Patient cards of the rows a dashboard shows (one query, whatever the clinic's size)."""
     if not pks:
@@ -229,7 +258,11 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     # of the clinic, before it keeps the first few).
     recent_rows = list(sessions[:recent] if clinic_wide else _first(sessions, recent))
     # one more says "more": no COUNT of them all
-    missing_rows = list(_first(missing, recent + 1) if clinic_wide else missing[: recent + 1])
+    if clinic_wide:
+        keys = _missing_keys(user, chosen, since=since, until=tomorrow, recordings_of=recordings_of)
+        missing_rows = list(missing.filter(pk__in=keys[: recent + 1]))
+    else:
+        missing_rows = list(missing[: recent + 1])
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
 
     rows, planned, behind_count, therapists, patient_count = clinic_adherence(
