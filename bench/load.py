@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import random
@@ -39,204 +38,15 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from collections import defaultdict
 from pathlib import Path
+
+from load_http import Connection, multipart
+from load_seed import CLINIC, seed, sign_in, work_for
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-
-CLINIC = "bench"
-
-
-# ---------------------------------------------------------------------------------------------
-# Seeding (Django ORM, bulk inserts)
-# ---------------------------------------------------------------------------------------------
-
-
-def seed(patients: int, sessions: int, heavy: int, staff: int) -> dict:
-    from django.contrib.auth.models import Group
-    from django.utils import timezone
-
-    from clinic.models import Clinic, User
-    from clinic.roles import CLINIC_MANAGER, THERAPIST
-    from patients.models import Patient
-    from sessions.models import TherapySession
-
-    clinic, _ = Clinic.objects.get_or_create(code=CLINIC, defaults={"name": "Bench Rehab"})
-    managers = max(1, staff // 5)
-    therapists = max(1, staff - managers)
-    people = {THERAPIST: [], CLINIC_MANAGER: []}
-    for role, count in ((THERAPIST, therapists), (CLINIC_MANAGER, managers)):
-        group = Group.objects.get(name=role)
-        for i in range(count):
-            email = f"{role.split()[-1].lower()}-{i:03d}@bench.test"
-            user = User.objects.filter(email=email).first()
-            if user is None:
-                user = User.objects.create_user(  # no password: signed in by sign_in()
-                    email=email, password=None, full_name=f"Bench {role} {i}"
-                )
-                user.clinic = clinic
-                user.save()
-                user.groups.add(group)
-            people[role].append(user)
-
-    staff_ids = [u.pk for u in people[THERAPIST]]
-    have = Patient.objects.filter(clinic=clinic).count()
-    surnames = ["Aldersley", "Brockhurst", "Dunleavy", "Fenwick", "Haverstock", "Quenby"]
-    firsts = ["Agatha", "Bertram", "Desmond", "Marigold", "Osric", "Perpetua", "Rosalind"]
-    if have < patients:
-        new = Patient.objects.bulk_create(
-            Patient(
-                clinic=clinic,
-                code=f"B{i:06d}",
-                mrn=f"BMRN-{i:06d}",
-                first_name=firsts[i % len(firsts)],
-                last_name=f"{surnames[i % len(surnames)]}{i}",
-                date_of_birth=dt.date(1940 + i % 60, 1 + i % 12, 1 + i % 28),
-                sex="FM"[i % 2],
-            )
-            for i in range(have, patients)
-        )
-        Patient.therapists.through.objects.bulk_create(
-            Patient.therapists.through(patient_id=p.pk, user_id=staff_ids[n % len(staff_ids)])
-            for n, p in enumerate(new, start=have)
-        )
-        print(f"seeded {len(new)} patients", flush=True)
-    ids = list(Patient.objects.filter(clinic=clinic).order_by("code").values_list("pk", flat=True))
-    heavy_id = ids[0]
-    # Therapists: every bench therapist works with the heavy patient.
-    Patient.objects.get(pk=heavy_id).therapists.add(*people[THERAPIST])
-    have_sessions = TherapySession.objects.filter(patient__clinic=clinic).count()
-    have_heavy = TherapySession.objects.filter(patient_id=heavy_id).count()
-    now = timezone.now()
-    rows = []
-    for i in range(have_heavy, heavy):
-        rows.append((heavy_id, now - dt.timedelta(days=heavy - i, hours=i % 7)))
-    spread = max(0, sessions - have_sessions - len(rows))
-    for i in range(spread):
-        rows.append((ids[1 + i % (len(ids) - 1)], now - dt.timedelta(minutes=37 * i + 60)))
-    for start in range(0, len(rows), 20000):
-        TherapySession.objects.bulk_create(
-            TherapySession(
-                patient_id=patient_id,
-                therapist_id=staff_ids[patient_id % len(staff_ids)],
-                started_at=started,
-                rpe=random.randint(0, 10),
-            )
-            for patient_id, started in rows[start : start + 20000]
-        )
-    if rows:
-        print(f"seeded {len(rows)} sessions", flush=True)
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for table in ("patients_patient", "therapy_sessions_therapysession"):
-                cursor.execute(f"VACUUM ANALYZE {table}")
-    return {"clinic": clinic, "people": people, "heavy": heavy_id}
-
-
-def sign_in(user) -> str:
-    """A real database session for ``user`` (the cookie value), as a login would make."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
-
-
-def work_for(user, heavy_id) -> dict:
-    """The patients and sessions this user may open (a sample), for realistic URLs."""
-    from patients.models import Patient
-    from sessions.models import TherapySession
-
-    patients = list(
-        Patient.objects.visible_to(user).order_by("?").values_list("pk", flat=True)[:200]
-    )
-    sessions = list(
-        TherapySession.objects.filter(patient_id__in=patients[:50])
-        .order_by("?")
-        .values_list("pk", flat=True)[:100]
-    )
-    return {"patients": patients or [heavy_id], "sessions": sessions, "heavy": heavy_id}
-
-
-# ---------------------------------------------------------------------------------------------
-# A small HTTP/1.1 keep-alive client
-# ---------------------------------------------------------------------------------------------
-
-
-class Connection:
-    def __init__(self, url: str):
-        parts = urllib.parse.urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port or 80
-        self.reader = self.writer = None
-
-    def close(self):
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-    async def request(self, method, path, headers, body=b""):
-        """(status, headers as (name, value) pairs, body); reconnects once on a closed socket."""
-        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        head += [f"{k}: {v}" for k, v in headers.items()]
-        head += [f"Content-Length: {len(body)}", "", ""]
-        payload = "\r\n".join(head).encode() + body
-        for attempt in (0, 1):
-            if self.writer is None:
-                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-            try:
-                self.writer.write(payload)
-                await self.writer.drain()
-                return await self._response()
-            except (ConnectionError, asyncio.IncompleteReadError):
-                self.close()
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def _response(self):
-        raw = await self.reader.readuntil(b"\r\n\r\n")
-        lines = raw.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = [tuple(p.strip() for p in line.split(":", 1)) for line in lines[1:] if line]
-        fields = {k.lower(): v for k, v in headers}
-        if "content-length" in fields:
-            body = await self.reader.readexactly(int(fields["content-length"]))
-        elif fields.get("transfer-encoding", "").lower() == "chunked":
-            body = b""
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                body += await self.reader.readexactly(size + 2)
-                if size == 0:
-                    break
-            body = body[:-2]
-        else:
-            body = await self.reader.read()
-            self.close()
-        if fields.get("connection", "").lower() == "close":
-            self.close()
-        return status, headers, body
-
-
-def multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[str, bytes]:
-    boundary = uuid.uuid4().hex
-    out = []
-    for name, value in fields.items():
-        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n')
-        out.append(f"{value}\r\n")
-    parts = [p.encode() for p in out]
-    for name, filename, data in files:
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
-        )
-        parts += [data, b"\r\n"]
-    parts.append(f"--{boundary}--\r\n".encode())
-    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -169,6 +169,29 @@ class FirstSession(models.Model):
         return f"{self.patient_id} {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class AdherenceVersion(models.Model):
+    """A number that changes with every write the dashboard's adherence figures of a clinic
+    depend on: its patients (clinic, treatment start, active, voided), their therapists,
+    protocols and sessions (patient, start, voided), and the clinic's settings. Kept by the
+    database itself (triggers, migration ``0011_adherence_version``: bulk writes and raw SQL
+    included), never written by the application. The dashboard keeps its figures in the cache
+    under this number (``clinic.selectors.adherence``): a write gives the clinic a new one, so
+    what was kept before is never read again. Random, not counted up, so that a rolled-back
+    transaction or a recreated row never brings back a number already used."""
+
+    clinic = models.OneToOneField(
+        Clinic,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    version = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.clinic_id} {self.version}"
+
+
 class RecordingQuerySet(VoidableQuerySet):
     def visible_to(self, user):
         return restrict(self, user, patient_path=self.model.PATIENT_PATH)

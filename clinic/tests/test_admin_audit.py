@@ -10,13 +10,13 @@ from django.urls import reverse
 
 from clinic.models import AuditChainHead, AuditEntry, AuditEntryPatient, Clinic, User
 from patients.models import Patient
-from sessions.models import FirstSession, Recording, TherapySession
+from sessions.models import AdherenceVersion, FirstSession, Recording, TherapySession
 
 # The read trail itself: append-only, read through the access report and the clinic's audit page
 # (not admin), and its own history (a change history of it would double every write).
-# FirstSession is derived data kept by database triggers from the sessions (no one edits it;
-# the sessions' own history covers every change that moves it).
-NOT_IN_ADMIN = {AuditEntry, AuditEntryPatient, AuditChainHead, FirstSession}
+# FirstSession and AdherenceVersion are derived data kept by database triggers (no one edits
+# them; the history of the rows they follow covers every change that moves them).
+NOT_IN_ADMIN = {AuditEntry, AuditEntryPatient, AuditChainHead, FirstSession, AdherenceVersion}
 
 
 @pytest.mark.parametrize("app_label", ["clinic", "patients", "therapy_sessions"])

@@ -1,0 +1,334 @@
+"""What a dashboard shows (issue 16, bounded for issue 17): the day's and week's sessions,
+the latest, those missing rounds, recordings needing attention, and the adherence figures."""
+
+import datetime as dt
+
+from django import forms
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData, mark_safe
+
+from analysis.selectors import session_scores
+from clinic.access import Scope, can_see_identity, scope_of
+from clinic.models import ClinicSettings, User
+from clinic.roles import THERAPIST
+from clinic.selectors.adherence import ADHERENCE_WINDOW_DAYS, _local_midnight, clinic_adherence
+from patients.models import Patient, PatientProtocol
+from patients.selectors import emergency_accesses_to_acknowledge, patient_card
+from sessions.models import Recording, TherapySession
+
+DASHBOARD_LIST = 10  # rows of each dashboard list (the counts say how many there are)
+DASHBOARD_DAY_LIST = 20  # sessions listed for today and for this week
+PATIENT_ADHERENCE_LIST = 25  # a manager's per-patient adherence table (worst first)
+
+
+def _newest_setting(name: str, field: str):
+    """The patient's clinic's newest settings value (a correlated subquery) or the default."""
+    newest = (
+        ClinicSettings.objects.filter(clinic=OuterRef(f"{field}clinic"))
+        .order_by("-version")
+        .values(name)[:1]
+    )
+    default = ClinicSettings._meta.get_field(name).default
+    return Coalesce(
+        f"{field}protocol__{name}", Subquery(newest), Value(default), output_field=IntegerField()
+    )
+
+
+def dashboard_therapists(user):
+    """The therapists a clinic-wide dashboard may filter by (the clinic's; superusers: all)."""
+    staff = User.objects.filter(groups__name=THERAPIST, is_active=True)
+    if not user.is_superuser:
+        staff = staff.filter(clinic_id=user.clinic_id)
+    return staff.order_by("full_name", "email")
+
+
+def _attrs_html(attrs: dict) -> str:
+    """``django/forms/widgets/attrs.html`` in Python (the same bytes)."""
+    return "".join(
+        f" {conditional_escape(name)}" + ("" if value is True else f'="{_as_text(value)}"')
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _as_text(value) -> str:
+    """``{{ value|stringformat:'s' }}``: autoescaped unless already safe."""
+    return conditional_escape(value) if isinstance(value, SafeData) else escape(str(value))
+
+
+class FlatSelect(forms.Select):
+    """Django's ``Select`` with its templates (select.html, one select_option.html and
+    attrs.html include per option) written out in Python: the same HTML byte for byte, for a
+    menu of every therapist of a clinic drawn on each dashboard. Option groups fall back to
+    the templates."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = widget["optgroups"]
+        if any(group_name for group_name, _, _ in groups):
+            return super().render(name, value, attrs, renderer)
+        options = "".join(
+            f'\n  <option value="{_as_text(option["value"])}"{_attrs_html(option["attrs"])}>'
+            f"{conditional_escape(option['label'])}</option>\n"
+            for _, choices, _ in groups
+            for option in choices
+        )
+        return mark_safe(  # noqa: S308 - every part above is escaped
+            f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>'
+            f"{options}\n</select>"
+        )
+
+
+class DashboardFilter(forms.Form):
+    """A clinic-wide dashboard's filter: one therapist's patients (an unknown id is an error).
+
+    ``therapists`` (:func:`dashboard_therapists` of the user, already evaluated) fill the
+    menu without a second query; a chosen id is still validated against it in SQL."""
+
+    therapist = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="All therapists",
+        widget=FlatSelect,
+    )
+
+    def __init__(self, *args, user, therapists=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["therapist"]
+        if therapists is None:
+            field.queryset = dashboard_therapists(user)
+        else:
+            field.queryset = therapists
+            field.choices = [("", field.empty_label), *((t.pk, str(t)) for t in therapists)]
+
+
+def _session_rows(sessions, identity, scores) -> list[dict]:
+    return [
+        {
+            "session": s,
+            "patient": patient_card(s.patient, identity=identity),
+            "recordings": s.recording_count,
+            "planned_rounds": s.planned_rounds,
+            "missing_rounds": max(s.planned_rounds - s.recording_count, 0),
+            "score": scores.get(s.pk),
+        }
+        for s in sessions
+    ]
+
+
+def _first(rows, n: int):
+    """The first ``n`` of ``rows`` (ordered), chosen by their keys first: the same rows."""
+    return rows.filter(pk__in=rows.values("pk")[:n])
+
+
+def _missing_keys(user, chosen, *, since, until, recordings_of):
+    """The keys of the sessions of ``missing`` in ``dashboard_for`` (same filter, same order)
+    with every condition a probe of the session's own row (its patient voided, its
+    recordings, its protocol's or clinic's rounds): PostgreSQL walks the window newest first
+    and stops at the rows wanted, instead of joining every patient of the clinic to every
+    session of the window first."""
+    default = ClinicSettings._meta.get_field("rounds_per_session").default
+    protocol_rounds = PatientProtocol.objects.filter(patient_id=OuterRef("patient_id"))
+    clinic_rounds = ClinicSettings.objects.filter(clinic__patients=OuterRef("patient_id"))
+    keys = (
+        TherapySession.objects.visible_to(user)
+        .filter(voided_at__isnull=True, started_at__gte=since, started_at__lt=until)
+        .exclude(Exists(Patient.objects.filter(pk=OuterRef("patient_id"), voided_at__isnull=False)))
+        .annotate(
+            done_rounds=Coalesce(Subquery(recordings_of), 0),
+            rounds=Coalesce(
+                Subquery(protocol_rounds.values("rounds_per_session")[:1]),
+                Subquery(clinic_rounds.order_by("-version").values("rounds_per_session")[:1]),
+                Value(default),
+                output_field=IntegerField(),
+            ),
+        )
+        .filter(done_rounds__lt=F("rounds"))
+    )
+    if chosen is not None:
+        keys = keys.filter(patient__therapists=chosen)
+    return keys.order_by("-started_at", "-pk").values("pk")
+
+
+def _cards_of(patients, pks, *, identity) -> dict:
+    """Patient cards of the rows a dashboard shows (one query, whatever the clinic's size)."""
+    if not pks:
+        return {}
+    return {p.pk: patient_card(p, identity=identity) for p in patients.filter(pk__in=pks)}
+
+
+def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | None = None):
+    """Everything a dashboard shows, in a fixed number of queries whatever the clinic's size.
+
+    For everyone: today's and this week's sessions (Monday to Sunday, the clinic's local days),
+    the latest sessions with their score, sessions of the last four weeks with fewer recordings
+    than the protocol's rounds, patients behind plan (fewer sessions in the last four weeks
+    than their protocol expects there), recordings needing attention (failed, or stuck as the
+    pipeline's sweeper sees it: ``Recording.objects.stuck``), and for managers the emergency
+    accesses of the clinic not yet acknowledged. Those who see the whole clinic (managers,
+    researchers, superusers) also get adherence per therapist and per patient, and may filter
+    everything by therapist (``params["therapist"]``).
+
+    Every list is capped; its count says how many there are. Patients come as cards
+    (patients.selectors) so researchers see codes only.
+    """
+    today = today or timezone.localdate()
+    identity = can_see_identity(user)
+    clinic_wide = scope_of(user) in (Scope.CLINIC, Scope.ALL)
+    therapist_filter = None
+    chosen = None
+    staff = []
+    if clinic_wide:
+        staff = dashboard_therapists(user)
+        list(staff)  # the menu and the adherence rows: one query, its rows kept on the queryset
+        therapist_filter = DashboardFilter(params or None, user=user, therapists=staff)
+        if therapist_filter.is_valid():
+            chosen = therapist_filter.cleaned_data["therapist"]
+    patients = Patient.objects.visible_to(user).active().filter(is_active=True)
+    if chosen is not None:
+        patients = patients.filter(therapists=chosen)
+    live = {"voided_at__isnull": True, "patient__voided_at__isnull": True}
+    recordings_of = (
+        Recording.objects.filter(session=OuterRef("pk"), voided_at__isnull=True)
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    sessions = (
+        TherapySession.objects.visible_to(user)
+        .filter(**live)
+        .select_related("patient", "therapist")
+        .annotate(
+            recording_count=Coalesce(Subquery(recordings_of), 0),
+            planned_rounds=_newest_setting("rounds_per_session", "patient__"),
+        )
+        .order_by("-started_at", "-pk")
+    )
+    if chosen is not None:
+        sessions = sessions.filter(patient__therapists=chosen)
+    week_start = today - dt.timedelta(days=today.weekday())
+    tomorrow = _local_midnight(today + dt.timedelta(days=1))
+    todays = sessions.filter(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
+    this_week = sessions.filter(
+        started_at__gte=_local_midnight(week_start),
+        started_at__lt=_local_midnight(week_start + dt.timedelta(days=7)),
+    )
+    # today is inside this week: the counts in one query
+    week_counts = this_week.order_by().aggregate(
+        week=Count("pk"),
+        today=Count(
+            "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
+        ),
+        later=Count("pk", filter=Q(started_at__gte=tomorrow)),
+    )
+    since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
+    missing = sessions.filter(
+        started_at__gte=since, started_at__lt=tomorrow, recording_count__lt=F("planned_rounds")
+    )
+    recordings = Recording.objects.visible_to(user).filter(
+        voided_at__isnull=True,
+        session__voided_at__isnull=True,
+        session__patient__voided_at__isnull=True,
+    )
+    if chosen is not None:
+        recordings = recordings.filter(session__patient__therapists=chosen)
+    attention = (
+        recordings.filter(
+            Q(status=Recording.Status.FAILED) | Q(pk__in=recordings.stuck().values("pk"))
+        )
+        .select_related("session__patient")
+        .order_by("-created_at")
+    )
+    week_rows = list(this_week[:DASHBOARD_DAY_LIST])
+    # Today's sessions are this week's after the ``later`` ones (same order): taken from the
+    # week's rows when they all fit there (no session planned later this week: always),
+    # otherwise queried.
+    later, shown_today = week_counts["later"], min(week_counts["today"], DASHBOARD_DAY_LIST)
+    if later + shown_today <= DASHBOARD_DAY_LIST:
+        todays_rows = week_rows[later : later + shown_today]
+    else:
+        todays_rows = list(todays[:DASHBOARD_DAY_LIST])
+    # The latest of a therapist's patients, and the missing rounds of a whole clinic: the rows'
+    # keys first (a narrow top-N), then only those rows joined and annotated, in one query
+    # (PostgreSQL otherwise joins every session of the therapist's patients, or every patient
+    # of the clinic, before it keeps the first few).
+    recent_rows = list(sessions[:recent] if clinic_wide else _first(sessions, recent))
+    # one more says "more": no COUNT of them all
+    if clinic_wide:
+        keys = _missing_keys(user, chosen, since=since, until=tomorrow, recordings_of=recordings_of)
+        missing_rows = list(missing.filter(pk__in=keys[: recent + 1]))
+    else:
+        missing_rows = list(missing[: recent + 1])
+    scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
+
+    rows, planned, behind_count, therapists, patient_count = clinic_adherence(
+        user,
+        patients,
+        chosen=chosen,
+        today=today,
+        days=ADHERENCE_WINDOW_DAYS,
+        limit=max(recent, PATIENT_ADHERENCE_LIST) if clinic_wide else recent,
+        per_therapist=clinic_wide,
+    )
+    # lowest ratio first: those behind plan (ratio below 1) come first
+    behind = [row for row in rows if row["done"] < row["expected"]][:recent]
+    per_patient = rows[:PATIENT_ADHERENCE_LIST] if clinic_wide else []
+    by_therapist = _adherence_by_therapist(staff, therapists, chosen) if clinic_wide else []
+    cards = _cards_of(patients, {row["pk"] for row in (*behind, *per_patient)}, identity=identity)
+    emergency = emergency_accesses_to_acknowledge(user)
+    return {
+        "emergency": [
+            {"grant": g, "patient": patient_card(g.patient, identity=identity)}
+            for g in emergency[:50]
+        ],
+        "patients": [patient_card(p, identity=identity) for p in patients.order_by("code")[:50]],
+        "patient_count": patient_count,
+        "today": today,
+        "week_start": week_start,
+        "todays_sessions": _session_rows(todays_rows, identity, scores),
+        "todays_count": week_counts["today"],
+        "week_sessions": _session_rows(week_rows, identity, scores),
+        "week_count": week_counts["week"],
+        "recent_sessions": _session_rows(recent_rows, identity, scores),
+        "missing_rounds": _session_rows(missing_rows[:recent], identity, {}),
+        "missing_more": len(missing_rows) > recent,
+        "behind": [{**row, "patient": cards[row["pk"]]} for row in behind],
+        "behind_count": behind_count,
+        "adherence_days": ADHERENCE_WINDOW_DAYS,
+        "clinic_wide": clinic_wide,
+        "therapist_filter": therapist_filter,
+        "therapist": chosen,
+        "adherence_by_therapist": by_therapist,
+        "adherence_by_patient": [{**row, "patient": cards[row["pk"]]} for row in per_patient],
+        "adherence_patient_count": planned,
+        "attention": [
+            {"recording": r, "patient": patient_card(r.session.patient, identity=identity)}
+            for r in attention[:recent]
+        ],
+    }
+
+
+def _adherence_by_therapist(staff, therapists: dict, chosen) -> list[dict]:
+    """Sessions done and expected (last four weeks) over each therapist's active patients,
+    from the per-therapist sums of :func:`_adherence`; every therapist of the filter
+    (``staff``: :func:`dashboard_therapists`, loaded) is listed, those without active patients
+    with zeros."""
+    if chosen is not None:
+        staff = [therapist for therapist in staff if therapist.pk == chosen.pk]
+    rows = []
+    for therapist in staff:
+        patients, done, expected = therapists.get(therapist.pk, (0, 0, 0))
+        rows.append(
+            {
+                "therapist": therapist,
+                "patients": patients,
+                "done": done,
+                "expected": expected,
+                "ratio": (done / expected) if expected else None,
+            }
+        )
+    return rows
