@@ -17,9 +17,6 @@ from patients.models import Patient
 from sessions.models import AdherenceVersion, FirstSession, TherapySession
 
 ADHERENCE_WINDOW_DAYS = 28  # "behind plan" and the per-therapist figures look at 4 weeks
-# Seconds a clinic-wide dashboard's figures stay in the cache (0: never kept). What is kept is
-# never stale: its key holds the clinic's AdherenceVersion, which every write changes.
-DEFAULT_CACHE_SECONDS = 3600
 CACHE_FORMAT = 1  # part of the key: a change of what is kept leaves the old entries unread
 
 
@@ -255,7 +252,7 @@ def clinic_adherence(user, patients, *, chosen, today, days, limit, per_therapis
         )
         return (*figures, patients.count())
 
-    seconds = getattr(settings, "DASHBOARD_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+    seconds = settings.DASHBOARD_CACHE_SECONDS
     if not seconds or scope_of(user) is not Scope.CLINIC:
         return compute()
     version = (

@@ -213,6 +213,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # REDIS, CACHE, CHANNEL LAYER, CELERY
 # ------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Seconds a clinic-wide dashboard's adherence figures stay in the cache (0: never kept). What is
+# kept is never stale: its key holds the clinic's AdherenceVersion, which every write changes.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=3600)
+
 if REDIS_URL:
     # Django's Redis backend keeping its redis-py client (config/redis_cache.py): a new
     # client per operation cost as much CPU as the round trip.
