@@ -25,8 +25,6 @@ from numba import njit
 from .kernels import _JIT
 
 _BINS = 64
-# every pair of bin boundaries (i < j) the three-class split scores, computed once
-_PAIRS_I, _PAIRS_J = np.triu_indices(_BINS - 1, 1)
 
 
 def activity_level(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
@@ -104,46 +102,14 @@ class RunningActivityLevel:
         return float(np.exp(self.edges[two_best + 1]))
 
 
-def activity_level_numpy(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
-    """:func:`activity_level` written with numpy arrays over every pair of boundaries: the
-    plain form the compiled :func:`_otsu` is tested against (the same floats, bit for bit)."""
-    rms = np.asarray(block_rms_v, dtype=float)
-    rms = rms[rms > 0]
-    if rms.size < 8:
-        return 0.0
-    log = np.log(rms)
-    if not log.max() > log.min():
-        return 0.0
-    counts, edges = np.histogram(log, bins=_BINS)
-    centres = (edges[:-1] + edges[1:]) / 2.0
-    p = counts / counts.sum()
-    w = np.cumsum(p)  # weight of bins <= i
-    mu = np.cumsum(p * centres)
-    total = mu[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # sum_k w_k m_k^2 is the between-class variance up to a constant
-        two = mu**2 / w + (total - mu) ** 2 / (1.0 - w)
-        two[(w <= 0) | (1.0 - w <= 1e-12)] = -np.inf
-        i, j = _PAIRS_I, _PAIRS_J  # class 0: bins <= i, 1: (i, j], 2: > j
-        w0, w1, w2 = w[i], w[j] - w[i], 1.0 - w[j]
-        three = mu[i] ** 2 / w0 + (mu[j] - mu[i]) ** 2 / w1 + (total - mu[j]) ** 2 / w2
-    three[(w0 <= 0) | (w1 <= 0) | (w2 <= 1e-12)] = -np.inf
-    best = int(np.argmax(three))
-    a, b = i[best], j[best]
-    middle = (mu[b] - mu[a]) / w1[best]
-    top = (total - mu[b]) / w2[best]
-    if np.exp(middle - top) < tonic_ratio:
-        return float(np.exp(edges[b + 1]))
-    return float(np.exp(edges[int(np.argmax(two)) + 1]))
-
-
 @njit(**_JIT)
 def _otsu(counts, edges):
     """The two- and three-class splits of :func:`activity_level` over a histogram, as one
     scan of the boundary pairs: (a, b) of the best three-class split (class 0: bins <= a,
     1: (a, b], 2: > b), the best two-class boundary, and the middle and top classes' mean
-    log level. The same arithmetic in the same order as :func:`activity_level_numpy`
-    (cumulative sums, squares as products, the first maximum wins), so the same floats."""
+    log level. The same arithmetic in the same order as its numpy reference form
+    (``activity_level_numpy`` in ``analysis/core/tests/reference.py``: cumulative sums,
+    squares as products, the first maximum wins), so the same floats."""
     m = counts.size
     total_count = 0
     for k in range(m):
