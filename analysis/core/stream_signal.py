@@ -156,6 +156,10 @@ class LiveSignal:
             bp = x
         if self.lag_samples:
             bp = self._zero_phase(bp, final=final)
+        self._extend(bp)
+
+    def _extend(self, bp: np.ndarray) -> None:
+        """Extend the noise blocks and the envelope histories with band-passed samples."""
         if bp.size == 0:
             return
         sq = bp * bp
@@ -281,6 +285,72 @@ def _moving_rms(ext, n_new, n_filtered, w0, w1, w2):
                 v = 0.0
             out[row, q] = np.sqrt(v)
     return out
+
+
+def share_filter(lives: list[LiveSignal]) -> None:
+    """Let channels with equal band-pass coefficients share one copy of them (and of its
+    steady state), which :func:`feed_rows` checks by identity on every block."""
+    first = lives[0]
+    for live in lives[1:]:
+        if np.array_equal(live.sos, first.sos) and np.array_equal(live.steady_zi, first.steady_zi):
+            live.sos, live.steady_zi = first.sos, first.steady_zi
+
+
+def feed_rows(lives: list[LiveSignal], columns) -> None:
+    """:meth:`LiveSignal.feed` of each channel's block (``columns[k]`` to ``lives[k]``), the
+    band-pass of all channels in one call of the compiled filter per pass where they move in
+    lockstep: the same number of samples released by the drop-out blanking, the same
+    filter, started, with the same number of samples inside the lag. scipy's kernel filters
+    each row of a 2-D input on its own with the same arithmetic as a 1-D one, so every
+    channel gets the same floats as fed alone (tested); otherwise each is fed alone.
+    """
+    pairs = zip(lives, columns, strict=True)
+    released = [live._blank(np.asarray(x, dtype=np.float64)) for live, x in pairs]
+    first = lives[0]
+    n = released[0].size
+    if not (
+        n
+        and all(
+            x.size == n
+            and live.forward_zi is not None
+            and live.held_forward.size == first.held_forward.size
+            and live.lag_samples == first.lag_samples
+            and live.sos is first.sos
+            for live, x in zip(lives, released, strict=True)
+        )
+    ):
+        for live, x in zip(lives, released, strict=True):
+            live._filter(x)
+        return
+    out = np.stack(released)  # (channels, samples), a new C-ordered array
+    state = np.stack([live.forward_zi for live in lives])
+    _sosfilt(first.sos, out, state)
+    for k, live in enumerate(lives):
+        live.forward_zi = state[k]
+    if first.lag_samples:
+        out = _zero_phase_rows(lives, out)
+    for k, live in enumerate(lives):
+        live._extend(out[k])
+
+
+def _zero_phase_rows(lives: list[LiveSignal], forward: np.ndarray) -> np.ndarray:
+    """:meth:`LiveSignal._zero_phase` (not final) of channels in lockstep, one kernel call."""
+    first = lives[0]
+    if first.held_forward.size:
+        held = np.concatenate((np.stack([live.held_forward for live in lives]), forward), axis=1)
+    else:
+        held = forward
+    n_out = held.shape[1] - first.lag_samples
+    if n_out <= 0:
+        for k, live in enumerate(lives):
+            live.held_forward = held[k]
+        return held[:, :0]
+    back = np.array(held[:, ::-1], order="C")
+    state = np.stack([live.steady_zi * row[0] for live, row in zip(lives, back, strict=True)])
+    _sosfilt(first.sos, back, state)
+    for k, live in enumerate(lives):
+        live.held_forward = held[k, n_out:]
+    return back[:, ::-1][:, :n_out]
 
 
 def sosfilt_1d(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

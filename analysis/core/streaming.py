@@ -3,6 +3,8 @@
 Per EMG channel, a :class:`~.stream_signal.LiveSignal` (causal versions of the batch
 path's drop-out blanking, band-pass, envelopes and noise floor) feeds a
 :class:`~.stream_detector.LiveDetector` (the batch detection rules as a state machine).
+The channels of a block are band-passed together where they move in lockstep
+(:func:`~.stream_signal.feed_rows`: the same numbers as one at a time).
 By default the band-pass is a fixed-lag form of the batch's zero-phase filter, so live sees
 the batch signal ``stream_lookahead_s`` late; ``stream_lookahead_s=0`` trades that lag for
 edges that can differ from the batch path's where real EMG hovers near a threshold.
@@ -34,7 +36,7 @@ from .config import AnalysisConfig, ScoringConfig
 from .mvc import resolve_mvc
 from .recording import Channel
 from .stream_detector import LiveDetector
-from .stream_signal import LiveSignal
+from .stream_signal import LiveSignal, feed_rows, share_filter
 
 
 class StreamingAnalyser:
@@ -101,6 +103,8 @@ class StreamingAnalyser:
             )
             for e in emg
         }
+        self.lives = [detector.live for detector in self.detectors.values()]
+        share_filter(self.lives)
         self.frame_step = max(1, round(rate_hz / self.cfg.envelope_display_hz))
         self.next_frame = self.frame_step
         self.finished = False
@@ -110,8 +114,7 @@ class StreamingAnalyser:
         if self.finished:
             raise ValueError("the analyser has finished; start a new one")
         cols = self._columns(block)
-        for label, detector in self.detectors.items():
-            detector.live.feed(cols[label])
+        feed_rows(self.lives, [cols[label] for label in self.detectors])
         events = self._frames()
         for detector in self.detectors.values():
             events += detector.detect()
