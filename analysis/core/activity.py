@@ -69,23 +69,30 @@ class RunningActivityLevel:
         self.range: tuple | None = None  # (first, last) the counts were binned with
         self.edges = np.zeros(0)
         self.counts = np.zeros(0, np.int64)
+        self.lowest = self.highest = 0.0  # smallest and largest logarithm so far
 
     def level(self, block_rms_v) -> float:
-        new = np.asarray(block_rms_v[self.seen :], dtype=float)
+        new = [v for v in block_rms_v[self.seen :] if v > 0]
         self.seen = len(block_rms_v)
-        new = new[new > 0]
         start = self.size
-        if new.size:
-            if self.size + new.size > self.logs.size:
-                grown = np.empty(2 * (self.size + new.size))
+        if new:
+            if self.size + len(new) > self.logs.size:
+                grown = np.empty(2 * (self.size + len(new)))
                 grown[: self.size] = self.logs[: self.size]
                 self.logs = grown
-            self.logs[self.size : self.size + new.size] = np.log(new)
-            self.size += new.size
+            logs = np.log(np.array(new, dtype=float))
+            self.logs[self.size : self.size + logs.size] = logs
+            # min and max are exact: kept as values arrive instead of rescanned
+            low, high = (logs[0], logs[0]) if logs.size == 1 else (logs.min(), logs.max())
+            if not start:
+                self.lowest, self.highest = low, high
+            else:
+                self.lowest, self.highest = min(self.lowest, low), max(self.highest, high)
+            self.size += logs.size
         if self.size < 8:
             return 0.0
         log = self.logs[: self.size]
-        first, last = log.min(), log.max()
+        first, last = self.lowest, self.highest
         if not last > first:
             return 0.0
         if self.range != (first, last):
