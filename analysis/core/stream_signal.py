@@ -329,8 +329,40 @@ def feed_rows(lives: list[LiveSignal], columns) -> None:
         live.forward_zi = state[k]
     if first.lag_samples:
         out = _zero_phase_rows(lives, out)
+    _extend_rows(lives, out)
+
+
+def _windows(live: LiveSignal) -> tuple:
+    fine = live.fine_envelope is not None
+    return (
+        live.n_filtered,
+        live.squared_tail.size,
+        live.envelope_window_samples,
+        live.onset_window_samples,
+        live.fine_window_samples if fine else 0,
+    )
+
+
+def _extend_rows(lives: list[LiveSignal], bp: np.ndarray) -> None:
+    """:meth:`LiveSignal._extend` of each row of ``bp``; the moving RMS of all rows in one
+    compiled call where the channels stand at the same sample with the same windows."""
+    key = _windows(lives[0])
+    if not bp.shape[1] or any(_windows(live) != key for live in lives[1:]):
+        for k, live in enumerate(lives):
+            live._extend(bp[k])
+        return
+    n_filtered, width = key[0], key[2]
+    sq = bp * bp
+    ext = np.concatenate((np.stack([live.squared_tail for live in lives]), sq), axis=1)
+    env = _moving_rms_rows(ext, sq.shape[1], n_filtered, key[2], key[3], key[4])
     for k, live in enumerate(lives):
-        live._extend(out[k])
+        live._noise_blocks(sq[k])
+        live.envelope.append(env[k, 0], n_filtered - live.envelope_shift_samples)
+        live.onset_envelope.append(env[k, 1], n_filtered - live.onset_shift_samples)
+        if live.fine_envelope is not None:
+            live.fine_envelope.append(env[k, 2], n_filtered - live.fine_shift_samples)
+        live.squared_tail = ext[k, -(width - 1) :] if width > 1 else np.zeros(0)
+        live.n_filtered += sq.shape[1]
 
 
 def _zero_phase_rows(lives: list[LiveSignal], forward: np.ndarray) -> np.ndarray:
@@ -351,6 +383,16 @@ def _zero_phase_rows(lives: list[LiveSignal], forward: np.ndarray) -> np.ndarray
     for k, live in enumerate(lives):
         live.held_forward = held[k, n_out:]
     return back[:, ::-1][:, :n_out]
+
+
+@njit(**_JIT)
+def _moving_rms_rows(ext, n_new, n_filtered, w0, w1, w2):
+    """:func:`_moving_rms` of each row of ``ext`` (channels x squared samples), in one call:
+    (channels, 3, n_new)."""
+    out = np.empty((ext.shape[0], 3, n_new))
+    for r in range(ext.shape[0]):
+        out[r] = _moving_rms(ext[r], n_new, n_filtered, w0, w1, w2)
+    return out
 
 
 def sosfilt_1d(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
