@@ -150,21 +150,36 @@ class StreamingAnalyser:
         return cols
 
     def _frames(self) -> list[dict]:
+        """The envelope frames due: every ``frame_step`` samples that every channel has
+        filtered (samples held back by a channel, a possible drop-out's start, wait for the
+        next block), each channel's envelope at that sample (0.0 where it holds none)."""
+        lives, step = self.lives, self.frame_step
+        available = min(live.n_filtered for live in lives)
+        if self.next_frame > available:
+            return []
+        g0 = self.next_frame - 1
+        m = (available - self.next_frame) // step + 1
+        self.next_frame += m * step
+        columns = []
+        for live in lives:
+            history = live.envelope
+            a = g0 - live.envelope_shift_samples - history.first
+            b = a + (m - 1) * step
+            if a >= 0 and b < history.end - history.first:  # all held: one slice
+                columns.append(history.values_v[a : b + 1 : step].tolist())
+                continue
+            column = []
+            for j in range(m):
+                i = g0 + j * step - live.envelope_shift_samples
+                seg = history.between(i, i + 1)
+                column.append(float(seg[0]) if seg.size else 0.0)
+            columns.append(column)
+        shift, rate, labels = lives[0].envelope_shift_samples, self.rate_hz, list(self.detectors)
         events = []
-        # samples held back by a channel (a possible drop-out's start) wait for the next block
-        lives = {label: detector.live for label, detector in self.detectors.items()}
-        available = min(live.n_filtered for live in lives.values())
-        shift = next(iter(lives.values())).envelope_shift_samples
-        while self.next_frame <= available:
-            g = self.next_frame - 1
-            values = {}
-            for label, live in lives.items():
-                i = g - live.envelope_shift_samples
-                seg = live.envelope.between(i, i + 1)
-                values[label] = float(seg[0]) if seg.size else 0.0
-            t = (g - shift) / self.rate_hz
+        for j, row in enumerate(zip(*columns, strict=True)):
+            t = (g0 + j * step - shift) / rate
+            values = dict(zip(labels, row, strict=True))
             events.append({"type": "envelope", "t": t, "values": values})
-            self.next_frame += self.frame_step
         return events
 
     def _flagged(self, events: list[dict]) -> list[dict]:

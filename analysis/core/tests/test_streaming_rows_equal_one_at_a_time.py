@@ -1,6 +1,7 @@
 """The live band-pass of a block's channels together (``feed_rows``: one call of the
 compiled filter per pass for all channels in lockstep) gives every channel the same floats,
-bit for bit, as feeding the channels one at a time, and the analyser the same events: on
+bit for bit, as feeding the channels one at a time, and the analyser the same events (its
+envelope frames read as slices the same as point by point): on
 random noise, on signals that break the lockstep now and then (drop-outs, quantised
 samples that repeat, so the blanking holds back different counts per channel), at both
 lag settings and several block sizes, and on the real GHOSTLY files."""
@@ -15,7 +16,24 @@ from analysis.core.stream_signal import LiveSignal, feed_rows, share_filter
 
 
 class OneAtATime(StreamingAnalyser):
-    """The analyser feeding its channels one at a time (the form before ``feed_rows``)."""
+    """The analyser feeding its channels one at a time (the form before ``feed_rows``), and
+    reading its envelope frames one point and channel at a time (before they were sliced)."""
+
+    def _frames(self):
+        events = []
+        lives = {label: detector.live for label, detector in self.detectors.items()}
+        available = min(live.n_filtered for live in lives.values())
+        shift = next(iter(lives.values())).envelope_shift_samples
+        while self.next_frame <= available:
+            g = self.next_frame - 1
+            values = {}
+            for label, live in lives.items():
+                i = g - live.envelope_shift_samples
+                seg = live.envelope.between(i, i + 1)
+                values[label] = float(seg[0]) if seg.size else 0.0
+            events.append({"type": "envelope", "t": (g - shift) / self.rate_hz, "values": values})
+            self.next_frame += self.frame_step
+        return events
 
     def feed(self, block):
         cols = self._columns(block)
