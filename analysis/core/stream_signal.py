@@ -304,8 +304,10 @@ def feed_rows(lives: list[LiveSignal], columns) -> None:
     each row of a 2-D input on its own with the same arithmetic as a 1-D one, so every
     channel gets the same floats as fed alone (tested); otherwise each is fed alone.
     """
-    pairs = zip(lives, columns, strict=True)
-    released = [live._blank(np.asarray(x, dtype=np.float64)) for live, x in pairs]
+    released = _blank_rows(lives, columns)
+    if released is None:
+        pairs = zip(lives, columns, strict=True)
+        released = [live._blank(np.asarray(x, dtype=np.float64)) for live, x in pairs]
     first = lives[0]
     n = released[0].size
     if not (
@@ -322,7 +324,8 @@ def feed_rows(lives: list[LiveSignal], columns) -> None:
         for live, x in zip(lives, released, strict=True):
             live._filter(x)
         return
-    out = np.stack(released)  # (channels, samples), a new C-ordered array
+    # (channels, samples), a new C-ordered array
+    out = np.array(released) if isinstance(released, np.ndarray) else np.stack(released)
     state = np.stack([live.forward_zi for live in lives])
     _sosfilt(first.sos, out, state)
     for k, live in enumerate(lives):
@@ -363,6 +366,42 @@ def _extend_rows(lives: list[LiveSignal], bp: np.ndarray) -> None:
             live.fine_envelope.append(env[k, 2], n_filtered - live.fine_shift_samples)
         live.squared_tail = ext[k, -(width - 1) :] if width > 1 else np.zeros(0)
         live.n_filtered += sq.shape[1]
+
+
+def _blank_rows(lives: list[LiveSignal], columns) -> np.ndarray | None:
+    """:meth:`LiveSignal._blank` (not final) of every channel at once in the usual case: no
+    drop-out running, the same number of samples held back, no run of identical samples
+    long enough to be a drop-out and none at the block's end (so one sample is held back,
+    as the one-channel form holds its trailing run). The released samples (channels x
+    samples), or None (nothing changed) where a channel needs the one-channel form."""
+    first = lives[0]
+    min_run, held = first.dropout_min_samples, first.held_raw.size
+    if min_run < 2 or any(
+        live.dropout_level_v is not None
+        or live.held_raw.size != held
+        or live.dropout_min_samples != min_run
+        for live in lives
+    ):
+        return None
+    block = np.array(columns, dtype=np.float64)  # (channels, samples), a copy
+    buf = np.concatenate((np.stack([live.held_raw for live in lives]), block), axis=1)
+    if buf.shape[1] < 2:
+        return None
+    same = buf[:, 1:] == buf[:, :-1]
+    if same[:, -1].any() or (np.count_nonzero(same, axis=1) >= min_run - 1).any():
+        return None
+    release = buf[:, :-1]
+    for k, live in enumerate(lives):
+        live.held_raw = buf[k, -1:].copy()
+    if all(live.n_filtered and not live.dropout_count for live in lives):
+        for live, mean in zip(lives, np.mean(release, axis=1).tolist(), strict=True):
+            live.baseline_v = mean
+        return release
+    for live, row in zip(lives, release, strict=True):
+        values = row[row != live.baseline_v] if live.dropout_count else row
+        if values.size:
+            live.baseline_v = float(np.mean(values)) if live.n_filtered else float(values[0])
+    return release
 
 
 def _zero_phase_rows(lives: list[LiveSignal], forward: np.ndarray) -> np.ndarray:

@@ -1,10 +1,10 @@
-"""The live band-pass of a block's channels together (``feed_rows``: one call of the
-compiled filter per pass for all channels in lockstep) gives every channel the same floats,
-bit for bit, as feeding the channels one at a time, and the analyser the same events (its
-envelope frames read as slices the same as point by point): on
-random noise, on signals that break the lockstep now and then (drop-outs, quantised
-samples that repeat, so the blanking holds back different counts per channel), at both
-lag settings and several block sizes, and on the real GHOSTLY files."""
+"""The live path of a block's channels together (``feed_rows``: the drop-out blanking as
+one array, one call of the compiled filter per pass and of the moving RMS for all channels
+in lockstep) gives every channel the same floats, bit for bit, as feeding the channels one
+at a time, and the analyser the same events (its envelope frames read as slices the same as
+point by point): on random noise, on signals that break the lockstep now and then
+(drop-outs, quantised samples that repeat, so the blanking holds back different counts per
+channel), at both lag settings and several block sizes, and on the real GHOSTLY files."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def _state(live: LiveSignal) -> list:
         live.forward_zi.copy() if live.forward_zi is not None else None,
         live.held_forward.copy(),
         live.held_raw.copy(),
+        live.baseline_v,
         live.n_filtered,
         live.dropout_count,
     ]
