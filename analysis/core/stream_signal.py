@@ -324,9 +324,10 @@ def feed_rows(lives: list[LiveSignal], columns) -> None:
         for live, x in zip(lives, released, strict=True):
             live._filter(x)
         return
-    # (channels, samples), a new C-ordered array
-    out = np.array(released) if isinstance(released, np.ndarray) else np.stack(released)
-    state = np.stack([live.forward_zi for live in lives])
+    # (channels, samples), a new C-ordered array (np.array of equal-shaped arrays stacks
+    # them, as np.stack does, without its Python-level checks)
+    out = np.array(released)
+    state = np.array([live.forward_zi for live in lives])
     _sosfilt(first.sos, out, state)
     for k, live in enumerate(lives):
         live.forward_zi = state[k]
@@ -356,7 +357,7 @@ def _extend_rows(lives: list[LiveSignal], bp: np.ndarray) -> None:
         return
     n_filtered, width = key[0], key[2]
     sq = bp * bp
-    ext = np.concatenate((np.stack([live.squared_tail for live in lives]), sq), axis=1)
+    ext = np.concatenate((np.array([live.squared_tail for live in lives]), sq), axis=1)
     env = _moving_rms_rows(ext, sq.shape[1], n_filtered, key[2], key[3], key[4])
     for k, live in enumerate(lives):
         live._noise_blocks(sq[k])
@@ -384,7 +385,7 @@ def _blank_rows(lives: list[LiveSignal], columns) -> np.ndarray | None:
     ):
         return None
     block = np.array(columns, dtype=np.float64)  # (channels, samples), a copy
-    buf = np.concatenate((np.stack([live.held_raw for live in lives]), block), axis=1)
+    buf = np.concatenate((np.array([live.held_raw for live in lives]), block), axis=1)
     if buf.shape[1] < 2:
         return None
     same = buf[:, 1:] == buf[:, :-1]
@@ -408,7 +409,7 @@ def _zero_phase_rows(lives: list[LiveSignal], forward: np.ndarray) -> np.ndarray
     """:meth:`LiveSignal._zero_phase` (not final) of channels in lockstep, one kernel call."""
     first = lives[0]
     if first.held_forward.size:
-        held = np.concatenate((np.stack([live.held_forward for live in lives]), forward), axis=1)
+        held = np.concatenate((np.array([live.held_forward for live in lives]), forward), axis=1)
     else:
         held = forward
     n_out = held.shape[1] - first.lag_samples
@@ -417,7 +418,7 @@ def _zero_phase_rows(lives: list[LiveSignal], forward: np.ndarray) -> np.ndarray
             live.held_forward = held[k]
         return held[:, :0]
     back = np.array(held[:, ::-1], order="C")
-    state = np.stack([live.steady_zi * row[0] for live, row in zip(lives, back, strict=True)])
+    state = np.array([live.steady_zi * row[0] for live, row in zip(lives, back, strict=True)])
     _sosfilt(first.sos, back, state)
     for k, live in enumerate(lives):
         live.held_forward = held[k, n_out:]
