@@ -4,7 +4,7 @@ Per EMG channel, a :class:`~.stream_signal.LiveSignal` (causal versions of the b
 path's drop-out blanking, band-pass, envelopes and noise floor) feeds a
 :class:`~.stream_detector.LiveDetector` (the batch detection rules as a state machine).
 The channels of a block are band-passed together where they move in lockstep
-(:func:`~.stream_signal.feed_rows`: the same numbers as one at a time).
+(:func:`~.stream_rows.feed_rows`: the same numbers as one at a time).
 By default the band-pass is a fixed-lag form of the batch's zero-phase filter, so live sees
 the batch signal ``stream_lookahead_s`` late; ``stream_lookahead_s=0`` trades that lag for
 edges that can differ from the batch path's where real EMG hovers near a threshold.
@@ -36,7 +36,8 @@ from .config import AnalysisConfig, ScoringConfig
 from .mvc import resolve_mvc
 from .recording import Channel
 from .stream_detector import LiveDetector
-from .stream_signal import LiveSignal, feed_rows, share_filter
+from .stream_rows import feed_rows, share_filter
+from .stream_signal import LiveSignal
 
 
 class StreamingAnalyser:

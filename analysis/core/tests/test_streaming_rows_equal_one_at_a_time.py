@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from analysis.core import AnalysisConfig, StreamingAnalyser, read_recording
-from analysis.core.stream_signal import LiveSignal, feed_rows, share_filter
+from analysis.core.stream_rows import feed_rows, share_filter
+from analysis.core.stream_signal import LiveSignal
 
 
 class OneAtATime(StreamingAnalyser):
