@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
@@ -76,8 +76,11 @@ def test_sorted_percentile_on_block_rms_like_values():
 )
 def test_histogram_uniform_is_numpys_histogram(values, bins):
     x = np.asarray(values, dtype=float)
+    try:
+        want_counts, want_edges = np.histogram(x, bins=bins)
+    except ValueError:  # numpy refuses a range too small for finite bins: no reference
+        assume(False)
     counts, edges = histogram_uniform(x, bins)
-    want_counts, want_edges = np.histogram(x, bins=bins)
     assert np.array_equal(counts, want_counts)
     assert np.array_equal(edges, want_edges)
 
