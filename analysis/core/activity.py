@@ -25,8 +25,6 @@ from numba import njit
 from .kernels import _JIT
 
 _BINS = 64
-# every pair of bin boundaries (i < j) the three-class split scores, computed once
-_PAIRS_I, _PAIRS_J = np.triu_indices(_BINS - 1, 1)
 
 
 def activity_level(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
@@ -71,23 +69,30 @@ class RunningActivityLevel:
         self.range: tuple | None = None  # (first, last) the counts were binned with
         self.edges = np.zeros(0)
         self.counts = np.zeros(0, np.int64)
+        self.lowest = self.highest = 0.0  # smallest and largest logarithm so far
 
     def level(self, block_rms_v) -> float:
-        new = np.asarray(block_rms_v[self.seen :], dtype=float)
+        new = [v for v in block_rms_v[self.seen :] if v > 0]
         self.seen = len(block_rms_v)
-        new = new[new > 0]
         start = self.size
-        if new.size:
-            if self.size + new.size > self.logs.size:
-                grown = np.empty(2 * (self.size + new.size))
+        if new:
+            if self.size + len(new) > self.logs.size:
+                grown = np.empty(2 * (self.size + len(new)))
                 grown[: self.size] = self.logs[: self.size]
                 self.logs = grown
-            self.logs[self.size : self.size + new.size] = np.log(new)
-            self.size += new.size
+            logs = np.log(np.array(new, dtype=float))
+            self.logs[self.size : self.size + logs.size] = logs
+            # min and max are exact: kept as values arrive instead of rescanned
+            low, high = (logs[0], logs[0]) if logs.size == 1 else (logs.min(), logs.max())
+            if not start:
+                self.lowest, self.highest = low, high
+            else:
+                self.lowest, self.highest = min(self.lowest, low), max(self.highest, high)
+            self.size += logs.size
         if self.size < 8:
             return 0.0
         log = self.logs[: self.size]
-        first, last = log.min(), log.max()
+        first, last = self.lowest, self.highest
         if not last > first:
             return 0.0
         if self.range != (first, last):
@@ -104,46 +109,14 @@ class RunningActivityLevel:
         return float(np.exp(self.edges[two_best + 1]))
 
 
-def activity_level_numpy(block_rms_v: np.ndarray, tonic_ratio: float = 0.3) -> float:
-    """:func:`activity_level` written with numpy arrays over every pair of boundaries: the
-    plain form the compiled :func:`_otsu` is tested against (the same floats, bit for bit)."""
-    rms = np.asarray(block_rms_v, dtype=float)
-    rms = rms[rms > 0]
-    if rms.size < 8:
-        return 0.0
-    log = np.log(rms)
-    if not log.max() > log.min():
-        return 0.0
-    counts, edges = np.histogram(log, bins=_BINS)
-    centres = (edges[:-1] + edges[1:]) / 2.0
-    p = counts / counts.sum()
-    w = np.cumsum(p)  # weight of bins <= i
-    mu = np.cumsum(p * centres)
-    total = mu[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # sum_k w_k m_k^2 is the between-class variance up to a constant
-        two = mu**2 / w + (total - mu) ** 2 / (1.0 - w)
-        two[(w <= 0) | (1.0 - w <= 1e-12)] = -np.inf
-        i, j = _PAIRS_I, _PAIRS_J  # class 0: bins <= i, 1: (i, j], 2: > j
-        w0, w1, w2 = w[i], w[j] - w[i], 1.0 - w[j]
-        three = mu[i] ** 2 / w0 + (mu[j] - mu[i]) ** 2 / w1 + (total - mu[j]) ** 2 / w2
-    three[(w0 <= 0) | (w1 <= 0) | (w2 <= 1e-12)] = -np.inf
-    best = int(np.argmax(three))
-    a, b = i[best], j[best]
-    middle = (mu[b] - mu[a]) / w1[best]
-    top = (total - mu[b]) / w2[best]
-    if np.exp(middle - top) < tonic_ratio:
-        return float(np.exp(edges[b + 1]))
-    return float(np.exp(edges[int(np.argmax(two)) + 1]))
-
-
 @njit(**_JIT)
 def _otsu(counts, edges):
     """The two- and three-class splits of :func:`activity_level` over a histogram, as one
     scan of the boundary pairs: (a, b) of the best three-class split (class 0: bins <= a,
     1: (a, b], 2: > b), the best two-class boundary, and the middle and top classes' mean
-    log level. The same arithmetic in the same order as :func:`activity_level_numpy`
-    (cumulative sums, squares as products, the first maximum wins), so the same floats."""
+    log level. The same arithmetic in the same order as its numpy reference form
+    (``activity_level_numpy`` in ``analysis/core/tests/reference.py``: cumulative sums,
+    squares as products, the first maximum wins), so the same floats."""
     m = counts.size
     total_count = 0
     for k in range(m):

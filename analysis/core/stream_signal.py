@@ -156,6 +156,10 @@ class LiveSignal:
             bp = x
         if self.lag_samples:
             bp = self._zero_phase(bp, final=final)
+        self._extend(bp)
+
+    def _extend(self, bp: np.ndarray) -> None:
+        """Extend the noise blocks and the envelope histories with band-passed samples."""
         if bp.size == 0:
             return
         sq = bp * bp
@@ -253,28 +257,13 @@ class LiveSignal:
                 self.noise_block_sum_sq, self.noise_block_filled = 0.0, 0
 
 
-def moving_rms_numpy(
-    ext: np.ndarray, n_new: int, n_filtered: int, widths: tuple[int, ...]
-) -> list[np.ndarray]:
-    """The trailing moving RMS of the last ``n_new`` of ``ext`` (squared samples, the older
-    ones first) for each width, from one cumulative sum (the window is shorter at the
-    stream's start): the numpy form :func:`_moving_rms` is tested against."""
-    c = np.concatenate(([0.0], np.cumsum(ext)))
-    ends = np.arange(ext.size - n_new + 1, ext.size + 1)  # cumsum index after each new
-    index = n_filtered + np.arange(n_new)  # stream index of each new sample
-    out = []
-    for width in widths:
-        count = np.minimum(index + 1, width)
-        lo = np.maximum(ends - count, 0)
-        out.append(np.sqrt(np.maximum((c[ends] - c[lo]) / count, 0.0)))
-    return out
-
-
 @njit(**_JIT)
 def _moving_rms(ext, n_new, n_filtered, w0, w1, w2):
-    """:func:`moving_rms_numpy` for up to three widths (``w2`` 0: two) in one compiled pass:
-    the same running sum, differences, divisions and square roots, so the same floats.
-    Returns (3, n_new); a row of a zero width is left unset."""
+    """The trailing moving RMS of the last ``n_new`` of ``ext`` (squared samples, the older
+    ones first; the window is shorter at the stream's start) for up to three widths (``w2``
+    0: two) in one compiled pass: the same running sum, differences, divisions and square
+    roots as its numpy form (``moving_rms_numpy`` in ``analysis/core/tests/reference.py``),
+    so the same floats. Returns (3, n_new); a row of a zero width is left unset."""
     c = np.empty(ext.size + 1)
     c[0] = 0.0
     acc = 0.0

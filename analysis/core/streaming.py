@@ -3,6 +3,8 @@
 Per EMG channel, a :class:`~.stream_signal.LiveSignal` (causal versions of the batch
 path's drop-out blanking, band-pass, envelopes and noise floor) feeds a
 :class:`~.stream_detector.LiveDetector` (the batch detection rules as a state machine).
+The channels of a block are band-passed together where they move in lockstep
+(:func:`~.stream_rows.feed_rows`: the same numbers as one at a time).
 By default the band-pass is a fixed-lag form of the batch's zero-phase filter, so live sees
 the batch signal ``stream_lookahead_s`` late; ``stream_lookahead_s=0`` trades that lag for
 edges that can differ from the batch path's where real EMG hovers near a threshold.
@@ -34,6 +36,7 @@ from .config import AnalysisConfig, ScoringConfig
 from .mvc import resolve_mvc
 from .recording import Channel
 from .stream_detector import LiveDetector
+from .stream_rows import feed_rows, share_filter
 from .stream_signal import LiveSignal
 
 
@@ -101,6 +104,8 @@ class StreamingAnalyser:
             )
             for e in emg
         }
+        self.lives = [detector.live for detector in self.detectors.values()]
+        share_filter(self.lives)
         self.frame_step = max(1, round(rate_hz / self.cfg.envelope_display_hz))
         self.next_frame = self.frame_step
         self.finished = False
@@ -110,8 +115,7 @@ class StreamingAnalyser:
         if self.finished:
             raise ValueError("the analyser has finished; start a new one")
         cols = self._columns(block)
-        for label, detector in self.detectors.items():
-            detector.live.feed(cols[label])
+        feed_rows(self.lives, [cols[label] for label in self.detectors])
         events = self._frames()
         for detector in self.detectors.values():
             events += detector.detect()
@@ -147,21 +151,36 @@ class StreamingAnalyser:
         return cols
 
     def _frames(self) -> list[dict]:
+        """The envelope frames due: every ``frame_step`` samples that every channel has
+        filtered (samples held back by a channel, a possible drop-out's start, wait for the
+        next block), each channel's envelope at that sample (0.0 where it holds none)."""
+        lives, step = self.lives, self.frame_step
+        available = min(live.n_filtered for live in lives)
+        if self.next_frame > available:
+            return []
+        g0 = self.next_frame - 1
+        m = (available - self.next_frame) // step + 1
+        self.next_frame += m * step
+        columns = []
+        for live in lives:
+            history = live.envelope
+            a = g0 - live.envelope_shift_samples - history.first
+            b = a + (m - 1) * step
+            if a >= 0 and b < history.end - history.first:  # all held: one slice
+                columns.append(history.values_v[a : b + 1 : step].tolist())
+                continue
+            column = []
+            for j in range(m):
+                i = g0 + j * step - live.envelope_shift_samples
+                seg = history.between(i, i + 1)
+                column.append(float(seg[0]) if seg.size else 0.0)
+            columns.append(column)
+        shift, rate, labels = lives[0].envelope_shift_samples, self.rate_hz, list(self.detectors)
         events = []
-        # samples held back by a channel (a possible drop-out's start) wait for the next block
-        lives = {label: detector.live for label, detector in self.detectors.items()}
-        available = min(live.n_filtered for live in lives.values())
-        shift = next(iter(lives.values())).envelope_shift_samples
-        while self.next_frame <= available:
-            g = self.next_frame - 1
-            values = {}
-            for label, live in lives.items():
-                i = g - live.envelope_shift_samples
-                seg = live.envelope.between(i, i + 1)
-                values[label] = float(seg[0]) if seg.size else 0.0
-            t = (g - shift) / self.rate_hz
+        for j, row in enumerate(zip(*columns, strict=True)):
+            t = (g0 + j * step - shift) / rate
+            values = dict(zip(labels, row, strict=True))
             events.append({"type": "envelope", "t": t, "values": values})
-            self.next_frame += self.frame_step
         return events
 
     def _flagged(self, events: list[dict]) -> list[dict]:

@@ -26,6 +26,9 @@ from analysis.pipeline.live_fanout import fanout
 from clinic.audit import Action, AuditUnavailable
 
 logger = logging.getLogger(__name__)
+# the viewers' frames, compact: one encoder for all (json.dumps with separators builds a new
+# one per call); the same text as json.dumps(payload, separators=(",", ":"))
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class IngestConsumer(LiveConsumer):
@@ -210,7 +213,7 @@ class IngestConsumer(LiveConsumer):
             )
             await self.publish_state(state, stored=True)
         payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
-        await fanout().publish(self.session_id, json.dumps(payload, separators=(",", ":")))
+        await fanout().publish(self.session_id, compact_json(payload))
 
     def second_tick(self, data: bytes, state: dict) -> None:
         self.spool.sync(data)
@@ -238,7 +241,7 @@ class IngestConsumer(LiveConsumer):
         self.finished = True
         self.spool.close()
         last = self.analysis.finish(self.spool.next_sequence, self.spool.next_sample)
-        await fanout().publish(self.session_id, json.dumps(last, separators=(",", ":")))
+        await fanout().publish(self.session_id, compact_json(last))
         recording = await database_sync_to_async(live.stream_stop)(
             session_id=self.session_id,
             interrupted=interrupted,

@@ -53,6 +53,8 @@ class LiveAnalysis:
         except ValueError as exc:
             self.problem = str(exc)
         self.emg = list(self.analyser.detectors) if self.analyser else []
+        self.lives = [self.analyser.detectors[lab].live for lab in self.emg]
+        self.mvcs = {lab: self.mvc_v(lab) for lab in self.emg}  # fixed for the stream
         self.counts = {lab: {"count": 0, "good": 0} for lab in self.emg}
         self.dropouts = dict.fromkeys(self.emg, 0)
         self.hum_buffer: list[np.ndarray] = []  # the EMG blocks of the current second
@@ -65,6 +67,8 @@ class LiveAnalysis:
         self.raw_size = 0
         self.raw_first = 0  # sample index of raw_buf[0]
         self.emg_columns = [hello.labels.index(lab) for lab in self.emg]
+        # every column is EMG, in order: the frame's volts serve as they are (no copy)
+        self.all_emg = self.emg_columns == list(range(len(hello.labels)))
         self.mdf: dict[str, list[float]] = {lab: [] for lab in self.emg}
         self.fatigued: set[str] = set()
         self.saturating: dict[str, float] = {}
@@ -162,9 +166,8 @@ class LiveAnalysis:
         }
         if self.analyser is None:
             return out
-        emg = volts[:, self.emg_columns]
-        for lab, peaks in zip(self.emg, _peaks(emg, self.decimate), strict=True):
-            out["signal"][lab] = peaks
+        emg = volts if self.all_emg else volts[:, self.emg_columns]
+        out["signal"] = dict(zip(self.emg, _peaks(emg, self.decimate), strict=True))
         self._keep_raw(first_sample, emg)
         new_alerts = []
         self.pending.append(volts)
@@ -174,21 +177,27 @@ class LiveAnalysis:
             block = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
             self.pending, self.pending_samples = [], 0
             events = self.analyser.feed(block)
+        envelope, mvcs, last_pct = out["envelope"], self.mvcs, self.last_pct
         for ev in events:
             if ev["type"] == "envelope":
+                t = round(ev["t"], 4)
                 for lab, v in ev["values"].items():
-                    out["envelope"].setdefault(lab, []).append([round(ev["t"], 4), v])
-                    mvc = self.mvc_v(lab)
-                    self.last_pct[lab] = 100.0 * v / mvc if mvc else None
+                    if lab in envelope:
+                        envelope[lab].append([t, v])
+                    else:
+                        envelope[lab] = [[t, v]]
+                    mvc = mvcs[lab]
+                    last_pct[lab] = 100.0 * v / mvc if mvc else None
             else:
                 new_alerts += self._count(ev)
                 out["events"].append(_jsonable(ev))
         t_end = (first_sample + samples.shape[0]) / rate
         second = self._hum_second(emg)  # a full second of every channel, once a second
+        full_scale = self.full_scale
         for j, lab in enumerate(self.emg):
-            det = self.analyser.detectors[lab]
-            if det.live.dropout_count > self.dropouts[lab]:
-                self.dropouts[lab] = det.live.dropout_count
+            live = self.lives[j]
+            if live.dropout_count > self.dropouts[lab]:
+                self.dropouts[lab] = live.dropout_count
                 new_alerts.append(
                     self.alert(
                         "signal_lost",
@@ -200,9 +209,10 @@ class LiveAnalysis:
                 )
             if second is not None:
                 new_alerts += self._hum(lab, np.ascontiguousarray(second[:, j]), t_end)
-            new_alerts += self._saturation(lab, emg[:, j], t_end)
+            if lab in full_scale:
+                new_alerts += self._saturation(lab, emg[:, j], t_end)
         out["alerts"] = new_alerts
-        out["pct_mvc"] = {lab: self.last_pct.get(lab) for lab in self.emg}
+        out["pct_mvc"] = {lab: last_pct.get(lab) for lab in self.emg}
         out["counts"] = self.counts
         return out
 

@@ -4,7 +4,8 @@
 compiled kernel; ``sorted_percentile`` reads ``np.percentile`` from a list kept sorted.
 ``histogram_uniform`` is numpy's equal-bins histogram without its checks (its counting
 compiled); ``activity_level``'s compiled Otsu scan is the numpy form over every pair of
-boundaries (``activity_level_numpy``, with ``np.histogram``), and ``RunningActivityLevel``
+boundaries (``activity_level_numpy``, with ``np.histogram``; the numpy forms are in
+``reference.py``), and ``RunningActivityLevel``
 (updated block by block) is ``activity_level`` of all the blocks so far; the compiled moving RMS of
 the envelopes is ``moving_rms_numpy``; ``kernels.bucket_peaks`` (the live view's decimated
 signal) picks the samples numpy's ``argmax`` of the magnitudes picks.
@@ -16,20 +17,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
 from analysis.core import AnalysisConfig, dsp
-from analysis.core.activity import (
-    RunningActivityLevel,
-    activity_level,
-    activity_level_numpy,
-    histogram_uniform,
-)
+from analysis.core.activity import RunningActivityLevel, activity_level, histogram_uniform
 from analysis.core.kernels import bucket_peaks
 from analysis.core.stream_detector import sorted_percentile
-from analysis.core.stream_signal import _moving_rms, moving_rms_numpy, sosfilt_1d
+from analysis.core.stream_signal import _moving_rms, sosfilt_1d
+
+from .reference import activity_level_numpy, moving_rms_numpy
 
 
 @pytest.mark.parametrize("n", [1, 2, 49, 50, 198, 1000])
@@ -78,8 +76,11 @@ def test_sorted_percentile_on_block_rms_like_values():
 )
 def test_histogram_uniform_is_numpys_histogram(values, bins):
     x = np.asarray(values, dtype=float)
+    try:
+        want_counts, want_edges = np.histogram(x, bins=bins)
+    except ValueError:  # numpy refuses a range too small for finite bins: no reference
+        assume(False)
     counts, edges = histogram_uniform(x, bins)
-    want_counts, want_edges = np.histogram(x, bins=bins)
     assert np.array_equal(counts, want_counts)
     assert np.array_equal(edges, want_edges)
 
