@@ -7,17 +7,17 @@ import sqlite3
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, Func, IntegerField, Value, When
+from django.db.models import Case, Count, Func, IntegerField, Max, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.access import Scope, scope_of
 from clinic.models import ClinicSettings
-from patients.models import Patient
+from patients.models import EmergencyAccess, Patient
 from sessions.models import AdherenceVersion, FirstSession, TherapySession
 
 ADHERENCE_WINDOW_DAYS = 28  # "behind plan" and the per-therapist figures look at 4 weeks
-CACHE_FORMAT = 1  # part of the key: a change of what is kept leaves the old entries unread
+CACHE_FORMAT = 2  # part of the key: a change of what is kept leaves the old entries unread
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -234,17 +234,31 @@ def _protocol_defaults() -> dict:
     return defaults
 
 
+def _emergency_state(user):
+    """(active, newest) of the therapist's emergency accesses: how many are open now and the
+    newest one's id (0 for none). A therapist's own patients change with assignments (which
+    change the clinic's version) and with these accesses, which open and lapse without any
+    write to the clinic's data."""
+    grants = EmergencyAccess.objects.filter(user=user).aggregate(
+        active=Count("pk", filter=Q(expires_at__gt=timezone.now())), newest=Max("pk")
+    )
+    return grants["active"], grants["newest"] or 0
+
+
 def clinic_adherence(user, patients, *, chosen, today, days, limit, per_therapist):
-    """:func:`_adherence` of ``patients`` and how many they are, for a dashboard; for those who
-    see a whole clinic (managers, researchers) kept in the cache per clinic, therapist filter
-    and day, under the clinic's ``AdherenceVersion``, so the cost no longer grows with the
-    clinic's size once computed.
+    """:func:`_adherence` of ``patients`` and how many they are, for a dashboard, kept in the
+    cache under the clinic's ``AdherenceVersion`` (per clinic, therapist filter and day for
+    those who see a whole clinic; per therapist for a therapist's own patients), so the cost
+    no longer grows with the clinic's size once computed.
 
     The version is read before the figures are computed: figures kept under a version are
     those of that version's writes or newer ones, and every write after it (committed) has
     given the clinic a new version: a dashboard never shows figures older than the data it
-    could read. Everyone else (a therapist's own patients, a superuser's every clinic), a
-    clinic without a version yet, or ``DASHBOARD_CACHE_SECONDS = 0``: computed each time."""
+    could read. A therapist's figures are kept only while no emergency access of theirs is
+    open (one widens their patients until it lapses, with no write) and only when no access
+    was granted to them while they were computed (the newest access's id, read before and
+    after, is part of the key). A superuser's every clinic, a clinic without a version yet,
+    or ``DASHBOARD_CACHE_SECONDS = 0``: computed each time."""
 
     def compute():
         figures = _adherence(
@@ -253,8 +267,14 @@ def clinic_adherence(user, patients, *, chosen, today, days, limit, per_therapis
         return (*figures, patients.count())
 
     seconds = settings.DASHBOARD_CACHE_SECONDS
-    if not seconds or scope_of(user) is not Scope.CLINIC:
+    scope = scope_of(user)
+    if not seconds or scope not in (Scope.CLINIC, Scope.ASSIGNED):
         return compute()
+    emergency = None
+    if scope is Scope.ASSIGNED:
+        emergency = _emergency_state(user)
+        if emergency[0]:
+            return compute()
     version = (
         AdherenceVersion.objects.filter(clinic_id=user.clinic_id)
         .values_list("version", flat=True)
@@ -269,6 +289,7 @@ def clinic_adherence(user, patients, *, chosen, today, days, limit, per_therapis
             CACHE_FORMAT,
             user.clinic_id,
             version,
+            f"therapist-{user.pk}-{emergency[1]}" if emergency else "clinic",
             chosen.pk if chosen is not None else "",
             today.isoformat(),
             timezone.get_current_timezone_name(),
@@ -280,5 +301,6 @@ def clinic_adherence(user, patients, *, chosen, today, days, limit, per_therapis
     kept = cache.get(key)
     if kept is None:
         kept = compute()
-        cache.set(key, kept, timeout=seconds)
+        if emergency is None or _emergency_state(user) == emergency:
+            cache.set(key, kept, timeout=seconds)
     return kept

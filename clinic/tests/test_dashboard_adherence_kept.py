@@ -1,9 +1,10 @@
-"""A clinic-wide dashboard's adherence figures are kept in the cache under the clinic's
-``AdherenceVersion`` (issue 17): a second look computes nothing, and every write that changes
-the figures (sessions added, voided, moved, reassigned, deleted; patients added, reassigned,
-deactivated, voided, their start or protocol changed; new clinic settings) gives the clinic a
-new version, so the dashboard shows exactly what the plain computation gives, on PostgreSQL
-and on SQLite."""
+"""A dashboard's adherence figures (clinic-wide, or a therapist's own patients) are kept in
+the cache under the clinic's ``AdherenceVersion`` (issue 17): a second look computes nothing,
+and every write that changes the figures (sessions added, voided, moved, reassigned, deleted;
+patients added, reassigned, deactivated, voided, their start or protocol changed; new clinic
+settings) gives the clinic a new version, so the dashboard shows exactly what the plain
+computation gives, on PostgreSQL and on SQLite; a therapist's emergency access, which opens
+and lapses with no such write, is followed too."""
 
 import datetime as dt
 import threading
@@ -18,6 +19,7 @@ from clinic.selectors import PATIENT_ADHERENCE_LIST, dashboard_for
 from clinic.tests.adherence_world import build_world, dashboard_adherence, plain_adherence
 from clinic.tests.adherence_writes import check_every_write, version_of
 from conftest import make_patient
+from patients.models import EmergencyAccess
 from sessions.models import TherapySession
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +31,45 @@ def adherence_queries(user) -> int:
     return sum("MATERIALIZED" in q["sql"] for q in captured.captured_queries)
 
 
-def test_a_second_look_reads_the_kept_figures_and_a_therapist_always_computes(carol, alice, north):
+def test_a_second_look_reads_the_kept_figures(carol, alice, bob, north):
     assert adherence_queries(carol) == 1  # a clinic never written to has no version yet
     assert adherence_queries(carol) == 1
     make_patient(north, "K001", "Pat", "Kept", alice)
     assert adherence_queries(carol) == 1
     assert adherence_queries(carol) == 0  # kept
-    assert adherence_queries(alice) == 1  # a therapist's own patients: not kept
+    assert adherence_queries(alice) == 1  # a therapist's own patients: kept per therapist
+    assert adherence_queries(alice) == 0
+    assert adherence_queries(bob) == 1  # not alice's figures
+
+
+def test_a_therapist_with_an_open_emergency_access_computes_until_it_lapses(alice, bob, north):
+    """An emergency access widens a therapist's patients with no write to the clinic's data,
+    and lapses the same way: while one is open nothing is kept, and once it has lapsed the
+    figures are those without its patient again."""
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=10)
+    make_patient(north, "E001", "Own", "Patient", alice, treatment_start=start)
+    foreign = make_patient(north, "E002", "Bob's", "Patient", bob, treatment_start=start)
+    without = dashboard_adherence(alice, today=today)
+    assert adherence_queries(alice) == 0  # kept
+    grant = EmergencyAccess.objects.create(
+        user=alice,
+        patient=foreign,
+        reason="Covering for Bob, patient in the ward now",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    opened = dashboard_adherence(alice, today=today)
+    assert opened["planned"] == without["planned"] + 1
+    assert opened == {**plain_adherence(alice, today=today), "clinic_wide": False} | {
+        "per_patient": [],
+        "per_therapist": [],
+    }
+    assert adherence_queries(alice) == 1  # computed each time while it is open
     assert adherence_queries(alice) == 1
+    EmergencyAccess.objects.filter(pk=grant.pk).update(expires_at=timezone.now())
+    assert adherence_queries(alice) == 1  # a new access since the kept figures: a new key
+    assert adherence_queries(alice) == 0
+    assert dashboard_adherence(alice, today=today) == without
 
 
 def test_every_write_that_changes_the_figures_shows_at_once():
