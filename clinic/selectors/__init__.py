@@ -20,7 +20,6 @@ from clinic.selectors.dashboard import (
     DASHBOARD_LIST,
     PATIENT_ADHERENCE_LIST,
     DashboardFilter,
-    FlatSelect,
     dashboard_for,
     dashboard_therapists,
 )
@@ -32,7 +31,6 @@ __all__ = [
     "DASHBOARD_LIST",
     "PATIENT_ADHERENCE_LIST",
     "DashboardFilter",
-    "FlatSelect",
     "_adherence",
     "dashboard_for",
     "dashboard_therapists",

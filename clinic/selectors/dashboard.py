@@ -7,14 +7,13 @@ from django import forms
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeData, mark_safe
 
 from analysis.selectors import session_scores
 from clinic.access import Scope, can_see_identity, scope_of
 from clinic.models import ClinicSettings, User
 from clinic.roles import THERAPIST
 from clinic.selectors.adherence import ADHERENCE_WINDOW_DAYS, _local_midnight, clinic_adherence
+from clinic.widgets import Select
 from patients.models import Patient, PatientProtocol
 from patients.selectors import emergency_accesses_to_acknowledge, patient_card
 from sessions.models import Recording, TherapySession
@@ -45,43 +44,6 @@ def dashboard_therapists(user):
     return staff.order_by("full_name", "email")
 
 
-def _attrs_html(attrs: dict) -> str:
-    """``django/forms/widgets/attrs.html`` in Python (the same bytes)."""
-    return "".join(
-        f" {conditional_escape(name)}" + ("" if value is True else f'="{_as_text(value)}"')
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-def _as_text(value) -> str:
-    """``{{ value|stringformat:'s' }}``: autoescaped unless already safe."""
-    return conditional_escape(value) if isinstance(value, SafeData) else escape(str(value))
-
-
-class FlatSelect(forms.Select):
-    """Django's ``Select`` with its templates (select.html, one select_option.html and
-    attrs.html include per option) written out in Python: the same HTML byte for byte, for a
-    menu of every therapist of a clinic drawn on each dashboard. Option groups fall back to
-    the templates."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        groups = widget["optgroups"]
-        if any(group_name for group_name, _, _ in groups):
-            return super().render(name, value, attrs, renderer)
-        options = "".join(
-            f'\n  <option value="{_as_text(option["value"])}"{_attrs_html(option["attrs"])}>'
-            f"{conditional_escape(option['label'])}</option>\n"
-            for _, choices, _ in groups
-            for option in choices
-        )
-        return mark_safe(  # noqa: S308 - every part above is escaped
-            f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>'
-            f"{options}\n</select>"
-        )
-
-
 class DashboardFilter(forms.Form):
     """A clinic-wide dashboard's filter: one therapist's patients (an unknown id is an error).
 
@@ -92,7 +54,7 @@ class DashboardFilter(forms.Form):
         queryset=User.objects.none(),
         required=False,
         empty_label="All therapists",
-        widget=FlatSelect,
+        widget=Select,
     )
 
     def __init__(self, *args, user, therapists=None, **kwargs):

@@ -1,6 +1,6 @@
 """The dashboard's cheaper rendering (issue 17) draws the same page, byte for byte: its links
 formatted from one reversed pattern (``url_of``) instead of ``{% url %}`` per row, its therapist
-menu written out in Python (``FlatSelect``) instead of a template include per option."""
+menu written out in Python (``clinic.widgets.Select``) instead of a template include per option."""
 
 import datetime as dt
 import re
@@ -16,7 +16,8 @@ from django.utils import timezone
 from analysis.templatetags.analysis_ui import url_of
 from analysis.tests.support import analysed, make_recording
 from clinic.roles import THERAPIST
-from clinic.selectors import DashboardFilter, FlatSelect, dashboard_therapists
+from clinic.selectors import DashboardFilter, dashboard_therapists
+from clinic.widgets import Select
 from conftest import make_patient, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +92,7 @@ def test_the_dashboard_html_is_what_url_tags_and_djangos_select_draw(
     fast = page(client, user, **params)
     assert "/sessions/" in fast
     assert "/patients/" in fast
-    monkeypatch.setattr(FlatSelect, "render", forms.Select.render)
+    monkeypatch.setattr(Select, "render", forms.Select.render)
     with override_settings(TEMPLATES=reference_templates()):
         reference = page(client, user, **params)
     assert fast == reference

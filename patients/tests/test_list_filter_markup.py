@@ -1,11 +1,12 @@
 """The patient list's therapist filter renders its options in Python
-(``patients.selectors.Select``): the same HTML as Django's own Select, byte for byte."""
+(``clinic.widgets.Select``): the same HTML as Django's own Select, byte for byte."""
 
 import pytest
 from django import forms
 
+from clinic.widgets import Select
 from conftest import make_staff
-from patients.selectors import PatientFilter, Select
+from patients.selectors import PatientFilter
 
 CASES = [
     ([("", "Any therapist"), (1, "Ann"), (2, "Bob")], None),
