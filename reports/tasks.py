@@ -8,7 +8,9 @@
   :func:`prerender_when_session_analysed` (a ``post_save`` receiver of ``Recording``: the
   pipeline's store saves the status ``done`` with ``save(update_fields=...)``). Not sent in the
   embedded mode (tasks run in the web process there: rendering on the click costs the same),
-  nor with ``REPORT_PRERENDER = False``.
+  nor with ``REPORT_PRERENDER = False``. It goes to its own queue (``REPORT_PRERENDER_QUEUE``,
+  ``CELERY_TASK_ROUTES``), consumed by a worker at idle CPU priority, and expires after
+  ``REPORT_PRERENDER_EXPIRES`` seconds: a cache must never delay an analysis or a page.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def prerender_session_report(session_id: int) -> str:
 def prerender_enqueue(session_id: int) -> bool:
     """Send the pre-render task; a broker error is logged, never raised (it is only a cache)."""
     try:
-        current_app.signature(PRERENDER_SESSION_REPORT, args=(session_id,)).apply_async(retry=False)
+        current_app.signature(PRERENDER_SESSION_REPORT, args=(session_id,)).apply_async(
+            retry=False, expires=settings.REPORT_PRERENDER_EXPIRES
+        )
     except Exception:  # noqa: BLE001 - broker errors take many shapes (kombu, redis, socket)
         logger.warning("could not send the report pre-render of session %s", session_id)
         return False

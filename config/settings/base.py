@@ -410,3 +410,9 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=7 * 24 * 3600)
 REPORT_INLINE_MAX_SESSIONS = env.int("REPORT_INLINE_MAX_SESSIONS", default=12)
 REPORT_PRERENDER = env.bool("REPORT_PRERENDER", default=True)
+# Pre-rendering is only a cache: it has a queue of its own, which a worker at idle CPU priority
+# consumes (README "Sizing"), so it never takes a core from page views or analyses. A job still
+# queued after REPORT_PRERENDER_EXPIRES seconds is dropped: the report renders on first click.
+REPORT_PRERENDER_QUEUE = "prerender"
+REPORT_PRERENDER_EXPIRES = env.int("REPORT_PRERENDER_EXPIRES", default=3600)
+CELERY_TASK_ROUTES = {"reports.tasks.prerender_session_report": {"queue": REPORT_PRERENDER_QUEUE}}

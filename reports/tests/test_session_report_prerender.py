@@ -1,11 +1,15 @@
 """The session report is rendered into the cache when the session's last recording is analysed,
 so the first click is a cache hit (reports.tasks.prerender_session_report)."""
 
-import pytest
+import json
+from datetime import UTC, datetime
 
-from analysis.tests.support import analysed, make_recording
+import pytest
+from django.core.cache import cache
+
+from analysis.tests.support import analysed, embedded_worker, make_recording, wait_for
 from reports import services, tasks
-from reports.selectors import PSEUDONYMISED
+from reports.selectors import IDENTIFIED, PSEUDONYMISED
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +67,30 @@ def test_it_can_be_turned_off(
     with django_capture_on_commit_callbacks() as callbacks:
         analysed(session, "round1.c3d", overall=70.0)
     assert not [c for c in callbacks if getattr(c, "func", None) is tasks.prerender_enqueue]
+
+
+def test_it_is_queued_apart_from_the_analyses_and_expires(session, broker, settings):
+    queue = settings.REPORT_PRERENDER_QUEUE
+    broker.delete(queue)
+    assert tasks.prerender_enqueue(session.pk)
+    assert broker.llen("celery") == 0  # analyses' queue: a cache never waits in front of them
+    message = json.loads(broker.lpop(queue))
+    assert message["headers"]["task"] == tasks.PRERENDER_SESSION_REPORT
+    expires = datetime.fromisoformat(message["headers"]["expires"])
+    left = (expires - datetime.now(UTC)).total_seconds()
+    assert settings.REPORT_PRERENDER_EXPIRES - 60 < left <= settings.REPORT_PRERENDER_EXPIRES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_of_the_prerender_queue_renders_it(
+    session_of, alices_patient, alice, broker, settings
+):
+    session = session_of(alices_patient)
+    analysed(session, "Agatha_round1.c3d", overall=81.0)
+    broker.delete(settings.REPORT_PRERENDER_QUEUE)
+    assert tasks.prerender_enqueue(session.pk)
+    key = services.session_cache_key(session, variant=IDENTIFIED)
+    assert cache.get(key) is None
+    with embedded_worker(queues=[settings.REPORT_PRERENDER_QUEUE]):
+        wait_for(lambda: cache.get(key), timeout=60, what="the pre-rendered report")
+    assert services.session_report_pdf(alice, session).cached
