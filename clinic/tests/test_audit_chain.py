@@ -21,8 +21,8 @@ from clinic.audit import (
     client_address,
     entry_hash,
     record_access,
-    verify_chain,
 )
+from clinic.audit_verify import verify_chain
 from clinic.models import AuditChainHead, AuditEntry, AuditEntryPatient
 
 TRIGGER = "clinic.AuditEntry:append_only"

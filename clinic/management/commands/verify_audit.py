@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.audit import verify_chain
+from clinic.audit_verify import verify_chain
 
 
 class Command(BaseCommand):
