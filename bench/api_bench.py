@@ -11,6 +11,9 @@ is missing) and one recording analysed in-process from a real GHOSTLY file. The 
 as the clinic's manager (who sees every patient) with a personal API token; throttling is
 lifted for the run (the throttle itself still runs: its Redis round trips are measured).
 
+The first row, ``/healthz``, is the floor: the same clients against Daphne and Django's
+middleware with one database and one cache round trip and no API code.
+
 Two modes, printed with every table:
 
 - closed loop (``--think 0 0``, the default): each of ``--clients`` clients sends its next
@@ -285,7 +288,7 @@ def main() -> int:
         metavar=("MIN", "MAX"),
         help="seconds each client waits between requests (0 0: closed loop)",
     )
-    parser.add_argument("--only", nargs="*", help="endpoints: patients sessions recording")
+    parser.add_argument("--only", nargs="*", help="endpoints: healthz patients sessions recording")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -330,6 +333,9 @@ def main() -> int:
 
         try:
             targets = {
+                # the floor: Daphne, Django's middleware and one database and cache round trip,
+                # no API code; what any endpoint costs at least under the same load
+                "healthz": ("/healthz (floor)", "/healthz"),
                 "patients": ("patient list", "/api/v1/patients/"),
                 "sessions": ("session list", "/api/v1/sessions/"),
                 "recording": ("recording detail", f"/api/v1/recordings/{seeded['recording']}/"),
