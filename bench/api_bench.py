@@ -44,6 +44,8 @@ import threading
 import time
 from pathlib import Path
 
+from quiet_generator import collector_paused
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -353,15 +355,16 @@ def main() -> int:
             for key, (name, path) in targets.items():
                 if args.only and key not in args.only:
                     continue
-                row = load(
-                    urls,
-                    path,
-                    seeded["token"],
-                    clients=args.clients,
-                    requests_total=args.requests,
-                    think=args.think,
-                    cpu=cpu,
-                )
+                with collector_paused():
+                    row = load(
+                        urls,
+                        path,
+                        seeded["token"],
+                        clients=args.clients,
+                        requests_total=args.requests,
+                        think=args.think,
+                        cpu=cpu,
+                    )
                 figures["rows"][name] = row
                 spent = row["cpu_ms_per_request"]
                 pg = f"{spent['postgres']:8.1f}" if "postgres" in spent else f"{'n/a':>8}"

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from quiet_generator import collector_paused
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -317,16 +318,18 @@ def main():
         wait_port(daphne_port)
         base = f"ws://127.0.0.1:{daphne_port}"
         # warm-up (imports, the core's compiled kernels, connections), not reported
-        asyncio.run(level(base, sessions[-1:], 3.0, False))
+        with collector_paused():
+            asyncio.run(level(base, sessions[-1:], 3.0, False))
         results = []
         used = 0
         for n in args.streams:
             chunk = sessions[used : used + n]
             used += n
             server_before, client_before = cpu_s(procs[-1].pid), time.process_time()
-            result = asyncio.run(
-                level(base, chunk, args.seconds, args.stalled, args.viewers, procs[-1].pid)
-            )
+            with collector_paused():
+                result = asyncio.run(
+                    level(base, chunk, args.seconds, args.stalled, args.viewers, procs[-1].pid)
+                )
             user, system = (a - b for a, b in zip(cpu_s(procs[-1].pid), server_before, strict=True))
             server = user + system
             # the server's CPU per second of one stream (2 viewers each), and so how many

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from load_http import Connection, multipart
 from load_seed import CLINIC, seed, sign_in, work_for
+from quiet_generator import collector_paused
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -327,7 +328,8 @@ def main() -> int:
 
     pids = [int(p) for p in args.pids.split(",") if p.strip()]
     cpu0, web0, t0 = cpu_sample(), processes_cpu(pids), time.perf_counter()
-    asyncio.run(run())
+    with collector_paused():
+        asyncio.run(run())
     cpu1, elapsed = cpu_sample(), time.perf_counter() - t0
     web_cpu = processes_cpu(pids) - web0 if pids else None
     total, idle = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
