@@ -28,8 +28,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
     Channels' receive loop (``await_many_dispatch``) starts a task for every message it
     waits for and an ``asyncio.wait`` over both sources around each; here each source (the
     client's messages, the channel layer's) is read by one long-lived loop, and a lock
-    keeps the handlers one at a time, in arrival order, as channels runs them. Each loop
-    yields to the event loop after every message, as channels' does.
+    keeps the handlers one at a time, in arrival order, as channels runs them. Between two
+    messages each loop lets the event loop run, as channels' does: the wait for the next
+    message does it, or, when that message is already queued, one yield before it. The
+    client's messages go to ``receive`` as ``websocket_receive`` passes them (which these
+    consumers do not override), without the handler lookup.
     """
 
     async def __call__(self, scope, receive, send):
