@@ -1,5 +1,5 @@
-"""What the live consumers share: dispatch without a thread hop or a task per message, the
-ingest's group."""
+"""What the live consumers share: dispatch without a thread hop or a task per message, a
+send for websocket messages that skips what only concerns HTTP, the ingest's group."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels.sessions import InstanceSessionWrapper
 
 ACK_PERMISSION = "therapy_sessions.add_recording"  # acknowledge alerts, as for adding recordings
 
@@ -27,8 +28,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
     Channels' receive loop (``await_many_dispatch``) starts a task for every message it
     waits for and an ``asyncio.wait`` over both sources around each; here each source (the
     client's messages, the channel layer's) is read by one long-lived loop, and a lock
-    keeps the handlers one at a time, in arrival order, as channels runs them. Each loop
-    yields to the event loop after every message, as channels' does.
+    keeps the handlers one at a time, in arrival order, as channels runs them. Between two
+    messages each loop lets the event loop run, as channels' does: the wait for the next
+    message does it, or, when that message is already queued, one yield before it. The
+    client's messages go to ``receive`` as ``websocket_receive`` passes them (which these
+    consumers do not override), without the handler lookup.
     """
 
     async def __call__(self, scope, receive, send):
@@ -41,17 +45,29 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
         self.base_send = send
+        self.socket_send = websocket_send(send)
         turn = asyncio.Lock()
 
         async def pump(source):
+            # the server's queue (Daphne's, the test communicator's: an asyncio.Queue's get)
+            # is read without waiting when it holds messages, so the yield between two
+            # messages is taken only then: a get that waits has let the others run already
+            queue = getattr(source, "__self__", None)
+            if not isinstance(queue, asyncio.Queue):
+                queue = None
             while True:
-                message = await source()
+                if queue is not None and not queue.empty():
+                    # messages already waiting: let the other connections (a viewer's
+                    # acknowledgement, the sockets) have their turn before the next one,
+                    # as channels' loop does
+                    await asyncio.sleep(0)
+                    message = queue.get_nowait()
+                else:
+                    message = await source()
                 async with turn:
                     await self.dispatch(message)
-                # a queue that holds messages already returns without yielding: let the
-                # other connections (a viewer's acknowledgement, the sockets) have their
-                # turn between two messages, as channels' loop does
-                await asyncio.sleep(0)
+                if queue is None:
+                    await asyncio.sleep(0)  # as above, for a source that may not wait
 
         pumps = [asyncio.ensure_future(pump(source)) for source in sources]
         try:
@@ -68,10 +84,36 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     await task
 
     async def dispatch(self, message):
+        if message["type"] == "websocket.receive":  # the client's messages, most of them
+            text = message.get("text")
+            if text is not None:
+                await self.receive(text_data=text)
+            else:
+                await self.receive(bytes_data=message["bytes"])
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def send_text(self, text: str) -> None:
+        """``self.send(text_data=text)`` on the path of every live frame (see
+        :func:`websocket_send`)."""
+        await self.socket_send({"type": "websocket.send", "text": text})
+
+
+def websocket_send(send):
+    """The server's send below channels' session wrappers, for websocket messages.
+
+    ``SessionMiddleware`` wraps a connection's send to save the session and set its cookie
+    on ``http.response.start``; for any other message it reads two attributes of the
+    session and passes the message on. The live path sends 40-odd websocket messages per
+    stream-second, so they go to the send below it; everything else (accept, close, the
+    other consumers) still goes through ``self.send``.
+    """
+    while isinstance(getattr(send, "__self__", None), InstanceSessionWrapper):
+        send = send.__self__.real_send
+    return send
 
 
 def ingest_group(session_id: int) -> str:

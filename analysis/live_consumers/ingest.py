@@ -140,7 +140,8 @@ class IngestConsumer(LiveConsumer):
                 proto.CLOSE_SECOND_DEVICE, "another device is streaming into this session"
             )
         self.owner = True
-        fanout().ingest_started(self.session_id)
+        self.fanout = fanout()  # this event loop's, for every frame of the connection
+        self.fanout.ingest_started(self.session_id)
         if replaced:
             await self.channel_layer.send(replaced, {"type": "live.replaced"})
             await asyncio.sleep(0.2)  # let it close its spool first
@@ -189,8 +190,9 @@ class IngestConsumer(LiveConsumer):
 
     async def on_frame(self, data: bytes):
         frame = self.checker.check(data)
-        self.rate_guard.check(frame.samples.shape[0], time.monotonic())
-        self.last_frame_at = time.monotonic()
+        now = time.monotonic()
+        self.rate_guard.check(frame.samples.shape[0], now)
+        self.last_frame_at = now
         if self.spool.append(data, frame.samples.shape[0]):
             state = self.analysis.state() | {"device": True}
             # once a second, in one trip to a worker thread: the spool to disk, the device's
@@ -213,7 +215,7 @@ class IngestConsumer(LiveConsumer):
             )
             await self.publish_state(state, stored=True)
         payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
-        await fanout().publish(self.session_id, compact_json(payload))
+        await self.fanout.publish(self.session_id, compact_json(payload))
 
     def second_tick(self, data: bytes, state: dict) -> None:
         self.spool.sync(data)

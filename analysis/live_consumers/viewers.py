@@ -55,6 +55,8 @@ class LiveViewConsumer(SessionBoundMixin, LiveConsumer):
         self.user = user
         self.may_ack = await database_sync_to_async(user.has_perm)(ACK_PERMISSION)
         self.queue = collections.deque()
+        self.queue_size = settings.LIVE_VIEWER_QUEUE  # read once: every frame uses them
+        self.window = settings.LIVE_VIEWER_WINDOW
         self.dropped = 0
         self.in_flight = 0
         self.watching = True
@@ -101,20 +103,25 @@ class LiveViewConsumer(SessionBoundMixin, LiveConsumer):
         """A frame from the session's fan-out (analysis.pipeline.live_fanout), called by the
         ingest's task or the Redis listener: sent at once while the window is open, else
         queued (the oldest dropped when the queue is full) until the page acknowledges."""
-        if len(self.queue) >= settings.LIVE_VIEWER_QUEUE:
-            self.queue.popleft()
+        queue = self.queue
+        if self.ready and not queue and not self.dropped and self.in_flight < self.window:
+            self.in_flight += 1  # the usual case: nothing waits, the window is open
+            await self.send_text(text)
+            return
+        if len(queue) >= self.queue_size:
+            queue.popleft()
             self.dropped += 1
-        self.queue.append(text)
+        queue.append(text)
         if self.ready:
             await self.flush()
 
     async def flush(self):
         """Send what the window allows. A send only hands the text to the server's buffer
         (it never waits for the network), and the window bounds what one viewer holds."""
-        while self.ready and self.queue and self.in_flight < settings.LIVE_VIEWER_WINDOW:
+        while self.ready and self.queue and self.in_flight < self.window:
             text = self.queue.popleft()
             if self.dropped:
                 text = text[:-1] + f',"gap":{self.dropped}}}'
                 self.dropped = 0
             self.in_flight += 1
-            await self.send(text_data=text)
+            await self.send_text(text)
