@@ -30,7 +30,7 @@ from django.db import connection
 from django.test import Client
 
 from analysis.pipeline.store import analysis_save
-from config.celery import app
+from config.celery import app, queues_in_use
 from sessions.models import Recording
 
 # A C3D-like header block: enough for pages and the download view, which never parse the file.
@@ -234,22 +234,25 @@ def http_answers(url: str) -> bool:
 
 
 def purge_broker():
-    """Drop messages other tests left in this run's queue (ids may collide across runs)."""
+    """Drop messages other tests left in this run's queues (ids may collide across runs)."""
 
     with app.connection_for_write() as conn:
-        app.control.purge(connection=conn)
+        for queue in queues_in_use():
+            conn.default_channel.queue_purge(queue)
 
 
 @contextlib.contextmanager
 def embedded_worker(*, purge: bool = True, **options):
-    """A real Celery worker in a thread of this process, by default on an emptied queue.
+    """A real Celery worker in a thread of this process, by default on emptied queues.
 
-    The root conftest's ``worker`` fixture is this with the defaults (solo pool); ``options``
-    go to ``celery.contrib.testing.worker.start_worker`` (e.g. a threads pool).
+    The root conftest's ``worker`` fixture is this with the defaults (solo pool, every queue
+    a task may be sent to, as a deployment's workers together); ``options`` go to
+    ``celery.contrib.testing.worker.start_worker`` (e.g. a threads pool, ``queues``).
     """
 
     if purge:
         purge_broker()
+    options.setdefault("queues", queues_in_use())
     with start_worker(app, perform_ping_check=False, shutdown_timeout=30, **options) as running:
         yield running
 

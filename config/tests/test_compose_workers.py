@@ -7,6 +7,8 @@ import yaml
 from celery import current_app
 from django.conf import settings
 
+from config.celery import queues_in_use
+
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 
 
@@ -29,8 +31,8 @@ def queues_of(command: list[str]) -> set[str]:
 
 
 def test_every_queue_tasks_are_routed_to_has_a_worker():
-    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    wanted = routed | {current_app.conf.task_default_queue}
+    wanted = set(queues_in_use())
+    assert settings.REPORT_PRERENDER_QUEUE in wanted
     consumed = set().union(*map(queues_of, worker_commands().values()))
     assert wanted <= consumed, f"no worker consumes {wanted - consumed}"
 

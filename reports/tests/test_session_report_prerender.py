@@ -87,10 +87,9 @@ def test_a_worker_of_the_prerender_queue_renders_it(
 ):
     session = session_of(alices_patient)
     analysed(session, "Agatha_round1.c3d", overall=81.0)
-    broker.delete(settings.REPORT_PRERENDER_QUEUE)
-    assert tasks.prerender_enqueue(session.pk)
     key = services.session_cache_key(session, variant=IDENTIFIED)
     assert cache.get(key) is None
-    with embedded_worker(queues=[settings.REPORT_PRERENDER_QUEUE]):
+    with embedded_worker(queues=[settings.REPORT_PRERENDER_QUEUE]):  # on emptied queues
+        assert tasks.prerender_enqueue(session.pk)
         wait_for(lambda: cache.get(key), timeout=60, what="the pre-rendered report")
     assert services.session_report_pdf(alice, session).cached
