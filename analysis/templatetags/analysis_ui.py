@@ -12,7 +12,8 @@ from functools import lru_cache
 from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -117,7 +118,9 @@ def _session_date(started_at) -> str:
         return ""
     if timezone.is_aware(started_at):
         started_at = timezone.localtime(started_at)
-    return escape(dateformat.format(started_at, "D j M, H:i"))
+    # dateformat's D, j, M, H and i, without its parsing of the format on every call
+    day, month = WEEKDAYS_ABBR[started_at.weekday()], MONTHS_3[started_at.month].title()
+    return escape(f"{day} {started_at.day} {month}, {started_at.hour:02d}:{started_at.minute:02d}")
 
 
 def _session_score(score) -> str:

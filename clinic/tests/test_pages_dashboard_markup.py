@@ -143,10 +143,20 @@ def test_the_session_table_is_its_template_byte_for_byte(north, alice):
     oscar = make_staff("oscar@north.test", "Oscar <O'Brien> & Co", north, THERAPIST)
     unnamed = make_staff("nameless@north.test", "", north, THERAPIST)
     started = timezone.make_aware(dt.datetime(2026, 3, 29, 0, 30), dt.UTC)  # DST day
+    cases = [
+        (1, oscar, 'P001 – Zoë <O\'Hara> & "sons"', 1, {"overall": 72.6}),
+        (2, None, "P002", 3, {"overall": None}),
+        (3, alice, "P003", 0, None),
+        (4, unnamed, "P004", 5, {"overall": float("nan")}),
+        (12345, oscar, "P005", 2, {}),
+        (6, alice, "P006", 3, {"overall": 99.5}),
+        *((100 + k, alice, f"P1{k:02d}", 3, {"overall": 5.0 * k}) for k in range(16)),
+    ]
     rows = [
         {
+            # every month and weekday, a few hours apart, across both DST changes
             "session": SimpleNamespace(
-                pk=pk, started_at=started + dt.timedelta(hours=pk), therapist=t
+                pk=pk, started_at=started + dt.timedelta(days=29 * i, hours=5 * i), therapist=t
             ),
             "patient": SimpleNamespace(pk=pk * 7, label=label),
             "recordings": recordings,
@@ -154,14 +164,7 @@ def test_the_session_table_is_its_template_byte_for_byte(north, alice):
             "missing_rounds": max(3 - recordings, 0),
             "score": score,
         }
-        for pk, t, label, recordings, score in [
-            (1, oscar, 'P001 – Zoë <O\'Hara> & "sons"', 1, {"overall": 72.6}),
-            (2, None, "P002", 3, {"overall": None}),
-            (3, alice, "P003", 0, None),
-            (4, unnamed, "P004", 5, {"overall": float("nan")}),
-            (12345, oscar, "P005", 2, {}),
-            (6, alice, "P006", 3, {"overall": 99.5}),
-        ]
+        for i, (pk, t, label, recordings, score) in enumerate(cases)
     ]
     django = engines["django"]
     for with_score in ("True", "False"):
