@@ -220,12 +220,12 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         todays_rows = week_rows[later : later + shown_today]
     else:
         todays_rows = list(todays[:DASHBOARD_DAY_LIST])
-    # The latest of a therapist's patients, and the missing rounds of a whole clinic: the rows'
-    # keys first (a narrow top-N), then only those rows joined and annotated, in one query
-    # (PostgreSQL otherwise joins every session of the therapist's patients, or every patient
-    # of the clinic, before it keeps the first few).
     # The latest sessions are this week's first ones (same order) when none comes after this
     # week and the week's rows hold enough of them: taken from there, otherwise queried.
+    # Queried, the latest of a therapist's patients, and the missing rounds of a whole clinic:
+    # the rows' keys first (a narrow top-N), then only those rows joined and annotated, in one
+    # query (PostgreSQL otherwise joins every session of the therapist's patients, or every
+    # patient of the clinic, before it keeps the first few).
     if week_counts["beyond"] == 0 and recent <= len(week_rows) == min(
         week_counts["week"], DASHBOARD_DAY_LIST
     ):
