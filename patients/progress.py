@@ -19,8 +19,8 @@ from statistics import fmean
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -29,7 +29,7 @@ from analysis.selectors import SCORE_FIELDS, session_score
 from patients.protocol import effective_protocol
 from reports.chart_layout import HLine
 from reports.chart_trend import Series, trend_chart
-from sessions.models import Recording, TherapySession
+from sessions.models import TherapySession
 
 PAGE_SIZE = 25
 CHART_MAX_POINTS = 60  # sessions drawn one by one; more are drawn per week
@@ -138,15 +138,11 @@ def session_span(
     sessions = TherapySession.objects.filter(patient=patient, voided_at__isnull=True)
     figures = {}
     if rounds_per_session is not None:
-        live_recordings = (
-            Recording.objects.active()
-            .filter(session=OuterRef("pk"))
-            .order_by()
-            .values("session")
-            .annotate(n=Count("pk"))
-            .values("n")
+        # each session's live recordings counted once, by a join grouped per session (a
+        # counting subquery would run twice per session: the two figures below read it)
+        sessions = sessions.annotate(
+            rounds=Count("recordings", filter=Q(recordings__voided_at__isnull=True))
         )
-        sessions = sessions.annotate(rounds=Coalesce(Subquery(live_recordings), 0))
         figures = {
             "rounds_done": Sum("rounds", filter=window, default=0),
             "sessions_short": Count("pk", filter=window & Q(rounds__lt=rounds_per_session)),
