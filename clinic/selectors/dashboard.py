@@ -174,18 +174,24 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         sessions = sessions.filter(patient__therapists=chosen)
     week_start = today - dt.timedelta(days=today.weekday())
     tomorrow = _local_midnight(today + dt.timedelta(days=1))
+    week_end = _local_midnight(week_start + dt.timedelta(days=7))
     todays = sessions.filter(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
     this_week = sessions.filter(
-        started_at__gte=_local_midnight(week_start),
-        started_at__lt=_local_midnight(week_start + dt.timedelta(days=7)),
+        started_at__gte=_local_midnight(week_start), started_at__lt=week_end
     )
-    # today is inside this week: the counts in one query
-    week_counts = this_week.order_by().aggregate(
-        week=Count("pk"),
-        today=Count(
-            "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
-        ),
-        later=Count("pk", filter=Q(started_at__gte=tomorrow)),
+    # today is inside this week: the counts in one query, with the sessions after this week
+    # (none, but for sessions planned ahead: then the latest are not this week's first)
+    week_counts = (
+        sessions.filter(started_at__gte=_local_midnight(week_start))
+        .order_by()
+        .aggregate(
+            week=Count("pk", filter=Q(started_at__lt=week_end)),
+            today=Count(
+                "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
+            ),
+            later=Count("pk", filter=Q(started_at__gte=tomorrow, started_at__lt=week_end)),
+            beyond=Count("pk", filter=Q(started_at__gte=week_end)),
+        )
     )
     since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     missing = sessions.filter(
@@ -214,15 +220,24 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         todays_rows = week_rows[later : later + shown_today]
     else:
         todays_rows = list(todays[:DASHBOARD_DAY_LIST])
-    # The latest of a therapist's patients, and the missing rounds of a whole clinic: the rows'
-    # keys first (a narrow top-N), then only those rows joined and annotated, in one query
-    # (PostgreSQL otherwise joins every session of the therapist's patients, or every patient
-    # of the clinic, before it keeps the first few).
-    recent_rows = list(sessions[:recent] if clinic_wide else _first(sessions, recent))
+    # The latest sessions are this week's first ones (same order) when none comes after this
+    # week and the week's rows hold enough of them: taken from there, otherwise queried.
+    # Queried, the latest of a therapist's patients, and the missing rounds of a whole clinic:
+    # the rows' keys first (a narrow top-N), then only those rows joined and annotated, in one
+    # query (PostgreSQL otherwise joins every session of the therapist's patients, or every
+    # patient of the clinic, before it keeps the first few).
+    if week_counts["beyond"] == 0 and recent <= len(week_rows) == min(
+        week_counts["week"], DASHBOARD_DAY_LIST
+    ):
+        recent_rows = week_rows[:recent]
+    else:
+        recent_rows = list(sessions[:recent] if clinic_wide else _first(sessions, recent))
     # one more says "more": no COUNT of them all
     if clinic_wide:
         keys = _missing_keys(user, chosen, since=since, until=tomorrow, recordings_of=recordings_of)
-        missing_rows = list(missing.filter(pk__in=keys[: recent + 1]))
+        # the keys are chosen by every condition of ``missing``: only the rows are read here
+        # (the same ones; its conditions, compiled again, cost more than the query)
+        missing_rows = list(sessions.filter(pk__in=keys[: recent + 1]))
     else:
         missing_rows = list(missing[: recent + 1])
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())

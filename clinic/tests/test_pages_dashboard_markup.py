@@ -1,9 +1,12 @@
 """The dashboard's cheaper rendering (issue 17) draws the same page, byte for byte: its links
 formatted from one reversed pattern (``url_of``) instead of ``{% url %}`` per row, its therapist
-menu written out in Python (``clinic.widgets.Select``) instead of a template include per option."""
+menu written out in Python (``clinic.widgets.Select``) instead of a template include per option,
+its session tables written out in Python (``session_table``) instead of the template
+``clinic/_session_table.html``."""
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import pytest
 from django import forms
@@ -24,16 +27,20 @@ pytestmark = pytest.mark.django_db
 
 TEMPLATES = ("clinic/dashboard.html", "clinic/_session_table.html")
 URL_OF = re.compile(r"\{\{ ([\w.]+)\|url_of:'([\w:-]+)' \}\}")
+SESSION_TABLE = re.compile(r'\{% session_table (\w+) "([^"]+)" True %\}')
+INCLUDE = r'{% include "clinic/_session_table.html" with rows=\1 caption="\2" with_score=True %}'
 
 
 def reference_templates():
-    """The dashboard's templates as they were: ``{% url %}`` per row, from the same sources."""
+    """The dashboard's templates as they were: ``{% url %}`` per row, the session tables
+    included from their template, from the same sources."""
     engine = engines["django"].engine
     sources = {}
     for name in TEMPLATES:
         source = engine.get_template(name).source
         assert URL_OF.search(source), name  # the fast path is in use
-        sources[name] = URL_OF.sub(r"{% url '\2' \1 %}", source)
+        sources[name] = SESSION_TABLE.sub(INCLUDE, URL_OF.sub(r"{% url '\2' \1 %}", source))
+    assert "_session_table.html" in sources["clinic/dashboard.html"]  # the tables compared too
     options = settings.TEMPLATES[0]
     loaders = [
         ("django.template.loaders.locmem.Loader", sources),
@@ -128,3 +135,56 @@ def test_url_of_is_reverse_under_any_script_prefix(name):
                 assert url_of(pk, name) == reverse(name, args=[pk])
     finally:
         clear_script_prefix()
+
+
+def test_the_session_table_is_its_template_byte_for_byte(north, alice):
+    """Rows the dashboard's data rarely has: no therapist, names that need escaping, no score
+    block, a score of None or NaN, missing rounds; with and without the score column."""
+    oscar = make_staff("oscar@north.test", "Oscar <O'Brien> & Co", north, THERAPIST)
+    unnamed = make_staff("nameless@north.test", "", north, THERAPIST)
+    started = timezone.make_aware(dt.datetime(2026, 3, 29, 0, 30), dt.UTC)  # DST day
+    cases = [
+        (1, oscar, 'P001 – Zoë <O\'Hara> & "sons"', 1, {"overall": 72.6}),
+        (2, None, "P002", 3, {"overall": None}),
+        (3, alice, "P003", 0, None),
+        (4, unnamed, "P004", 5, {"overall": float("nan")}),
+        (12345, oscar, "P005", 2, {}),
+        (6, alice, "P006", 3, {"overall": 99.5}),
+        *((100 + k, alice, f"P1{k:02d}", 3, {"overall": 5.0 * k}) for k in range(16)),
+    ]
+    rows = [
+        {
+            # every month and weekday, a few hours apart, across both DST changes
+            "session": SimpleNamespace(
+                pk=pk, started_at=started + dt.timedelta(days=29 * i, hours=5 * i), therapist=t
+            ),
+            "patient": SimpleNamespace(pk=pk * 7, label=label),
+            "recordings": recordings,
+            "planned_rounds": 3,
+            "missing_rounds": max(3 - recordings, 0),
+            "score": score,
+        }
+        for i, (pk, t, label, recordings, score) in enumerate(cases)
+    ]
+    django = engines["django"]
+    for with_score in ("True", "False"):
+        for caption in ("Today's sessions", "A <b>caption</b>"):
+            reference = django.from_string(
+                f'{{% include "clinic/_session_table.html" with rows=rows caption="{caption}" '
+                f"with_score={with_score} %}}"
+            ).render({"rows": rows})
+            fast = django.from_string(
+                f'{{% load analysis_ui %}}{{% session_table rows "{caption}" {with_score} %}}'
+            ).render({"rows": rows})
+            assert fast == reference
+            assert "O&#x27;Brien" in fast
+            assert "&lt;O&#x27;Hara&gt;" in fast
+        empty = django.from_string(
+            '{% include "clinic/_session_table.html" with rows=rows caption="c" %}'
+        ).render({"rows": []})
+        assert (
+            django.from_string('{% load analysis_ui %}{% session_table rows "c" %}').render(
+                {"rows": []}
+            )
+            == empty
+        )

@@ -216,6 +216,9 @@ REDIS_URL = env("REDIS_URL", default="")
 # Seconds a clinic-wide dashboard's adherence figures stay in the cache (0: never kept). What is
 # kept is never stale: its key holds the clinic's AdherenceVersion, which every write changes.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=3600)
+# Seconds a drawn set of progress trend charts stays in the cache (0: drawn on every view).
+# Never stale: the key is a digest of everything the charts are drawn from and of the code.
+CHART_CACHE_SECONDS = env.int("CHART_CACHE_SECONDS", default=3600)
 
 if REDIS_URL:
     # Django's Redis backend keeping its redis-py client (config/redis_cache.py): a new
