@@ -19,6 +19,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from analysis.pipeline.live_analysis import warm_up as live_warm_up  # noqa: E402
 from clinic.middleware import MfaRequiredWebsocketMiddleware  # noqa: E402
 from config.websocket_urls import device_urlpatterns, websocket_urlpatterns  # noqa: E402
 
@@ -40,5 +41,8 @@ application = ProtocolTypeRouter(
 # which only a full collection frees, and a full collection walked all of those objects with
 # the process stopped: one web process under 50 staff ran one every 7-9 s, each 236-385 ms on
 # the busy 2-core machine. Frozen: one every ~4 s, each 21-63 ms (bench/README.md).
+# The live path's compiled kernels are loaded now too (0.2 s; ~49,000 more objects that would
+# otherwise make every later full pass of a streaming process walk them).
 get_resolver().url_patterns  # noqa: B018
+live_warm_up()
 gc.freeze()

@@ -1,5 +1,5 @@
-"""What a web process does once at start (config/asgi.py): every view imported, and what is
-imported so far frozen out of the cyclic garbage collector's full passes."""
+"""What a web process does once at start (config/asgi.py): every view imported, the live path's
+kernels loaded, and all of it frozen out of the cyclic garbage collector's full passes."""
 
 import json
 import subprocess
@@ -10,7 +10,9 @@ REPO = Path(__file__).resolve().parents[2]
 PROBE = """
 import gc, json, sys
 import config.asgi
+from analysis.pipeline.live_analysis import warm_up
 print(json.dumps({
+    "live_kernels_loaded": warm_up.cache_info().currsize == 1,
     "frozen": gc.get_freeze_count(),
     "tracked": len(gc.get_objects()),
     "views_imported": all(m in sys.modules for m in (
@@ -31,6 +33,7 @@ def test_the_web_process_imports_its_views_and_freezes_them_at_start(server_env)
     )
     state = json.loads(out.stdout.strip().splitlines()[-1])
     assert state["views_imported"]
+    assert state["live_kernels_loaded"]
     # nearly everything the process holds is out of the collector's full passes
     assert state["frozen"] > 100_000
     assert state["tracked"] < state["frozen"] / 20
