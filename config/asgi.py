@@ -11,9 +11,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 # hop to the request thread (config/asgi_handler.py).
 django.setup(set_prefix=False)
 
+from config import daphne_requests  # noqa: E402
 from config.asgi_handler import SyncChainASGIHandler  # noqa: E402
 
 django_asgi_app = SyncChainASGIHandler()
+daphne_requests.install()  # Django alone parses uploads (config/daphne_requests.py)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
