@@ -3,27 +3,17 @@ chain in one hop to the request thread) answers exactly as Django's stock ``ASGI
 
 import asyncio
 import json
+import threading
 from inspect import iscoroutinefunction
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
-from django.db import close_old_connections
 
 from clinic.services import api_token_create
 from config.asgi import django_asgi_app
-from config.asgi_handler import SyncChainASGIHandler
-
-
-@pytest.fixture
-def keep_test_connection():
-    """As Django's test client does: the test's transaction outlives each request."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+from config.asgi_handler import RequestThreads, SyncChainASGIHandler
 
 
 def call(app, method, path, headers=(), body=b""):
@@ -70,12 +60,13 @@ def test_the_site_runs_the_sync_chain():
     assert not iscoroutinefunction(django_asgi_app._middleware_chain)
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # each request runs on a thread (and connection) of its own
 @pytest.mark.parametrize(
     "case", ["api list", "api detail", "api anonymous", "page anonymous", "csrf refused", "404"]
 )
-def test_same_answers_as_djangos_handler(
-    case, alice, alices_patient, settings, keep_test_connection
-):
+def test_same_answers_as_djangos_handler(case, alice, alices_patient, settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     _, token = api_token_create(user=alice, name="asgi")
     auth = [(b"authorization", f"Token {token}".encode()), (b"accept", b"application/json")]
@@ -98,3 +89,66 @@ def test_same_answers_as_djangos_handler(
     if case == "api list":
         assert ours[0] == 200
         assert json.loads(ours[2])["count"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_reuse_their_threads_instead_of_starting_new_ones(settings):
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    handler = SyncChainASGIHandler()
+    for _ in range(5):
+        assert call(handler, "GET", "/healthz")[0] == 200
+    assert handler.threads.started == 1
+    assert len(handler.threads.idle) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_in_flight_together_each_have_a_thread_of_their_own(settings):
+    """Two requests meet at a barrier in their synchronous code: with one thread for both,
+    the first would wait there for the second forever (the barrier breaks after 10 s)."""
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    handler = SyncChainASGIHandler()
+    barrier = threading.Barrier(2, timeout=10)
+    threads_seen = set()
+
+    def meet(**kwargs):
+        threads_seen.add(threading.get_ident())
+        barrier.wait()
+
+    signals.request_started.connect(meet)
+    try:
+
+        async def both():
+            return await asyncio.gather(
+                *(asyncio.to_thread(call, handler, "GET", "/healthz") for _ in range(2))
+            )
+
+        answers = asyncio.run(both())
+    finally:
+        signals.request_started.disconnect(meet)
+    assert [status for status, _, _ in answers] == [200, 200]
+    assert len(threads_seen) == 2
+    assert handler.threads.started == 2
+
+
+def test_a_thread_goes_back_to_the_free_list_only_when_idle():
+    """A view whose client went away still runs in its thread: the thread is not handed to
+    the next request until that view is over."""
+    threads = RequestThreads()
+    thread = threads.take()
+    release = threading.Event()
+    thread.submit(release.wait, 10)
+
+    async def give_back_while_busy():
+        threads.give_back(thread)
+        busy_meanwhile = not threads.idle
+        release.set()
+        for _ in range(100):
+            if threads.idle:
+                break
+            await asyncio.sleep(0.05)
+        return busy_meanwhile
+
+    assert asyncio.run(give_back_while_busy())
+    assert threads.idle == [thread]
+    assert threads.take() is thread
+    assert threads.started == 1

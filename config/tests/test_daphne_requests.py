@@ -24,9 +24,11 @@ BODY = (
 
 @pytest.fixture
 def stock_request_class(monkeypatch):
-    """Each test starts from Daphne's own request class and leaves it as the process had it."""
-    monkeypatch.setattr(http_protocol, "WebRequest", http_protocol.WebRequest)
-    return http_protocol.WebRequest
+    """Each test starts from Daphne's own request class and leaves it as the process had it
+    (importing config.asgi installs ours)."""
+    (stock,) = daphne_requests.BodyOnlyWebRequest.__bases__
+    monkeypatch.setattr(http_protocol, "WebRequest", stock)
+    return stock
 
 
 def post_form_through_daphne(monkeypatch):
