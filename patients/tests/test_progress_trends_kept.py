@@ -1,0 +1,74 @@
+"""The progress page's weekly trend figures kept in the cache under the patient's
+``ProgressVersion`` (issue 17): a second look reads no aggregate, and every kind of write the
+figures depend on gives the patient a new version, so the kept figures are never stale."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from analysis.tests.support import run_on_embedded_sqlite
+from patients.progress import progress_page
+from patients.tests.progress_writes import (
+    build_patient,
+    check_every_write,
+    check_writes_not_read,
+    version_of,
+)
+
+
+def aggregates_read(patient) -> int:
+    """How many weekly aggregates the progress page's figures read (week buckets)."""
+    with CaptureQueriesContext(connection) as captured:
+        progress_page(patient)
+    return sum("DATE_TRUNC" in q["sql"] for q in captured.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_second_look_reads_no_weekly_aggregate():
+    cache.clear()
+    patient, _ = build_patient()
+    assert version_of(patient) is not None
+    assert aggregates_read(patient) == 3
+    assert aggregates_read(patient) == 0
+
+
+def page(client, url) -> str:
+    """The page, its per-request nonces and tokens masked."""
+    html = client.get(url).content.decode()
+    html = re.sub(r'(csrfmiddlewaretoken" value=")[^"]+', r"\1-", html)
+    return re.sub(r'(nonce=")[^"]+', r"\1-", html)
+
+
+@pytest.mark.django_db
+def test_the_page_with_kept_figures_is_the_page_computed_afresh(client, settings, carol):
+    """Byte for byte, the whole page."""
+    patient, _ = build_patient(clinic=carol.clinic)
+    client.force_login(carol)
+    url = reverse("patients:progress", args=[patient.pk])
+    settings.CHART_CACHE_SECONDS = 0
+    fresh = page(client, url)
+    assert 'data-chart-unit="week"' in fresh
+    settings.CHART_CACHE_SECONDS = 3600
+    cache.clear()
+    assert page(client, url) == fresh  # computed and kept
+    assert page(client, url) == fresh  # read back
+
+
+@pytest.mark.django_db
+def test_every_write_that_changes_the_figures_shows_at_once():
+    patient, other = build_patient()
+    assert check_every_write(patient, other) == 20
+    check_writes_not_read(patient)
+
+
+def test_on_sqlite_too(tmp_path):
+    stdout = run_on_embedded_sqlite(
+        "from patients.tests.progress_writes import build_patient, check_every_write\n"
+        "print('checked', check_every_write(*build_patient()))\n",
+        tmp_path,
+    )
+    assert "checked 20" in stdout, stdout
