@@ -24,6 +24,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from analysis.core import scoring as core_scoring
 from analysis.models import ChannelResult, ProgressVersion, RecordingAnalysis
 from analysis.selectors import SCORE_FIELDS, session_score
 from patients.protocol import effective_protocol
@@ -34,9 +35,7 @@ from sessions.models import TherapySession
 PAGE_SIZE = 25
 CHART_MAX_POINTS = 60  # sessions drawn one by one; more are drawn per week
 CHART_MAX_WEEKS = 104  # weeks drawn one by one; a longer history is drawn per month
-TRENDS_FORMAT = (
-    1  # part of the kept weekly trends' key: a change of what is kept leaves the old unread
-)
+KEPT_FORMAT = 1  # part of the kept figures' key: a change of what is kept leaves the old unread
 
 
 def _mean(values):
@@ -375,39 +374,60 @@ def chart_points(patient, *, span: dict | None = None) -> tuple[str, list[dict]]
     return bucketed_progress(patient, span_days=(span["last"] - span["first"]).days)
 
 
-def progress_charts(patient, *, span: dict | None = None) -> dict:
-    """Trend charts across this patient's non-voided sessions, what one point stands for, and
-    the points (per session or per week).
+# The source of the code that computes a patient's kept figures (this module, the session
+# score, the drawings): part of their cache key, so a deployment never reads older figures.
+_FIGURES_CODE = hashlib.sha256(
+    b"".join(
+        Path(inspect.getsourcefile(f)).read_bytes()
+        for f in (session_span, session_score, core_scoring.combine_score)
+    )
+    + _DRAWING_CODE.encode()
+).hexdigest()
 
-    Drawn per week (or month), the points and their drawings are kept in the cache under the
-    patient's ``ProgressVersion`` when ``span`` carries it (``session_span(...,
-    with_version=True)``): the number is read before the figures are computed, and every write
-    they depend on (committed) gives the patient a new one, so kept figures are never older
-    than the data the page could read. The key also holds the time zone (the weeks are its
-    local weeks) and the drawing code's digest. ``CHART_CACHE_SECONDS = 0``, or no number:
-    computed each time."""
+
+def _kept_for_patient(patient, span: dict | None, what: tuple, compute):
+    """``compute()``, kept in the cache under the patient's ``ProgressVersion`` when ``span``
+    carries it (``session_span(..., with_version=True)``): the number is read before the
+    figures are computed, and every write they depend on (committed) gives the patient a new
+    one, so kept figures are never older than the data the page could read. The key also holds
+    ``what`` (which figures), the time zone (local weeks and days) and the code's digest.
+    ``CHART_CACHE_SECONDS = 0``, or no number: computed each time."""
     version = (span or {}).get("version")
     seconds = settings.CHART_CACHE_SECONDS
-    if version is None or not seconds or span["n"] <= CHART_MAX_POINTS:
-        unit, points = chart_points(patient, span=span)
-        return {"charts": trend_charts(points), "chart_unit": unit, "chart_points": points}
+    if version is None or not seconds:
+        return compute()
     key = ":".join(
         str(part)
         for part in (
-            "progress-trends",
-            TRENDS_FORMAT,
+            "progress-kept",
+            KEPT_FORMAT,
+            *what,
             patient.pk,
             version,
             timezone.get_current_timezone_name(),
-            _DRAWING_CODE,
+            _FIGURES_CODE,
         )
     )
     kept = cache.get(key)
     if kept is None:
-        unit, points = chart_points(patient, span=span)
-        kept = (unit, points, [str(chart) for chart in trend_charts(points)])
+        kept = compute()
         cache.set(key, kept, timeout=seconds)
-    unit, points, drawings = kept
+    return kept
+
+
+def progress_charts(patient, *, span: dict | None = None) -> dict:
+    """Trend charts across this patient's non-voided sessions, what one point stands for, and
+    the points (per session or per week). Drawn per week (or month), the points and their
+    drawings are kept under the patient's ``ProgressVersion`` (:func:`_kept_for_patient`)."""
+    if span is None or span["n"] <= CHART_MAX_POINTS:
+        unit, points = chart_points(patient, span=span)
+        return {"charts": trend_charts(points), "chart_unit": unit, "chart_points": points}
+
+    def compute():
+        unit, points = chart_points(patient, span=span)
+        return unit, points, [str(chart) for chart in trend_charts(points)]
+
+    unit, points, drawings = _kept_for_patient(patient, span, ("trends",), compute)
     # our own drawings, kept as plain text: safe as they were drawn
     charts = [mark_safe(svg) for svg in drawings]  # noqa: S308
     return {"charts": charts, "chart_unit": unit, "chart_points": points}
@@ -417,7 +437,8 @@ def progress_table(patient, page_number=None, *, span: dict, chart: dict):
     """A page of the per-session table, newest first, each row scored.
 
     When the charts drew every session, the page is a slice of their points (no query);
-    otherwise a page of sessions is read and scored (3 queries; the count comes from ``span``).
+    otherwise a page of sessions is read and scored (3 queries; the count comes from ``span``),
+    its rows kept under the patient's ``ProgressVersion`` (:func:`_kept_for_patient`).
     """
     if chart["chart_unit"] == "session":
         return Paginator(chart["chart_points"][::-1], PAGE_SIZE).get_page(page_number)
@@ -427,7 +448,10 @@ def progress_table(patient, page_number=None, *, span: dict, chart: dict):
     paginator = Paginator(sessions, PAGE_SIZE)
     paginator.count = span["n"]  # known from the aggregate: no second COUNT
     page = paginator.get_page(page_number)
-    page.object_list = patient_progress(patient, sessions=page.object_list)
+    rows = page.object_list
+    page.object_list = _kept_for_patient(
+        patient, span, ("rows", PAGE_SIZE, page.number), lambda: patient_progress(patient, rows)
+    )
     return page
 
 

@@ -1,8 +1,8 @@
 """A number per patient that changes with every write the progress page's weekly trend
-figures depend on (issue 17): the table, triggers that give the patient a new random number on
-every insert, delete and relevant update of its sessions, their recordings, the recordings'
-analyses and the analyses' channel results (PostgreSQL and SQLite), and a number for each
-patient already there. The same construction as ``therapy_sessions.0011_adherence_version``
+figures and scored table rows depend on (issue 17): the table, triggers that give the patient a
+new random number on every insert, delete and relevant update of its sessions, their
+recordings, the recordings' analyses (any update) and the analyses' channel results
+(PostgreSQL and SQLite), and a number for each patient already there. The same construction as ``therapy_sessions.0011_adherence_version``
 (inserts and deletes by statement on PostgreSQL, updates by row and only when a column the
 figures read changed), per patient instead of per clinic. On the sessions table these
 triggers' names sort after the FirstSession and AdherenceVersion ones: a session's writer locks
@@ -27,11 +27,15 @@ _OF_ANALYSIS = (
     f"(SELECT s.patient_id FROM {ANALYSES} a INNER JOIN {RECORDINGS} c ON c.id = a.recording_id "
     f"INNER JOIN {SESSIONS} s ON s.id = c.session_id WHERE a.id = {{r}}.analysis_id)"
 )
-# table -> (the patient of a row ``{r}``, the columns whose update changes the figures)
+# table -> (the patient of a row ``{r}``, the columns whose update changes the figures; None:
+# any update, for the analyses, whose scores, parameters and dates the table's scores read)
 TABLES = {
-    SESSIONS: ("{r}.patient_id", ("patient_id", "started_at", "voided_at", "rpe")),
+    SESSIONS: (
+        "{r}.patient_id",
+        ("patient_id", "started_at", "voided_at", "rpe", "bfr_pressure_pct_aop"),
+    ),
     RECORDINGS: (_OF_SESSION, ("session_id", "voided_at")),
-    ANALYSES: (_OF_RECORDING, ("recording_id", "is_current", "score_overall", "score_symmetry")),
+    ANALYSES: (_OF_RECORDING, None),
     "analysis_channelresult": (
         _OF_ANALYSIS,
         ("analysis_id", "side", "muscle", "label", "compliance", "mdf_slope_pct_per_min"),
@@ -55,8 +59,15 @@ def _name(table: str, what: str) -> str:
     return f"{table}_progress_version_{what}"
 
 
-def _changed(columns) -> str:
-    return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+def _of(columns) -> str:
+    return f" OF {', '.join(columns)}" if columns else ""
+
+
+def _when(columns, template: str) -> str:
+    """The condition that one of ``columns`` changed (none for any update), in ``template``."""
+    if not columns:
+        return ""
+    return template.format(" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)) + " "
 
 
 def postgresql():
@@ -87,8 +98,8 @@ END $$;"""
                 f"EXECUTE FUNCTION {_name(table, 'rows')}();"
             )
         statements.append(
-            f"CREATE TRIGGER {_name(table, 'update')} AFTER UPDATE OF {', '.join(columns)} "
-            f"ON {table} FOR EACH ROW WHEN ({_changed(columns)}) "
+            f"CREATE TRIGGER {_name(table, 'update')} AFTER UPDATE{_of(columns)} "
+            f"ON {table} FOR EACH ROW {_when(columns, 'WHEN ({})')}"
             f"EXECUTE FUNCTION {_name(table, 'row')}();"
         )
     return statements
@@ -116,10 +127,9 @@ def sqlite():
             f"CREATE TRIGGER {_name(table, 'delete')} AFTER DELETE ON {table} BEGIN "
             f"{_upsert(f'SELECT {old} AS p', _SQLITE_NEW)} END;"
         )
-        changed = _changed(columns).replace("IS DISTINCT FROM", "IS NOT")
         statements.append(
-            f"CREATE TRIGGER {_name(table, 'update')} AFTER UPDATE OF {', '.join(columns)} "
-            f"ON {table} WHEN {changed} BEGIN "
+            f"CREATE TRIGGER {_name(table, 'update')} AFTER UPDATE{_of(columns)} "
+            f"ON {table} {_when(columns, 'WHEN {}').replace('IS DISTINCT FROM', 'IS NOT')}BEGIN "
             f"{_upsert(f'SELECT {old} AS p', _SQLITE_NEW)} "
             f"{_upsert(f'SELECT {new} AS p', _SQLITE_NEW)} END;"
         )

@@ -7,6 +7,7 @@ embedded demo's database): importable without pytest fixtures.
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -17,7 +18,7 @@ from analysis.models import ChannelResult, ProgressVersion, RecordingAnalysis
 from analysis.tests.support import analysed
 from clinic.models import Clinic
 from patients.models import Patient
-from patients.progress import CHART_MAX_POINTS, progress_charts, session_span
+from patients.progress import CHART_MAX_POINTS, progress_charts, progress_table, session_span
 from sessions.models import Recording, TherapySession
 
 WEEKS = 36  # two sessions a week: past a chart's worth, drawn per week
@@ -57,20 +58,27 @@ def version_of(patient):
     return ProgressVersion.objects.filter(patient=patient).values_list("version", flat=True).first()
 
 
+def _figures(patient, span):
+    """The weekly points, their drawings and the first two pages of the scored table."""
+    charts = progress_charts(patient, span=span)
+    pages = [
+        list(progress_table(patient, number, span=span, chart=charts).object_list)
+        for number in (1, 2)
+    ]
+    drawings = [str(chart) for chart in charts["charts"]]
+    return charts["chart_unit"], charts["chart_points"], drawings, pages
+
+
 def kept_and_fresh(patient):
-    """The page's trend figures as kept (read from the cache, or computed and kept) and as
-    computed afresh (no cache), from the same aggregate the page reads."""
+    """The page's trend figures and table rows as kept (read from the cache, or computed and
+    kept) and as computed afresh (no cache), from the same aggregate the page reads."""
     span = session_span(patient, with_version=True)
     assert span["n"] > CHART_MAX_POINTS
     assert span["version"] is not None
-    kept = progress_charts(patient, span=span)
+    kept = _figures(patient, span)
     with override_settings(CHART_CACHE_SECONDS=0):
-        fresh = progress_charts(patient, span=span)
+        fresh = _figures(patient, span)
     return kept, fresh
-
-
-def _figures(charts):
-    return charts["chart_unit"], charts["chart_points"], [str(c) for c in charts["charts"]]
 
 
 def writes(patient, other):
@@ -117,6 +125,12 @@ def writes(patient, other):
         ("sessions inserted in bulk", bulk_sessions),
         ("a session's RPE", lambda: latest().update(rpe=10)),
         (
+            "a session's BFR pressure",
+            lambda: TherapySession.objects.filter(pk__in=recordings().values("session_id")).update(
+                bfr_pressure_pct_aop=Decimal("95.0")
+            ),
+        ),
+        (
             "a session moved",
             lambda: latest().update(started_at=F("started_at") - dt.timedelta(weeks=9)),
         ),
@@ -152,6 +166,11 @@ def writes(patient, other):
             lambda: analyses().update(score_overall=F("score_overall") / 2, score_symmetry=12.5),
         ),
         ("an analysis no longer current", no_longer_current),
+        (
+            "an analysis's other scores",
+            lambda: analyses().update(score_compliance=33.5, score_game=44.5),
+        ),
+        ("an analysis's parameters", lambda: analyses().update(parameters={})),
         ("a channel's compliance", lambda: channels().update(compliance=12.5)),
         ("a channel's MDF slope", lambda: channels().update(mdf_slope_pct_per_min=-7.25)),
         ("a channel's muscle", lambda: channels().update(muscle="soleus")),
@@ -168,23 +187,25 @@ def check_every_write(patient, other) -> int:
     """Keep the figures, make each write, and check that the patient has a new version and
     that the kept figures are those computed afresh; the number of writes checked."""
     kept, fresh = kept_and_fresh(patient)
-    assert _figures(kept) == _figures(fresh)
+    assert kept == fresh
     checked = 0
     for name, write in writes(patient, other):
         version = version_of(patient)
         write()
         assert version_of(patient) != version, f"{name}: the patient kept its version"
         kept, fresh = kept_and_fresh(patient)
-        assert _figures(kept) == _figures(fresh), f"{name}: stale figures kept"
-        assert _figures(kept_and_fresh(patient)[0]) == _figures(fresh), name  # read back
+        assert kept == fresh, f"{name}: stale figures kept"
+        assert kept_and_fresh(patient)[0] == fresh, name  # read back
         checked += 1
     return checked
 
 
 def check_writes_not_read(patient) -> None:
-    """Writes to what the figures do not read (a session's notes, the patient's name) keep
+    """Writes to what the figures do not read (a session's notes, a recording's attempts, the
+    patient's name) keep
     the patient's version: the kept figures stay in use."""
     version = version_of(patient)
     TherapySession.objects.filter(patient=patient).update(notes="unrelated")
+    Recording.objects.filter(session__patient=patient).update(attempts=F("attempts") + 1)
     Patient.objects.filter(pk=patient.pk).update(first_name="Renamed")
     assert version_of(patient) == version

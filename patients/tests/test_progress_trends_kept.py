@@ -1,6 +1,6 @@
-"""The progress page's weekly trend figures kept in the cache under the patient's
-``ProgressVersion`` (issue 17): a second look reads no aggregate, and every kind of write the
-figures depend on gives the patient a new version, so the kept figures are never stale."""
+"""The progress page's weekly trend figures and scored table rows kept in the cache under the
+patient's ``ProgressVersion`` (issue 17): a second look reads neither, and every kind of write
+they depend on gives the patient a new version, so what is kept is never stale."""
 
 import re
 
@@ -20,20 +20,25 @@ from patients.tests.progress_writes import (
 )
 
 
-def aggregates_read(patient) -> int:
-    """How many weekly aggregates the progress page's figures read (week buckets)."""
+def queries_read(patient) -> tuple[int, int]:
+    """The queries of the progress page's figures, and how many of them are weekly
+    aggregates (week buckets)."""
     with CaptureQueriesContext(connection) as captured:
         progress_page(patient)
-    return sum("DATE_TRUNC" in q["sql"] for q in captured.captured_queries)
+    sqls = [q["sql"] for q in captured.captured_queries]
+    return len(sqls), sum("DATE_TRUNC" in sql for sql in sqls)
 
 
 @pytest.mark.django_db
-def test_a_second_look_reads_no_weekly_aggregate():
+def test_a_second_look_reads_no_weekly_aggregate_nor_table_row():
     cache.clear()
     patient, _ = build_patient()
     assert version_of(patient) is not None
-    assert aggregates_read(patient) == 3
-    assert aggregates_read(patient) == 0
+    first, weekly = queries_read(patient)
+    assert weekly == 3
+    # kept: the three weekly aggregates and the table's three reads (a page of sessions,
+    # their analyses and their channel results)
+    assert queries_read(patient) == (first - 6, 0)
 
 
 def page(client, url) -> str:
@@ -56,12 +61,17 @@ def test_the_page_with_kept_figures_is_the_page_computed_afresh(client, settings
     cache.clear()
     assert page(client, url) == fresh  # computed and kept
     assert page(client, url) == fresh  # read back
+    settings.CHART_CACHE_SECONDS = 0
+    second = page(client, f"{url}?page=2")
+    settings.CHART_CACHE_SECONDS = 3600
+    assert page(client, f"{url}?page=2") == second
+    assert page(client, f"{url}?page=2") == second
 
 
 @pytest.mark.django_db
 def test_every_write_that_changes_the_figures_shows_at_once():
     patient, other = build_patient()
-    assert check_every_write(patient, other) == 20
+    assert check_every_write(patient, other) == 23
     check_writes_not_read(patient)
 
 
@@ -71,4 +81,4 @@ def test_on_sqlite_too(tmp_path):
         "print('checked', check_every_write(*build_patient()))\n",
         tmp_path,
     )
-    assert "checked 20" in stdout, stdout
+    assert "checked 23" in stdout, stdout
