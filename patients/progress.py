@@ -4,7 +4,8 @@ Reads for the progress page: a fixed number of queries whatever the number of se
 work bounded by what the page shows. The charts draw one point per session while the sessions
 fit on a chart (``CHART_MAX_POINTS``), and beyond that one point per week (per month past two
 years) from aggregate queries; the table is paginated, newest first; adherence is one
-aggregate query.
+aggregate query. Drawn per week, the points, their drawings and the table's pages are kept in
+the cache under the patient's ``ProgressVersion`` (:func:`_kept_for_patient`).
 """
 
 from __future__ import annotations
