@@ -11,6 +11,7 @@ from django.db import models
 
 from analysis.grading import contraction_grade
 from clinic.access import restrict
+from patients.models import Patient
 from sessions.models import Recording
 
 
@@ -223,3 +224,28 @@ class Contraction(models.Model):
         return contraction_grade(
             meets_intensity=self.meets_intensity, meets_duration=self.meets_duration
         )
+
+
+class ProgressVersion(models.Model):
+    """A number per patient that changes with every write the progress page's weekly (or
+    monthly) trend figures depend on: the patient's sessions (patient, start, voided, RPE),
+    their recordings (session, voided), the recordings' analyses (recording, current, overall
+    and symmetry scores) and the analyses' channel results (analysis, side, muscle, label,
+    compliance, MDF slope). Kept by the database itself (triggers, migration
+    ``0004_progress_version``: bulk writes and raw SQL included), never written by the
+    application. The progress page keeps its per-week charts in the cache under this number
+    (``patients.progress``): a write gives the patient a new one, so what was kept before is
+    never read again. Random, like ``AdherenceVersion``: a rolled-back transaction or a
+    recreated row never brings back a number already used."""
+
+    patient = models.OneToOneField(
+        Patient,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    version = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.patient_id} {self.version}"

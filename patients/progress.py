@@ -4,7 +4,8 @@ Reads for the progress page: a fixed number of queries whatever the number of se
 work bounded by what the page shows. The charts draw one point per session while the sessions
 fit on a chart (``CHART_MAX_POINTS``), and beyond that one point per week (per month past two
 years) from aggregate queries; the table is paginated, newest first; adherence is one
-aggregate query.
+aggregate query. Drawn per week, the points, their drawings and the table's pages are kept in
+the cache under the patient's ``ProgressVersion`` (:func:`_kept_for_patient`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from statistics import fmean
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models import Avg, Count, Max, Min, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from analysis.models import ChannelResult, RecordingAnalysis
+from analysis.core import scoring as core_scoring
+from analysis.models import ChannelResult, ProgressVersion, RecordingAnalysis
 from analysis.selectors import SCORE_FIELDS, session_score
 from patients.protocol import effective_protocol
 from reports.chart_layout import HLine
@@ -34,6 +36,7 @@ from sessions.models import TherapySession
 PAGE_SIZE = 25
 CHART_MAX_POINTS = 60  # sessions drawn one by one; more are drawn per week
 CHART_MAX_WEEKS = 104  # weeks drawn one by one; a longer history is drawn per month
+KEPT_FORMAT = 1  # part of the kept figures' key: a change of what is kept leaves the old unread
 
 
 def _mean(values):
@@ -124,7 +127,11 @@ def _window(patient, today: dt.date) -> dict:
 
 
 def session_span(
-    patient, *, today: dt.date | None = None, rounds_per_session: int | None = None
+    patient,
+    *,
+    today: dt.date | None = None,
+    rounds_per_session: int | None = None,
+    with_version: bool = False,
 ) -> dict:
     """One aggregate over the patient's non-voided sessions: how many, first, last, and how
     many fall in the adherence window (from ``treatment_start``, else the first session, to the
@@ -132,6 +139,8 @@ def session_span(
 
     With ``rounds_per_session`` the same query also counts the game rounds done in the window
     (live recordings: voided or moved-away ones do not count) and the sessions short of it.
+    With ``with_version`` it also reads the patient's ``ProgressVersion`` ("version": None
+    without sessions or without a number yet), before any figure the charts are drawn from.
     """
     today = today or timezone.localdate()
     window = Q(**_window(patient, today))
@@ -147,6 +156,10 @@ def session_span(
             "rounds_done": Sum("rounds", filter=window, default=0),
             "sessions_short": Count("pk", filter=window & Q(rounds__lt=rounds_per_session)),
         }
+    if with_version:
+        # one row, the same for every session: its maximum is itself, read in this query
+        number = ProgressVersion.objects.filter(patient=patient.pk).values("version")
+        figures["version"] = Max(Subquery(number[:1]))
     return sessions.aggregate(
         n=Count("pk"),
         first=Min("started_at"),
@@ -362,18 +375,71 @@ def chart_points(patient, *, span: dict | None = None) -> tuple[str, list[dict]]
     return bucketed_progress(patient, span_days=(span["last"] - span["first"]).days)
 
 
+# The source of the code that computes a patient's kept figures (this module, the session
+# score, the drawings): part of their cache key, so a deployment never reads older figures.
+_FIGURES_CODE = hashlib.sha256(
+    b"".join(
+        Path(inspect.getsourcefile(f)).read_bytes()
+        for f in (session_span, session_score, core_scoring.combine_score)
+    )
+    + _DRAWING_CODE.encode()
+).hexdigest()
+
+
+def _kept_for_patient(patient, span: dict | None, what: tuple, compute):
+    """``compute()``, kept in the cache under the patient's ``ProgressVersion`` when ``span``
+    carries it (``session_span(..., with_version=True)``): the number is read before the
+    figures are computed, and every write they depend on (committed) gives the patient a new
+    one, so kept figures are never older than the data the page could read. The key also holds
+    ``what`` (which figures), the time zone (local weeks and days) and the code's digest.
+    ``CHART_CACHE_SECONDS = 0``, or no number: computed each time."""
+    version = (span or {}).get("version")
+    seconds = settings.CHART_CACHE_SECONDS
+    if version is None or not seconds:
+        return compute()
+    key = ":".join(
+        str(part)
+        for part in (
+            "progress-kept",
+            KEPT_FORMAT,
+            *what,
+            patient.pk,
+            version,
+            timezone.get_current_timezone_name(),
+            _FIGURES_CODE,
+        )
+    )
+    kept = cache.get(key)
+    if kept is None:
+        kept = compute()
+        cache.set(key, kept, timeout=seconds)
+    return kept
+
+
 def progress_charts(patient, *, span: dict | None = None) -> dict:
     """Trend charts across this patient's non-voided sessions, what one point stands for, and
-    the points (per session or per week)."""
-    unit, points = chart_points(patient, span=span)
-    return {"charts": trend_charts(points), "chart_unit": unit, "chart_points": points}
+    the points (per session or per week). Drawn per week (or month), the points and their
+    drawings are kept under the patient's ``ProgressVersion`` (:func:`_kept_for_patient`)."""
+    if span is None or span["n"] <= CHART_MAX_POINTS:
+        unit, points = chart_points(patient, span=span)
+        return {"charts": trend_charts(points), "chart_unit": unit, "chart_points": points}
+
+    def compute():
+        unit, points = chart_points(patient, span=span)
+        return unit, points, [str(chart) for chart in trend_charts(points)]
+
+    unit, points, drawings = _kept_for_patient(patient, span, ("trends",), compute)
+    # our own drawings, kept as plain text: safe as they were drawn
+    charts = [mark_safe(svg) for svg in drawings]  # noqa: S308
+    return {"charts": charts, "chart_unit": unit, "chart_points": points}
 
 
 def progress_table(patient, page_number=None, *, span: dict, chart: dict):
     """A page of the per-session table, newest first, each row scored.
 
     When the charts drew every session, the page is a slice of their points (no query);
-    otherwise a page of sessions is read and scored (3 queries; the count comes from ``span``).
+    otherwise a page of sessions is read and scored (3 queries; the count comes from ``span``),
+    its rows kept under the patient's ``ProgressVersion`` (:func:`_kept_for_patient`).
     """
     if chart["chart_unit"] == "session":
         return Paginator(chart["chart_points"][::-1], PAGE_SIZE).get_page(page_number)
@@ -383,14 +449,17 @@ def progress_table(patient, page_number=None, *, span: dict, chart: dict):
     paginator = Paginator(sessions, PAGE_SIZE)
     paginator.count = span["n"]  # known from the aggregate: no second COUNT
     page = paginator.get_page(page_number)
-    page.object_list = patient_progress(patient, sessions=page.object_list)
+    rows = page.object_list
+    page.object_list = _kept_for_patient(
+        patient, span, ("rows", PAGE_SIZE, page.number), lambda: patient_progress(patient, rows)
+    )
     return page
 
 
 def progress_page(patient, *, page_number=None) -> dict:
     """The progress page: trend charts, a page of the table, and adherence to the plan."""
     protocol = effective_protocol(patient)
-    span = session_span(patient, rounds_per_session=protocol.rounds_per_session)
+    span = session_span(patient, rounds_per_session=protocol.rounds_per_session, with_version=True)
     adherence = patient_adherence(patient, span=span, protocol=protocol)
     adherence["planned_sessions"] = patient.planned_sessions
     chart = progress_charts(patient, span=span)

@@ -170,19 +170,21 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         )
         .order_by("-started_at", "-pk")
     )
+    # the week's counts need neither the joined rows nor the annotations: counted without them
+    counted = TherapySession.objects.visible_to(user).filter(**live)
     if chosen is not None:
         sessions = sessions.filter(patient__therapists=chosen)
+        counted = counted.filter(patient__therapists=chosen)
     week_start = today - dt.timedelta(days=today.weekday())
     tomorrow = _local_midnight(today + dt.timedelta(days=1))
     week_end = _local_midnight(week_start + dt.timedelta(days=7))
-    todays = sessions.filter(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
     this_week = sessions.filter(
         started_at__gte=_local_midnight(week_start), started_at__lt=week_end
     )
     # today is inside this week: the counts in one query, with the sessions after this week
     # (none, but for sessions planned ahead: then the latest are not this week's first)
     week_counts = (
-        sessions.filter(started_at__gte=_local_midnight(week_start))
+        counted.filter(started_at__gte=_local_midnight(week_start))
         .order_by()
         .aggregate(
             week=Count("pk", filter=Q(started_at__lt=week_end)),
@@ -194,9 +196,6 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         )
     )
     since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
-    missing = sessions.filter(
-        started_at__gte=since, started_at__lt=tomorrow, recording_count__lt=F("planned_rounds")
-    )
     recordings = Recording.objects.visible_to(user).filter(
         voided_at__isnull=True,
         session__voided_at__isnull=True,
@@ -219,6 +218,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     if later + shown_today <= DASHBOARD_DAY_LIST:
         todays_rows = week_rows[later : later + shown_today]
     else:
+        todays = sessions.filter(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
         todays_rows = list(todays[:DASHBOARD_DAY_LIST])
     # The latest sessions are this week's first ones (same order) when none comes after this
     # week and the week's rows hold enough of them: taken from there, otherwise queried.
@@ -239,6 +239,9 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         # (the same ones; its conditions, compiled again, cost more than the query)
         missing_rows = list(sessions.filter(pk__in=keys[: recent + 1]))
     else:
+        missing = sessions.filter(
+            started_at__gte=since, started_at__lt=tomorrow, recording_count__lt=F("planned_rounds")
+        )
         missing_rows = list(missing[: recent + 1])
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
 

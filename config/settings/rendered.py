@@ -10,8 +10,11 @@ from .environment import env
 # Seconds a clinic-wide dashboard's adherence figures stay in the cache (0: never kept). What is
 # kept is never stale: its key holds the clinic's AdherenceVersion, which every write changes.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=3600)
-# Seconds a drawn set of progress trend charts stays in the cache (0: drawn on every view).
-# Never stale: the key is a digest of everything the charts are drawn from and of the code.
+# Seconds a drawn set of progress trend charts stays in the cache (0: drawn on every view),
+# and a progress page's weekly trend points with their charts and its scored table pages (0:
+# computed on every view). Never stale: the charts' key is a digest of everything they are
+# drawn from and of the code; the weekly figures' key holds the patient's ProgressVersion,
+# which every write they depend on changes.
 CHART_CACHE_SECONDS = env.int("CHART_CACHE_SECONDS", default=3600)
 
 # PDF reports (reports/): how long a rendered PDF stays in the cache (its key changes whenever
