@@ -204,11 +204,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     if chosen is not None:
         recordings = recordings.filter(session__patient__therapists=chosen)
     attention = (
-        recordings.filter(
-            Q(status=Recording.Status.FAILED) | Q(pk__in=recordings.stuck().values("pk"))
-        )
-        .select_related("session__patient")
-        .order_by("-created_at")
+        recordings.needing_attention().select_related("session__patient").order_by("-created_at")
     )
     week_rows = list(this_week[:DASHBOARD_DAY_LIST])
     # Today's sessions are this week's after the ``later`` ones (same order): taken from the

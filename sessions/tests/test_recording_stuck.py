@@ -74,3 +74,19 @@ def test_stuck_is_judged_at_the_time_asked(session, resend_after):
     recording(session, "fresh.c3d", "pending")
     assert stuck_names() == set()
     assert stuck_names(now=timezone.now() + resend_after + timedelta(seconds=1)) == {"fresh.c3d"}
+
+
+def test_needing_attention_is_failed_or_stuck_in_one_condition(session, resend_after):
+    now = timezone.now()
+    long_ago = now - resend_after - timedelta(seconds=5)
+    recording(session, "failed.c3d", "failed")
+    recording(session, "never-sent.c3d", "pending", created_at=long_ago)
+    recording(session, "vanished.c3d", "processing", processing_started_at=long_ago - timedelta(1))
+    recording(session, "fresh.c3d", "pending")
+    recording(session, "done.c3d", "done")
+    needing = Recording.objects.needing_attention()
+    names = set(needing.values_list("original_name", flat=True))
+    assert names == stuck_names() | {"failed.c3d"}
+    assert names == {"failed.c3d", "never-sent.c3d", "vanished.c3d"}
+    # a condition on the row itself, not a second scan of recordings in a subquery
+    assert str(needing.query).count('FROM "therapy_sessions_recording"') == 1
