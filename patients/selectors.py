@@ -136,12 +136,32 @@ class PatientFilter(django_filters.FilterSet):
         self.identity = can_see_identity(user)
         if not user.has_perm("patients.void_patient"):
             del self.filters["voided"]  # before the form is built from the filters
-        therapist_field = self.filters["therapist"]
         if user.is_superuser:
-            therapist_field.queryset = User.objects.filter(groups__name=THERAPIST)
+            therapists = User.objects.filter(groups__name=THERAPIST)
         else:
-            therapist_field.queryset = therapists_of_clinic(user.clinic_id)
+            therapists = therapists_of_clinic(user.clinic_id)
+        self.filters["therapist"].queryset = therapists
+        # The user's own choices on this form's copy of the field (the form class is shared).
+        self.form.fields["therapist"].queryset = therapists
         self.form.fields["q"].help_text = "Code, name or MRN." if self.identity else "Patient code."
+
+    def get_form_class(self):
+        """The form class of these filters, built once per class and set of filters (with or
+        without ``voided``) instead of on every request as django-filter does: building it
+        builds every filter's form field. What depends on the user (the therapist choices, the
+        search help) is set on each form's own copy of its fields in ``__init__``."""
+        cls = type(self)
+        forms_by_filters = cls.__dict__.get("_form_classes")
+        if forms_by_filters is None:
+            forms_by_filters = cls._form_classes = {}
+        key = tuple(self.filters)
+        form = forms_by_filters.get(key)
+        if form is None:
+            form = super().get_form_class()
+            # No user's choices kept in the shared class: each form gets its own in __init__.
+            form.base_fields["therapist"].queryset = User.objects.none()
+            forms_by_filters[key] = form
+        return form
 
     def search(self, queryset, name, value):
         value = value.strip()
