@@ -316,8 +316,11 @@ def recording_document(recording: Recording, *, identity: bool) -> dict | None:
     Without identity access the file's player name (``recording.metadata.player``) is blanked:
     the document is then as pseudonymised as the pages.
     """
+    # At most one current analysis per recording (a unique constraint): no ordering needed,
+    # so none of the model's (which joins the recording to order by its creation).
     document = (
         RecordingAnalysis.objects.filter(recording=recording, is_current=True)
+        .order_by()
         .values_list("document", flat=True)
         .first()
     )

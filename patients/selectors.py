@@ -7,6 +7,7 @@ so a template cannot leak what it was never given.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -136,12 +137,32 @@ class PatientFilter(django_filters.FilterSet):
         self.identity = can_see_identity(user)
         if not user.has_perm("patients.void_patient"):
             del self.filters["voided"]  # before the form is built from the filters
-        therapist_field = self.filters["therapist"]
         if user.is_superuser:
-            therapist_field.queryset = User.objects.filter(groups__name=THERAPIST)
+            therapists = User.objects.filter(groups__name=THERAPIST)
         else:
-            therapist_field.queryset = therapists_of_clinic(user.clinic_id)
+            therapists = therapists_of_clinic(user.clinic_id)
+        self.filters["therapist"].queryset = therapists
+        # The user's own choices on this form's copy of the field (the form class is shared).
+        self.form.fields["therapist"].queryset = therapists
         self.form.fields["q"].help_text = "Code, name or MRN." if self.identity else "Patient code."
+
+    def get_form_class(self):
+        """The form class of these filters, built once per class and set of filters (with or
+        without ``voided``) instead of on every request as django-filter does: building it
+        builds every filter's form field. What depends on the user (the therapist choices, the
+        search help) is set on each form's own copy of its fields in ``__init__``."""
+        cls = type(self)
+        forms_by_filters = cls.__dict__.get("_form_classes")
+        if forms_by_filters is None:
+            forms_by_filters = cls._form_classes = {}
+        key = tuple(self.filters)
+        form = forms_by_filters.get(key)
+        if form is None:
+            form = super().get_form_class()
+            # No user's choices kept in the shared class: each form gets its own in __init__.
+            form.base_fields["therapist"].queryset = User.objects.none()
+            forms_by_filters[key] = form
+        return form
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -222,10 +243,13 @@ def therapists_by_patient(patient_ids) -> dict[int, list[User]]:
     return out
 
 
-def patients_listed(user):
-    """The visible patients with their session count, before the list's filters (the API's
-    filter set applies its own). A page's therapists: ``therapists_by_patient`` (the list
-    page) or ``therapist_ids_by_patient`` (the API), one query each for the page."""
+@functools.cache
+def _live_session_count():
+    """A patient's sessions that are not void, as a subquery on the outer patient row.
+
+    The same for every user and request, so built once: ``annotate`` resolves (copies) it
+    against each query, and building it (a queryset filtered on ``OuterRef``, grouped and
+    counted) was half the cost of ``patients_listed``."""
     sessions = (
         TherapySession.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
         .order_by()
@@ -233,9 +257,16 @@ def patients_listed(user):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(sessions), 0)
+
+
+def patients_listed(user):
+    """The visible patients with their session count, before the list's filters (the API's
+    filter set applies its own). A page's therapists: ``therapists_by_patient`` (the list
+    page) or ``therapist_ids_by_patient`` (the API), one query each for the page."""
     return (
         Patient.objects.visible_to(user)
-        .annotate(session_count=Coalesce(Subquery(sessions), 0))
+        .annotate(session_count=_live_session_count())
         .order_by("code")
     )
 

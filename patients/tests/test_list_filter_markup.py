@@ -36,3 +36,24 @@ def test_the_list_filter_renders_like_django(carol, alice, bob, north):
     assert ours == str(filterset.form["therapist"])
     assert "&lt;O&#x27;Brien &amp; Co&gt;" in ours
     assert f'<option value="{bob.pk}" selected>' in ours
+
+
+@pytest.mark.django_db
+def test_each_filter_set_offers_its_own_users_therapists(carol, alice, bob, dave, rita):
+    """The form class is built once per set of filters and shared: the therapist choices and
+    their validation are still each user's own clinic, whoever built the class first."""
+    south_manager = make_staff("m@south.test", "South Manager", dave.clinic, "Clinic manager")
+    north = PatientFilter({"therapist": str(alice.pk)}, user=carol)
+    south = PatientFilter({"therapist": str(alice.pk)}, user=south_manager)
+    researcher = PatientFilter({"therapist": str(bob.pk)}, user=rita)
+    assert type(north.form) is type(south.form)
+    assert {u.pk for u in north.form.fields["therapist"].queryset} == {alice.pk, bob.pk}
+    assert {u.pk for u in south.form.fields["therapist"].queryset} == {dave.pk}
+    assert north.form.is_valid()
+    assert north.form.cleaned_data["therapist"] == alice
+    assert not south.form.is_valid()
+    assert "therapist" in south.form.errors
+    assert researcher.form.is_valid()
+    assert "voided" in north.form.fields
+    assert "voided" not in researcher.form.fields
+    assert not list(type(north.form).base_fields["therapist"].queryset)
