@@ -2,7 +2,7 @@
 sends), each watched by 2 viewers, through ONE Daphne process and the Redis channel layer.
 
     .venv/bin/python bench/live_bench.py [--streams 10 25 50] [--seconds 20] [--stalled]
-        [--viewers 2] [--json FILE] [--profile STATS]
+        [--viewers 2] [--json FILE] [--profile STATS | --gc-log FILE]
 
 It starts its own redis-server (free port) and Daphne (free port) on a throwaway SQLite
 database and media folder, creates one session per stream, and runs the devices and
@@ -17,7 +17,9 @@ device streaming: no connects, stops or recordings, which the first figure sprea
 the level's seconds), and the machine's load average. ``--stalled`` adds, per
 level, one viewer that never reads, to show what it costs the others; ``--viewers 0``
 measures the ingest alone; ``--profile`` runs Daphne under cProfile
-(bench/profiled_daphne.py). Loopback only; bounded in time.
+(bench/profiled_daphne.py); ``--gc-log`` runs it with a log of its garbage collections
+(bench/gc_daphne.py) and adds, per level, its full collections (count, total and longest
+pause, objects walked) and its young ones (count, total). Loopback only; bounded in time.
 """
 
 from __future__ import annotations
@@ -250,6 +252,30 @@ async def level(base, sessions, seconds, stalled, viewers=2, pid=None):
     }
 
 
+def collections_between(path: str, start: float, end: float) -> dict:
+    """The server's garbage collections from ``start`` to ``end`` (monotonic clock), from
+    bench/gc_daphne.py's log: full passes (count, total and longest pause, most objects
+    walked) and young ones (count, total time)."""
+    full, young_n, young_ms = [], 0, 0.0
+    for raw in Path(path).read_text().splitlines():
+        line = json.loads(raw)
+        if not start <= line["t"] <= end:
+            continue
+        if line["gen"] == 2:
+            full.append(line)
+        else:
+            young_n += line["n"]
+            young_ms += line["ms"]
+    return {
+        "gc_full_n": len(full),
+        "gc_full_ms_total": round(sum(x["ms"] for x in full), 1),
+        "gc_full_ms_max": round(max((x["ms"] for x in full), default=0.0), 1),
+        "gc_full_objects_max": max((x["tracked"] + x["collected"] for x in full), default=0),
+        "gc_young_n": young_n,
+        "gc_young_ms_total": round(young_ms, 1),
+    }
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop what we started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -261,7 +287,14 @@ def main():
     parser.add_argument(
         "--profile", default=None, help="run Daphne under cProfile, its stats to this file"
     )
+    parser.add_argument(
+        "--gc-log",
+        default=None,
+        help="log Daphne's garbage collections to this file (bench/gc_daphne.py)",
+    )
     args = parser.parse_args()
+    if args.profile and args.gc_log:
+        parser.error("--profile and --gc-log run Daphne differently: choose one")
 
     tmp = Path(tempfile.mkdtemp(prefix="live-bench-"))
     redis_port, daphne_port = free_port(), free_port()
@@ -305,6 +338,8 @@ def main():
                 + (
                     [str(REPO / "bench" / "profiled_daphne.py"), args.profile]
                     if args.profile
+                    else [str(REPO / "bench" / "gc_daphne.py"), args.gc_log]
+                    if args.gc_log
                     else ["-m", "daphne"]
                 )
                 + ["-b", "127.0.0.1", "-p", str(daphne_port)]
@@ -326,6 +361,7 @@ def main():
             chunk = sessions[used : used + n]
             used += n
             server_before, client_before = cpu_s(procs[-1].pid), time.process_time()
+            started = time.monotonic()
             with collector_paused():
                 result = asyncio.run(
                     level(base, chunk, args.seconds, args.stalled, args.viewers, procs[-1].pid)
@@ -341,6 +377,8 @@ def main():
             result["load_avg_1min"] = os.getloadavg()[0]
             result["streams_per_core"] = round(1 / per_stream, 1) if per_stream else None
             result["client_cpu_s"] = round(time.process_time() - client_before, 1)
+            if args.gc_log:
+                result |= collections_between(args.gc_log, started, time.monotonic())
             results.append(result)
             print(json.dumps(result), flush=True)
         if args.json:

@@ -7,11 +7,25 @@ are safe to share between threads (each command takes a connection from the pool
 backend builds one client per connection pool and keeps it. Same keys, values, timeouts and
 connections as Django's backend; only the per-call construction is gone. The live ingest
 touches the cache every second per stream (device lease, state for new viewers).
+
+Django keeps a cache backend per asynchronous context (``django.core.cache.caches`` is an
+asgiref ``Local``): under Daphne each websocket connection's code that reaches the cache,
+through ``database_sync_to_async``, got its own backend, so its own connection pool, client
+and Redis connection (~25 objects and a TCP connection per websocket, opened on its first
+cache call and left to the garbage collector when it ended). The backends of one process now
+share one client (its pools) per server list and options, as its threads already did.
 """
 
 from __future__ import annotations
 
+import threading
+
 from django.core.cache.backends import redis as django_redis
+from django.utils.functional import cached_property
+
+# (servers, options) -> the client every backend of this process with them uses
+_shared_clients: dict[str, KeptClientRedisCacheClient] = {}
+_shared_lock = threading.Lock()
 
 
 class KeptClientRedisCacheClient(django_redis.RedisCacheClient):
@@ -35,3 +49,14 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = KeptClientRedisCacheClient
+
+    @cached_property
+    def _cache(self):
+        """The process's client for these servers and options (built by the first backend
+        that needs it; redis-py's pools reconnect after a fork by themselves)."""
+        key = repr((list(self._servers), sorted(self._options.items(), key=lambda kv: kv[0])))
+        with _shared_lock:
+            client = _shared_clients.get(key)
+            if client is None:
+                client = _shared_clients[key] = self._class(self._servers, **self._options)
+        return client

@@ -73,15 +73,22 @@ class LiveConsumer(AsyncWebsocketConsumer):
         try:
             done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                task.result()  # StopConsumer ends the consumer; an error propagates
-        except StopConsumer:
-            pass
+                error = task.exception()  # StopConsumer ends the consumer: not raised here
+                if error is not None and not isinstance(error, StopConsumer):
+                    raise error  # an error propagates
         finally:
             for task in pumps:
                 task.cancel()
             for task in pumps:
                 with contextlib.suppress(asyncio.CancelledError, StopConsumer):
                     await task
+            # Nothing of the connection outlives it in a reference cycle: an exception raised
+            # in this frame would hold the frame in its traceback, the frame the tasks, the
+            # tasks their exceptions; such a cycle (the consumer, its session and user, the
+            # scope) waits for a full collection of the garbage collector instead of being
+            # freed now by reference counting (docs/live-deployment.md, seventh round)
+            pumps.clear()
+            done = task = error = None
 
     async def dispatch(self, message):
         if message["type"] == "websocket.receive":  # the client's messages, most of them

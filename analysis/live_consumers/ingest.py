@@ -277,7 +277,10 @@ class IngestConsumer(LiveConsumer):
 
     async def disconnect(self, code):
         if self.watchdog is not None:
+            # the cancelled task holds its CancelledError, whose traceback holds watch_idle's
+            # frame and so this consumer: without the task, that is no cycle
             self.watchdog.cancel()
+            self.watchdog = None
         if self.hello is None:
             return
         self.spool.close()  # on disk before anything else (a refusal closed it already)

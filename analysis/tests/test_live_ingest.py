@@ -1,7 +1,9 @@
 """The live ingest websocket through the full ASGI application: samples kept bit for bit,
 every bad input refused with its close code, a dropped device resuming, viewers' access."""
 
+import gc
 import json
+import weakref
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from django.test import Client
 
 from analysis import core
 from analysis.core import live_protocol as proto
+from analysis.live_consumers import IngestConsumer, LiveViewConsumer
 from analysis.pipeline import live
 from analysis.tests.support import login_session
 from config.asgi import application
@@ -445,3 +448,36 @@ async def test_the_stop_button_stops_the_device_and_saves_the_recording(session,
     recording = await database_sync_to_async(Recording.objects.get)(pk=message["recording"])
     assert recording.source == Recording.Source.LIVE
     await ws.disconnect()
+
+
+@pytest.mark.parametrize("ending", ["stop", "drop"])
+async def test_an_ended_stream_leaves_no_reference_cycle_behind(session, alice, ending):
+    """The device's and the viewer's consumers (with their scope, session, user, tasks and
+    analysis) are freed by reference counting as their connections end: the cyclic collector
+    is off throughout, so anything left in a cycle would still be alive."""
+    gc.collect()
+    gc.disable()
+    try:
+        watch = await database_sync_to_async(viewer)(session.pk, alice)
+        await watch.connect()
+        await watch.receive_from(timeout=5)  # the snapshot
+        ws = device(session.pk, await token_for(session, alice))
+        await start(ws)
+        await send_frames(ws, signal(FRAME * 25))
+        await ws.receive_nothing(timeout=0.5)  # the frames are taken in
+        consumers = [
+            weakref.ref(o)
+            for o in gc.get_objects()
+            if isinstance(o, (IngestConsumer, LiveViewConsumer))
+        ]
+        assert len(consumers) == 2
+        if ending == "stop":
+            await stop(ws)
+            await ws.disconnect()
+        else:  # a network drop: the stream waits to be resumed
+            await ws.disconnect(code=1006)
+        await watch.disconnect()
+        del watch, ws
+        assert [ref() for ref in consumers] == [None, None]
+    finally:
+        gc.enable()

@@ -3,11 +3,15 @@ behaviour as Django's backend, one client per connection pool, shared safely by 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import threading
 import uuid
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import caches as django_caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
 from config.redis_cache import KeptClientRedisCacheClient, RedisCache
@@ -81,3 +85,32 @@ def test_threads_share_the_client(caches):
         t.join()
     assert errors == []
     assert len(ours._cache._clients) == 1
+
+
+def test_the_backends_of_a_process_share_one_client(caches):
+    ours, _ = caches
+    url = settings.CACHES["default"]["LOCATION"]
+    other = RedisCache(url, {"KEY_PREFIX": "another-prefix"})
+    assert other._cache is ours._cache  # same servers and options: one client, one pool
+    assert RedisCache(url, {"OPTIONS": {"db": 3}})._cache is not ours._cache
+
+
+def test_each_websocket_context_uses_the_same_client():
+    """Django keeps a backend per asynchronous context: each connection's code gets its own
+    backend, and they all reach Redis through the one client (no pool or connection each)."""
+
+    def client_of_this_context():
+        backend = django_caches["default"]
+        backend.set("shared-client-probe", 1, timeout=5)
+        return backend, backend._cache.get_client(write=True)  # kept: no id reused
+
+    async def connections():
+        return await asyncio.gather(
+            *(asyncio.ensure_future(sync_to_async(client_of_this_context)()) for _ in range(4))
+        )
+
+    # from an empty context, as a server's connections start (this test process's own
+    # context may hold a backend already, which copies of it would share)
+    seen = contextvars.Context().run(asyncio.run, connections())
+    assert len({id(backend) for backend, _ in seen}) == 4  # Django's: a backend per context
+    assert len({id(client) for _, client in seen}) == 1  # ours: one client for all
