@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from analysis import selectors
 from analysis.models import RecordingAnalysis
-from patients import progress
+from patients import progress, progress_charts
 from patients.models import MvcCalibration
 from patients.protocol import effective_protocol
 from patients.selectors import patient_card
@@ -59,7 +59,7 @@ def progress_report_context(
         "date_from": date_from,
         "date_to": date_to,
         "points": points,
-        "charts": progress.trend_charts(points),
+        "charts": progress_charts.trend_charts(points),
         "adherence": adherence,
         "calibrations": calibrations,
         "generated_at": timezone.localtime(),

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analysis.tests.support import analysed
-from patients.progress import chart_points, chart_specs, charts_key
+from patients.progress import chart_points
+from patients.progress_charts import chart_specs, charts_key
 from sessions.models import TherapySession
 
 

@@ -23,7 +23,7 @@ from fontTools.ttLib import TTFont
 from analysis import core
 from analysis.presentation import results_from_document
 from conftest import shared_c3d_dir
-from patients.progress import trend_charts
+from patients.progress_charts import trend_charts
 from reports.chart_envelope import Band, envelope_chart
 from reports.chart_layout import HLine, spread_labels
 from reports.chart_trend import Series, trend_chart
