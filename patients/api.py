@@ -37,6 +37,7 @@ from patients.api_downloads import (
     json_download,
     report_variant,
 )
+from patients.filters import PatientFilter
 from patients.models import MvcCalibration, Patient
 from patients.serializers import (
     MvcCalibrationSerializer,
@@ -55,7 +56,7 @@ from reports.tasks import render_progress_report
 from reports.views import BadRange, date_range, pdf_response
 
 
-class PatientApiFilter(selectors.PatientFilter):
+class PatientApiFilter(PatientFilter):
     """The patient list's own filters (search, active, therapist, voided) plus ordering."""
 
     ordering = django_filters.OrderingFilter(

@@ -13,7 +13,6 @@ from clinic.forms import WEIGHT_FIELDS, ScoringWeightsForm
 from clinic.models import PROTOCOL_FIELDS, Clinic, User
 from clinic.roles import THERAPIST
 from patients.models import Patient, Side
-from patients.selectors import therapists_of_clinic
 
 
 class DateInput(forms.DateInput):
@@ -78,7 +77,7 @@ class PatientForm(forms.ModelForm):
             del self.fields["clinic"]
             if creating:
                 self.instance.clinic_id = user.clinic_id
-            therapists = therapists_of_clinic(self.instance.clinic_id)
+            therapists = User.objects.therapists_of_clinic(self.instance.clinic_id)
         if user.has_perm("patients.assign_therapists"):
             self.fields["therapists"].queryset = therapists.order_by("full_name", "email")
             self.fields["therapists"].help_text = "Therapists of the patient's clinic."

@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Case, When
 from django.utils import timezone
 
-from patients.selectors import therapists_of_clinic
+from clinic.models import User
 from sessions.models import TherapySession
 from sessions.services import move_targets
 
@@ -36,7 +36,9 @@ class TherapySessionForm(forms.ModelForm):
     def __init__(self, *args, patient, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["started_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        therapists = therapists_of_clinic(patient.clinic_id).order_by("full_name", "email")
+        therapists = User.objects.therapists_of_clinic(patient.clinic_id).order_by(
+            "full_name", "email"
+        )
         self.fields["therapist"].queryset = therapists
         self.fields["therapist"].required = True
         if self.instance.pk is None:

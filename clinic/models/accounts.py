@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from clinic.roles import ROLE_GROUPS
+from clinic.roles import ROLE_GROUPS, THERAPIST
 
 
 class Clinic(models.Model):
@@ -55,6 +55,10 @@ class UserManager(BaseUserManager):
         if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
             raise ValueError("A superuser must have is_staff and is_superuser set.")
         return self._create_user(email, password, **extra_fields)
+
+    def therapists_of_clinic(self, clinic_id):
+        """Active staff of ``clinic_id`` in the Therapist group: the only valid assignees."""
+        return self.filter(clinic_id=clinic_id, groups__name=THERAPIST, is_active=True)
 
     def get_by_natural_key(self, username):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})

@@ -1,6 +1,6 @@
 """Trigram (pg_trgm) GIN indexes for the patient search, on PostgreSQL only.
 
-The search (``patients.selectors.PatientFilter.search``) filters with ``icontains``, which
+The search (``patients.filters.PatientFilter.search``) filters with ``icontains``, which
 Django writes on PostgreSQL as ``UPPER("col"::text) LIKE UPPER('%q%')``: these indexes are on
 exactly that expression, so a search reads the matching rows through the index instead of
 scanning the table. SQLite (the demo) has no GIN: there the migration does nothing and the

@@ -6,7 +6,7 @@ from django import forms
 
 from clinic.widgets import Select
 from conftest import make_staff
-from patients.selectors import PatientFilter
+from patients.filters import PatientFilter
 
 CASES = [
     ([("", "Any therapist"), (1, "Ann"), (2, "Bob")], None),
