@@ -5,16 +5,17 @@ sends), each watched by 2 viewers, through ONE Daphne process and the Redis chan
         [--viewers 2] [--json FILE] [--profile STATS | --gc-log FILE]
 
 It starts its own redis-server (free port) and Daphne (free port) on a throwaway SQLite
-database and media folder, creates one session per stream, and runs the devices and
-viewers in this process (asyncio, the ``websockets`` client; viewers acknowledge every 10th
-frame, as the live page does). Per level it prints: samples recorded (the server's
-``stopped`` count / samples sent), viewer frames lost (frames the devices sent that a viewer
-never got), device-to-viewer latency p50/p99 (a frame's send to its arrival at a viewer,
-same clock), the Daphne process's CPU time (user + system, and the system part) per second
-of one stream, so the streams one core carries (a figure that holds on a busy machine,
-where the wall-clock ones do not), the same CPU figure over the steady part only (every
-device streaming: no connects, stops or recordings, which the first figure spreads over
-the level's seconds), and the machine's load average. ``--stalled`` adds, per
+database and media folder, creates one session per stream, and runs the devices and viewers
+in this process (asyncio, the ``websockets`` client; viewers acknowledge every 10th frame,
+as the live page does). Per level it prints: samples recorded (the server's ``stopped``
+count / samples sent), viewer frames lost (frames the devices sent that a viewer never got),
+device-to-viewer latency p50/p99 (a frame's send to its arrival at a viewer, same clock; and
+the p99 of frames sent from 3 s into the level on, once every device has connected and
+streams, ``latency_p99_after_3s_ms``), the Daphne process's CPU time (user + system, and the
+system part) per second of one stream, so the streams one core carries (a figure that holds
+on a busy machine, where the wall-clock ones do not), the same CPU figure over the steady
+part only (every device streaming: no connects, stops or recordings, which the first figure
+spreads over the level's seconds), and the machine's load average. ``--stalled`` adds, per
 level, one viewer that never reads, to show what it costs the others; ``--viewers 0``
 measures the ingest alone; ``--profile`` runs Daphne under cProfile
 (bench/profiled_daphne.py); ``--gc-log`` runs it with a log of its garbage collections
@@ -133,7 +134,7 @@ async def viewer(base, session_id, cookie, sent, latencies, got, *, stalled=Fals
             if message.get("type") == "frame" and "seq" in message and not message.get("final"):
                 t = sent.get(message["seq"])
                 if t is not None:
-                    latencies.append(now - t)
+                    latencies.append((t, now - t))
                 got.add(message["seq"])
             seen += 1
             if seen % 10 == 0:  # as the live page does (static/js/live.js ACK_EVERY)
@@ -233,7 +234,10 @@ async def level(base, sessions, seconds, stalled, viewers=2, pid=None):
     recorded = sum(s[3].get("recorded", 0) for s in streams)
     expected = sum(s[3].get("frames", 0) * viewers for s in streams)
     received = sum(len(v[1]) for s in streams for v in s[4])
-    lat = np.array([x for s in streams for v in s[4] for x in v[0]]) * 1000
+    pairs = np.array([x for s in streams for v in s[4] for x in v[0]]).reshape(-1, 2)
+    lat = pairs[:, 1] * 1000
+    # frames sent once every device streams (3 s in): the tail without the connect burst
+    settled = lat[pairs[:, 0] >= t0 + 3.0]
     return {
         "streams": len(sessions),
         "stalled_viewer": stalled,
@@ -245,6 +249,9 @@ async def level(base, sessions, seconds, stalled, viewers=2, pid=None):
         else None,
         "latency_p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
         "latency_p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
+        "latency_p99_after_3s_ms": round(float(np.percentile(settled, 99)), 1)
+        if settled.size
+        else None,
         # the server's CPU per stream-second while streaming only (no connects or stops)
         "steady_cpu_ms_per_stream_s": round(1000 * steady["cpu_per_stream_s"], 1)
         if steady.get("cpu_per_stream_s") is not None
