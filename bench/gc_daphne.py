@@ -7,7 +7,8 @@ Every collection of the process is appended to LOG_FILE as one line of JSON as i
 time, "collected": unreachable objects freed, "tracked": objects in generation 2 after a full
 pass (the frozen ones excluded)}``. Generation 0/1 passes are summed per second instead of
 one line each (``{"t": ..., "gen": 0, "n": ..., "ms": ...}``), so the log stays small. The
-bench reads the lines of each level's time span (``gc_full_n``, ``gc_full_ms_max`` ...).
+bench reads the lines of each level's time span with ``collections_between`` (``gc_full_n``,
+``gc_full_ms_max`` ...).
 """
 
 from __future__ import annotations
@@ -62,6 +63,30 @@ class CollectionLog:
             }
             self.out.write(json.dumps(line) + "\n")
         self.young = {"second": None, "n": 0, "ms": 0.0}
+
+
+def collections_between(path: str, start: float, end: float) -> dict:
+    """The server's garbage collections from ``start`` to ``end`` (monotonic clock), from
+    bench/gc_daphne.py's log: full passes (count, total and longest pause, most objects
+    walked) and young ones (count, total time)."""
+    full, young_n, young_ms = [], 0, 0.0
+    for raw in Path(path).read_text().splitlines():
+        line = json.loads(raw)
+        if not start <= line["t"] <= end:
+            continue
+        if line["gen"] == 2:
+            full.append(line)
+        else:
+            young_n += line["n"]
+            young_ms += line["ms"]
+    return {
+        "gc_full_n": len(full),
+        "gc_full_ms_total": round(sum(x["ms"] for x in full), 1),
+        "gc_full_ms_max": round(max((x["ms"] for x in full), default=0.0), 1),
+        "gc_full_objects_max": max((x["tracked"] + x["collected"] for x in full), default=0),
+        "gc_young_n": young_n,
+        "gc_young_ms_total": round(young_ms, 1),
+    }
 
 
 def main() -> None:

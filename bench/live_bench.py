@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from gc_daphne import collections_between
 from quiet_generator import collector_paused
 
 REPO = Path(__file__).resolve().parent.parent
@@ -256,30 +257,6 @@ async def level(base, sessions, seconds, stalled, viewers=2, pid=None):
         "steady_cpu_ms_per_stream_s": round(1000 * steady["cpu_per_stream_s"], 1)
         if steady.get("cpu_per_stream_s") is not None
         else None,
-    }
-
-
-def collections_between(path: str, start: float, end: float) -> dict:
-    """The server's garbage collections from ``start`` to ``end`` (monotonic clock), from
-    bench/gc_daphne.py's log: full passes (count, total and longest pause, most objects
-    walked) and young ones (count, total time)."""
-    full, young_n, young_ms = [], 0, 0.0
-    for raw in Path(path).read_text().splitlines():
-        line = json.loads(raw)
-        if not start <= line["t"] <= end:
-            continue
-        if line["gen"] == 2:
-            full.append(line)
-        else:
-            young_n += line["n"]
-            young_ms += line["ms"]
-    return {
-        "gc_full_n": len(full),
-        "gc_full_ms_total": round(sum(x["ms"] for x in full), 1),
-        "gc_full_ms_max": round(max((x["ms"] for x in full), default=0.0), 1),
-        "gc_full_objects_max": max((x["tracked"] + x["collected"] for x in full), default=0),
-        "gc_young_n": young_n,
-        "gc_young_ms_total": round(young_ms, 1),
     }
 
 
