@@ -26,7 +26,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from analysis.pipeline.store import analysis_save
@@ -616,3 +616,30 @@ def analyze_tables(*models) -> None:
                 " WHERE i.indrelid = %s::regclass AND a.amname = 'gin'",
                 [table],
             )
+
+
+@contextlib.contextmanager
+def uncommitted_in_another_transaction(write):
+    """Run ``write()`` in a transaction of another thread (its own connection), held open for
+    the block and committed when the block ends."""
+    written, commit, done = threading.Event(), threading.Event(), threading.Event()
+
+    def writer():
+        try:
+            with transaction.atomic():
+                write()
+                written.set()
+                commit.wait(30)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert written.wait(30)
+    try:
+        yield
+    finally:
+        commit.set()
+        assert done.wait(30)
+        thread.join()

@@ -7,14 +7,13 @@ computation gives, on PostgreSQL and on SQLite; a therapist's emergency access, 
 and lapses with no such write, is followed too."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analysis.tests.support import run_on_embedded_sqlite
+from analysis.tests.support import run_on_embedded_sqlite, uncommitted_in_another_transaction
 from clinic.selectors import PATIENT_ADHERENCE_LIST, dashboard_for
 from clinic.tests.adherence_world import build_world, dashboard_adherence, plain_adherence
 from clinic.tests.adherence_writes import check_every_write, version_of
@@ -101,26 +100,11 @@ def test_a_write_not_yet_committed_is_seen_once_it_commits(carol, alice, north):
     )
     before = dashboard_adherence(carol, today=today)
     version = version_of(north.pk)
-    written, commit, done = threading.Event(), threading.Event(), threading.Event()
-
-    def writer():
-        try:
-            with transaction.atomic():
-                TherapySession.objects.create(patient=patient, started_at=timezone.now())
-                written.set()
-                commit.wait(30)
-        finally:
-            connection.close()
-            done.set()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    assert written.wait(30)
-    assert dashboard_adherence(carol, today=today) == before  # not committed: not seen
-    assert version_of(north.pk) == version
-    commit.set()
-    assert done.wait(30)
-    thread.join()
+    with uncommitted_in_another_transaction(
+        lambda: TherapySession.objects.create(patient=patient, started_at=timezone.now())
+    ):
+        assert dashboard_adherence(carol, today=today) == before  # not committed: not seen
+        assert version_of(north.pk) == version
     after = dashboard_adherence(carol, today=today)
     assert after != before
     want = plain_adherence(carol, today=today)

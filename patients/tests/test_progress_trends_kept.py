@@ -3,16 +3,15 @@ patient's ``ProgressVersion`` (issue 17): a second look reads neither, and every
 they depend on gives the patient a new version, so what is kept is never stale."""
 
 import re
-import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from analysis.tests.support import run_on_embedded_sqlite
+from analysis.tests.support import run_on_embedded_sqlite, uncommitted_in_another_transaction
 from patients.progress import progress_page
 from patients.tests.progress_writes import (
     build_patient,
@@ -95,27 +94,12 @@ def test_a_write_not_yet_committed_is_seen_once_it_commits():
     patient, _ = build_patient()
     before, _ = kept_and_fresh(patient)
     version = version_of(patient)
-    written, commit, done = threading.Event(), threading.Event(), threading.Event()
-
-    def writer():
-        try:
-            with transaction.atomic():
-                TherapySession.objects.create(patient=patient, started_at=timezone.now(), rpe=8)
-                written.set()
-                commit.wait(30)
-        finally:
-            connection.close()
-            done.set()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    assert written.wait(30)
-    kept, fresh = kept_and_fresh(patient)
-    assert kept == fresh == before  # not committed: not seen
-    assert version_of(patient) == version
-    commit.set()
-    assert done.wait(30)
-    thread.join()
+    with uncommitted_in_another_transaction(
+        lambda: TherapySession.objects.create(patient=patient, started_at=timezone.now(), rpe=8)
+    ):
+        kept, fresh = kept_and_fresh(patient)
+        assert kept == fresh == before  # not committed: not seen
+        assert version_of(patient) == version
     kept, fresh = kept_and_fresh(patient)
     assert kept == fresh
     assert kept != before
