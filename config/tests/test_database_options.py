@@ -1,5 +1,6 @@
 """The application's PostgreSQL connections run without JIT compilation unless DB_JIT is set
-(issue 17: compiling cost a manager's dashboard more than its query)."""
+(issue 17: compiling cost a manager's dashboard more than its query), and prepare the
+statements they run again unless told not to (issue 17: parsing on every request)."""
 
 import os
 import subprocess
@@ -46,30 +47,47 @@ PREPARED_PROBE = (
 )
 
 
-def test_prepared_statements_only_when_asked():
-    """DB_SERVER_SIDE_BINDING with DB_PREPARE_THRESHOLD prepares a statement run that many
-    times on a connection (PostgreSQL no longer plans it per request); by default nothing is
-    prepared, which keeps PgBouncer in transaction pooling mode working."""
+def _prepared_after_three_runs(extra):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DB_SERVER_SIDE_BINDING", "DB_PREPARE_THRESHOLD"}
+    }
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", PREPARED_PROBE],
+        cwd=REPO_ROOT,
+        env={**env, **extra},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_statements_are_prepared_unless_turned_off():
+    """By default a statement run twice on a connection is prepared there (PostgreSQL no
+    longer parses it per request); DB_PREPARE_THRESHOLD=off keeps server-side binding and
+    prepares nothing (PgBouncer in transaction pooling mode), DB_SERVER_SIDE_BINDING=false
+    gives back client-side binding."""
     prepared = {}
     for name, extra in (
         ("default", {}),
-        ("binding only", {"DB_SERVER_SIDE_BINDING": "true"}),
-        ("prepared", {"DB_SERVER_SIDE_BINDING": "true", "DB_PREPARE_THRESHOLD": "2"}),
+        ("threshold 5", {"DB_PREPARE_THRESHOLD": "5"}),
+        ("threshold off", {"DB_PREPARE_THRESHOLD": "off"}),
+        ("client-side binding", {"DB_SERVER_SIDE_BINDING": "false"}),
     ):
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DB_SERVER_SIDE_BINDING", "DB_PREPARE_THRESHOLD"}
-        }
-        result = subprocess.run(  # noqa: S603 - fixed argv
-            [sys.executable, "-c", PREPARED_PROBE],
-            cwd=REPO_ROOT,
-            env={**env, **extra},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = _prepared_after_three_runs(extra)
         assert result.returncode == 0, result.stderr[-2000:]
         prepared[name] = int(result.stdout.strip())
-    assert prepared == {"default": 0, "binding only": 0, "prepared": 1}
+    assert prepared == {
+        "default": 1,
+        "threshold 5": 0,
+        "threshold off": 0,
+        "client-side binding": 0,
+    }
+
+
+def test_a_bad_prepare_threshold_is_a_clear_error():
+    result = _prepared_after_three_runs({"DB_PREPARE_THRESHOLD": "sometimes"})
+    assert result.returncode != 0
+    assert "DB_PREPARE_THRESHOLD must be a whole number or 'off'" in result.stderr
