@@ -13,6 +13,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 
+from analysis.live_consumers.direct_send import DirectTextSend, release_closed_deferred
+
 ACK_PERMISSION = "therapy_sessions.add_recording"  # acknowledge alerts, as for adding recordings
 
 
@@ -46,6 +48,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             sources.append(self.channel_receive)
         self.base_send = send
         self.socket_send = websocket_send(send)
+        # None until accepted (a frame is sent only after): see send_text
+        self.direct_send = None
         turn = asyncio.Lock()
 
         async def pump(source):
@@ -89,6 +93,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             # freed now by reference counting (docs/live-deployment.md, seventh round)
             pumps.clear()
             done = task = error = None
+            self.direct_send = None
+            release_closed_deferred(self.socket_send)
 
     async def dispatch(self, message):
         if message["type"] == "websocket.receive":  # the client's messages, most of them
@@ -104,8 +110,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def send_text(self, text: str) -> None:
-        """``self.send(text_data=text)`` on the path of every live frame (see
-        :func:`websocket_send`)."""
+        """``self.send(text_data=text)`` on the path of every live frame: under Daphne
+        written straight to the socket, framed once for all viewers
+        (:mod:`analysis.live_consumers.direct_send`); elsewhere the server's send below
+        channels' wrappers (:func:`websocket_send`)."""
+        direct = self.direct_send
+        if direct is None:
+            direct = self.direct_send = DirectTextSend.for_send(self.socket_send) or False
+        if direct and direct(text):
+            return
         await self.socket_send({"type": "websocket.send", "text": text})
 
 
