@@ -193,7 +193,12 @@ class IngestConsumer(LiveConsumer):
         now = time.monotonic()
         self.rate_guard.check(frame.samples.shape[0], now)
         self.last_frame_at = now
-        if self.spool.append(data, frame.samples.shape[0]):
+        second_done = self.spool.append(data, frame.samples.shape[0])
+        payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
+        # the viewers first: the once-a-second work below waits for a worker thread, and
+        # the frame that completes a second (one in twenty) would wait with it
+        await self.fanout.publish(self.session_id, compact_json(payload))
+        if second_done:
             state = self.analysis.state() | {"device": True}
             # once a second, in one trip to a worker thread: the spool to disk, the device's
             # lease and the state new viewers start from (files and the cache, no database).
@@ -214,8 +219,6 @@ class IngestConsumer(LiveConsumer):
                 )
             )
             await self.publish_state(state, stored=True)
-        payload = self.analysis.frame(frame.sequence, frame.first_sample, frame.samples)
-        await self.fanout.publish(self.session_id, compact_json(payload))
 
     def second_tick(self, data: bytes, state: dict) -> None:
         self.spool.sync(data)
