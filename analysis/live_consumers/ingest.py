@@ -176,7 +176,9 @@ class IngestConsumer(LiveConsumer):
     def start_analysis(self, resumed: bool) -> LiveAnalysis:
         warm_up()  # the first stream of this process: the compiled kernels, before "ready"
         inputs = live.live_inputs_for(self.session_id, self.hello.labels)
-        analysis = LiveAnalysis(self.hello, inputs)
+        # each session's analyser blocks fall in their own frames (see LiveAnalysis):
+        # consecutive ids spread evenly by the golden ratio's fractional part
+        analysis = LiveAnalysis(self.hello, inputs, stagger=(self.session_id * 0.6180339887) % 1)
         alerts = self.spool.meta.get("alerts") or []
         if resumed and analysis.analyser is not None:
             # the analysis state died with the connection: run the spool through it again

@@ -30,7 +30,7 @@ RAW_KEEP_S = 32.0  # raw history kept for the spectra of contractions (max durat
 
 
 class LiveAnalysis:
-    def __init__(self, hello: Hello, inputs, *, next_sample: int = 0) -> None:
+    def __init__(self, hello: Hello, inputs, *, next_sample: int = 0, stagger: float = 0.0) -> None:
         self.hello = hello
         self.inputs = inputs
         self.factors = np.array([volts_factor(u) or 1.0 for u in hello.units])
@@ -81,6 +81,10 @@ class LiveAnalysis:
         self.pending: list[np.ndarray] = []  # volts not analysed yet
         self.pending_samples = 0
         self.block_samples = max(1, int(ANALYSIS_BLOCK_S * hello.rate_hz))
+        # the first block is shorter by ``stagger`` (a share of a block): streams that
+        # started together (a load test, a ward's devices switched on at once) then run
+        # their analyser in different frames instead of all in the same one every block
+        self.block_due = self.block_samples - int(stagger * self.block_samples)
         if inputs.bfr_pct_aop is not None:
             low, high = inputs.bfr_band
             if not low <= inputs.bfr_pct_aop <= high:
@@ -173,9 +177,10 @@ class LiveAnalysis:
         self.pending.append(volts)
         self.pending_samples += volts.shape[0]
         events = []
-        if self.pending_samples >= self.block_samples:
+        if self.pending_samples >= self.block_due:
             block = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
             self.pending, self.pending_samples = [], 0
+            self.block_due = self.block_samples
             events = self.analyser.feed(block)
         envelope, mvcs, last_pct = out["envelope"], self.mvcs, self.last_pct
         for ev in events:
