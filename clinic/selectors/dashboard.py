@@ -232,7 +232,7 @@ def _week_counts(user, chosen, shape, *, week_start, week_end, today, tomorrow) 
     with connection.cursor() as cursor:
         cursor.execute(*statement)
         row = cursor.fetchone()
-        names = [column.name for column in cursor.description]
+        names = [column[0] for column in cursor.description]
     return dict(zip(names, row, strict=True))
 
 
@@ -338,7 +338,8 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     attention = (
         recordings.needing_attention().select_related("session__patient").order_by("-created_at")
     )
-    if clinic_wide:
+    # (SQLite takes no LIMIT in a UNION's parts: there, each list is read on its own)
+    if clinic_wide and connection.features.supports_slicing_ordering_in_compound:
         # This week's first rows and the missing rounds of a whole clinic in one query: their
         # keys first (two narrow top-Ns: PostgreSQL otherwise joins every patient of the
         # clinic to every session of the window before it keeps the first few), then only
@@ -368,10 +369,18 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     else:
         this_week = sessions.filter(started_at__gte=week_from, started_at__lt=week_end)
         week_rows = list(this_week[:DASHBOARD_DAY_LIST])
-        missing = sessions.filter(
-            started_at__gte=since, started_at__lt=tomorrow, recording_count__lt=F("planned_rounds")
-        )
-        missing_rows = list(missing[: recent + 1])
+        if clinic_wide:
+            keys = _missing_keys(
+                user, chosen, since=since, until=tomorrow, recordings_of=recordings_of
+            )
+            missing_rows = list(sessions.filter(pk__in=keys[: recent + 1]))
+        else:
+            missing = sessions.filter(
+                started_at__gte=since,
+                started_at__lt=tomorrow,
+                recording_count__lt=F("planned_rounds"),
+            )
+            missing_rows = list(missing[: recent + 1])
     # Today's sessions are this week's after the ``later`` ones (same order): taken from the
     # week's rows when they all fit there (no session planned later this week: always),
     # otherwise queried.
