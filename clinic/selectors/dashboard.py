@@ -147,6 +147,7 @@ _STATEMENTS: dict[tuple, tuple[str, tuple, tuple]] = {}
 _SLOTS = ("week_start", "week_end", "today", "tomorrow", "since")
 _STAND_INS = {name: dt.datetime(1900, 1, 1 + i, tzinfo=dt.UTC) for i, name in enumerate(_SLOTS)}
 _SLOT_OF = {value: name for name, value in _STAND_INS.items()}
+_NOT_KEPT = object()  # kept for a shape whose statement is compiled each time (``_statement``)
 
 
 def _statement_shape(user, chosen) -> tuple | None:
@@ -171,26 +172,29 @@ def _statement(name: str, shape, build, window: dict) -> tuple[str, list] | None
     Compiling a dashboard's counts and row keys cost more CPU than PostgreSQL spent on them.
     The statement is compiled with stand-in dates (``_STAND_INS``); it is kept only when they
     are found in its parameters, each by its slot, and no other date is there (a date would
-    be one of the query's own, say the time an emergency access is compared with: the
-    statement is then compiled each time)."""
+    be one of the query's own, say the time an emergency access is compared with; or the
+    database takes dates as text): otherwise, and without a shape, it is compiled each time."""
     key = (name, *shape) if shape is not None else None
-    kept = _STATEMENTS.get(key) if key is not None else None
-    if kept is None:
-        try:
-            sql, params = build(
-                **{name: _STAND_INS[name] for name in window}
-            ).query.sql_with_params()
-        except EmptyResultSet:
-            return None
-        slots = tuple(_SLOT_OF.get(p) if isinstance(p, dt.datetime) else None for p in params)
-        stray = any(
-            isinstance(p, dt.date) and slot is None for p, slot in zip(params, slots, strict=True)
-        )
-        if key is None or stray or set(filter(None, slots)) != set(window):
+    kept = _STATEMENTS.get(key) if key is not None else _NOT_KEPT
+    try:
+        if kept is _NOT_KEPT:
             return build(**window).query.sql_with_params()
-        if len(_STATEMENTS) >= STATEMENT_CACHE_SIZE:
-            _STATEMENTS.clear()
-        kept = _STATEMENTS[key] = (sql, tuple(params), slots)
+        if kept is None:
+            stand_ins = {slot: _STAND_INS[slot] for slot in window}
+            sql, params = build(**stand_ins).query.sql_with_params()
+            slots = tuple(_SLOT_OF.get(p) if isinstance(p, dt.datetime) else None for p in params)
+            stray = any(
+                isinstance(p, dt.date) and slot is None
+                for p, slot in zip(params, slots, strict=True)
+            )
+            if len(_STATEMENTS) >= STATEMENT_CACHE_SIZE:
+                _STATEMENTS.clear()
+            if stray or set(filter(None, slots)) != set(window):
+                _STATEMENTS[key] = _NOT_KEPT
+                return build(**window).query.sql_with_params()
+            kept = _STATEMENTS[key] = (sql, tuple(params), slots)
+    except EmptyResultSet:
+        return None
     sql, params, slots = kept
     return sql, [window[slot] if slot else p for p, slot in zip(params, slots, strict=True)]
 

@@ -125,18 +125,27 @@ def test_a_statement_with_a_date_of_its_own_is_not_kept(carol):
 
     window = {"week_start": now - dt.timedelta(days=3)}
     sql, params = selectors._statement("test", ("clinic", 1, None), build, window)
-    assert now in params
-    assert window["week_start"] in params
-    assert selectors._STATEMENTS == {}
+    assert set(params) == {window["week_start"], now}
+    assert selectors._STATEMENTS == {("test", "clinic", 1, None): selectors._NOT_KEPT}
+    later = {"week_start": now - dt.timedelta(days=1)}
+    assert set(selectors._statement("test", ("clinic", 1, None), build, later)[1]) == {
+        later["week_start"],
+        now,
+    }
 
     # without it, kept, and its parameters are the window's
     def plain(*, week_start):
         return TherapySession.objects.filter(started_at__gte=week_start)
 
-    selectors._statement("test", ("clinic", 1, None), plain, window)
-    later = {"week_start": now}
-    assert selectors._statement("test", ("clinic", 1, None), plain, later)[1] == [now]
-    assert len(selectors._STATEMENTS) == 1
+    assert list(selectors._statement("test", ("clinic", 2, None), plain, window)[1]) == [
+        window["week_start"]
+    ]
+    kept = selectors._STATEMENTS[("test", "clinic", 2, None)]
+    assert kept[1] == (selectors._STAND_INS["week_start"],)
+    assert selectors._statement("test", ("clinic", 2, None), plain, later)[1] == [
+        later["week_start"]
+    ]
+    assert selectors._STATEMENTS[("test", "clinic", 2, None)] is kept
 
 
 def test_the_kept_statements_are_bounded(carol, monkeypatch):
