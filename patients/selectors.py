@@ -54,11 +54,15 @@ class PatientCard:
         return f"{self.code} – {self.name}" if self.identity and self.name else self.code
 
 
+# ``get_sex_display()`` without its per-call dict of the choices (a dashboard draws 100 cards)
+_SEX_LABELS = {value: str(label) for value, label in Patient.Sex.choices}
+
+
 def patient_card(patient: Patient, *, identity: bool) -> PatientCard:
     base = {
         "pk": patient.pk,
         "code": patient.code,
-        "sex": patient.get_sex_display(),
+        "sex": _SEX_LABELS.get(patient.sex, patient.sex),
         "age_band": age_band(patient.date_of_birth),
         "is_active": patient.is_active,
         "is_voided": patient.is_voided,

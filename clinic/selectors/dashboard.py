@@ -4,7 +4,10 @@ the latest, those missing rounds, recordings needing attention, and the adherenc
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,6 +24,27 @@ from sessions.models import Recording, TherapySession
 DASHBOARD_LIST = 10  # rows of each dashboard list (the counts say how many there are)
 DASHBOARD_DAY_LIST = 20  # sessions listed for today and for this week
 PATIENT_ADHERENCE_LIST = 25  # a manager's per-patient adherence table (worst first)
+# The columns a dashboard's session rows use (their patient card, therapist and score): the
+# rest of the three tables (the therapist's password hash, the patient's notes) is not read.
+SESSION_ROW_FIELDS = (
+    "started_at",
+    "rpe",
+    "bfr_pressure_pct_aop",
+    "patient__clinic_id",
+    "patient__code",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__mrn",
+    "patient__date_of_birth",
+    "patient__sex",
+    "patient__diagnosis",
+    "patient__notes",
+    "patient__is_active",
+    "patient__voided_at",
+    "patient__void_reason",
+    "therapist__full_name",
+    "therapist__email",
+)
 
 
 def _newest_setting(name: str, field: str):
@@ -115,6 +139,128 @@ def _missing_keys(user, chosen, *, since, until, recordings_of):
     return keys.order_by("-started_at", "-pk").values("pk")
 
 
+# Statements compiled once per process and shape (``_statement``): at most this many kept.
+STATEMENT_CACHE_SIZE = 512
+_STATEMENTS: dict[tuple, tuple[str, tuple, tuple]] = {}
+# Stand-ins for the request's dates while a statement is compiled: each marks its parameter's
+# slot in the compiled parameters (no dashboard reads so far back).
+_SLOTS = ("week_start", "week_end", "today", "tomorrow", "since")
+_STAND_INS = {name: dt.datetime(1900, 1, 1 + i, tzinfo=dt.UTC) for i, name in enumerate(_SLOTS)}
+_SLOT_OF = {value: name for name, value in _STAND_INS.items()}
+_NOT_KEPT = object()  # kept for a shape whose statement is compiled each time (``_statement``)
+
+
+def _statement_shape(user, chosen) -> tuple | None:
+    """What decides a dashboard statement's SQL and parameters, besides its dates: the access
+    policy's scope (``clinic.access.restrict``: one clinic's id, or none for a superuser) and
+    the chosen therapist. None for any other scope: a therapist's rows depend on the time
+    (emergency accesses that lapse), so their statements are compiled every time."""
+    scope = scope_of(user)
+    chosen_pk = chosen.pk if chosen is not None else None
+    if scope is Scope.CLINIC:
+        return (scope.value, user.clinic_id, chosen_pk)
+    if scope is Scope.ALL:
+        return (scope.value, None, chosen_pk)
+    return None
+
+
+def _statement(name: str, shape, build, window: dict) -> tuple[str, list] | None:
+    """SQL and parameters of the queryset ``build(**window)``, compiled once per ``name`` and
+    ``shape`` (:func:`_statement_shape`) in this process and reused with ``window``'s dates;
+    None when the queryset is empty whatever the data (``EmptyResultSet``).
+
+    Compiling a dashboard's counts and row keys cost more CPU than PostgreSQL spent on them.
+    The statement is compiled with stand-in dates (``_STAND_INS``); it is kept only when they
+    are found in its parameters, each by its slot, and no other date is there (a date would
+    be one of the query's own, say the time an emergency access is compared with; or the
+    database takes dates as text): otherwise, and without a shape, it is compiled each time."""
+    key = (name, *shape) if shape is not None else None
+    kept = _STATEMENTS.get(key) if key is not None else _NOT_KEPT
+    try:
+        if kept is _NOT_KEPT:
+            return build(**window).query.sql_with_params()
+        if kept is None:
+            stand_ins = {slot: _STAND_INS[slot] for slot in window}
+            sql, params = build(**stand_ins).query.sql_with_params()
+            slots = tuple(_SLOT_OF.get(p) if isinstance(p, dt.datetime) else None for p in params)
+            stray = any(
+                isinstance(p, dt.date) and slot is None
+                for p, slot in zip(params, slots, strict=True)
+            )
+            if len(_STATEMENTS) >= STATEMENT_CACHE_SIZE:
+                _STATEMENTS.clear()
+            if stray or set(filter(None, slots)) != set(window):
+                _STATEMENTS[key] = _NOT_KEPT
+                return build(**window).query.sql_with_params()
+            kept = _STATEMENTS[key] = (sql, tuple(params), slots)
+    except EmptyResultSet:
+        return None
+    sql, params, slots = kept
+    return sql, [window[slot] if slot else p for p, slot in zip(params, slots, strict=True)]
+
+
+def _live_sessions(user, chosen):
+    """The sessions in ``user``'s scope, neither they nor their patient voided, of the chosen
+    therapist's patients if one is chosen; no join, annotation or order."""
+    sessions = TherapySession.objects.visible_to(user).filter(
+        voided_at__isnull=True, patient__voided_at__isnull=True
+    )
+    if chosen is not None:
+        sessions = sessions.filter(patient__therapists=chosen)
+    return sessions
+
+
+def _week_counts(user, chosen, shape, *, week_start, week_end, today, tomorrow) -> dict:
+    """This week's, today's, the rest of this week's and later sessions (counted in one
+    statement, kept compiled per shape)."""
+
+    def build(*, week_start, week_end, today, tomorrow):
+        return (
+            _live_sessions(user, chosen)
+            .filter(started_at__gte=week_start)
+            .order_by()
+            .annotate(one=Value(1))
+            .values("one")  # no GROUP BY: one row of counts, as ``aggregate`` gives
+            .annotate(
+                week=Count("pk", filter=Q(started_at__lt=week_end)),
+                today=Count("pk", filter=Q(started_at__gte=today, started_at__lt=tomorrow)),
+                later=Count("pk", filter=Q(started_at__gte=tomorrow, started_at__lt=week_end)),
+                beyond=Count("pk", filter=Q(started_at__gte=week_end)),
+            )
+        )
+
+    window = {"week_start": week_start, "week_end": week_end, "today": today, "tomorrow": tomorrow}
+    statement = _statement("week-counts", shape, build, window)
+    if statement is None:
+        return dict.fromkeys(("week", "today", "later", "beyond"), 0)
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+    return dict(zip(names, row, strict=True))
+
+
+def _row_keys(user, chosen, shape, *, recent, recordings_of, week_start, week_end, since, tomorrow):
+    """The keys of this week's first rows and of the sessions missing rounds (the first
+    ``recent + 1``: :func:`_missing_keys`), in one statement kept compiled per shape: the rows
+    of both lists are then read in one query. None when there are none whatever the data."""
+
+    def build(*, week_start, week_end, since, tomorrow):
+        week = (
+            _live_sessions(user, chosen)
+            .filter(started_at__gte=week_start, started_at__lt=week_end)
+            .order_by("-started_at", "-pk")
+            .values("pk")[:DASHBOARD_DAY_LIST]
+        )
+        missing = _missing_keys(
+            user, chosen, since=since, until=tomorrow, recordings_of=recordings_of
+        )
+        return week.union(missing[: recent + 1])
+
+    window = {"week_start": week_start, "week_end": week_end, "since": since, "tomorrow": tomorrow}
+    return _statement(f"row-keys-{recent}", shape, build, window)
+
+
 def _cards_of(patients, pks, *, identity) -> dict:
     """Patient cards of the rows a dashboard shows (one query, whatever the clinic's size)."""
     if not pks:
@@ -152,7 +298,6 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     patients = Patient.objects.visible_to(user).active().filter(is_active=True)
     if chosen is not None:
         patients = patients.filter(therapists=chosen)
-    live = {"voided_at__isnull": True, "patient__voided_at__isnull": True}
     recordings_of = (
         Recording.objects.filter(session=OuterRef("pk"), voided_at__isnull=True)
         .order_by()
@@ -161,41 +306,32 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         .values("n")
     )
     sessions = (
-        TherapySession.objects.visible_to(user)
-        .filter(**live)
+        _live_sessions(user, chosen)
         .select_related("patient", "therapist")
+        .only(*SESSION_ROW_FIELDS)
         .annotate(
             recording_count=Coalesce(Subquery(recordings_of), 0),
             planned_rounds=_newest_setting("rounds_per_session", "patient__"),
         )
         .order_by("-started_at", "-pk")
     )
-    # the week's counts need neither the joined rows nor the annotations: counted without them
-    counted = TherapySession.objects.visible_to(user).filter(**live)
-    if chosen is not None:
-        sessions = sessions.filter(patient__therapists=chosen)
-        counted = counted.filter(patient__therapists=chosen)
+    shape = _statement_shape(user, chosen)
     week_start = today - dt.timedelta(days=today.weekday())
     tomorrow = _local_midnight(today + dt.timedelta(days=1))
     week_end = _local_midnight(week_start + dt.timedelta(days=7))
-    this_week = sessions.filter(
-        started_at__gte=_local_midnight(week_start), started_at__lt=week_end
-    )
+    week_from = _local_midnight(week_start)
+    since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     # today is inside this week: the counts in one query, with the sessions after this week
     # (none, but for sessions planned ahead: then the latest are not this week's first)
-    week_counts = (
-        counted.filter(started_at__gte=_local_midnight(week_start))
-        .order_by()
-        .aggregate(
-            week=Count("pk", filter=Q(started_at__lt=week_end)),
-            today=Count(
-                "pk", filter=Q(started_at__gte=_local_midnight(today), started_at__lt=tomorrow)
-            ),
-            later=Count("pk", filter=Q(started_at__gte=tomorrow, started_at__lt=week_end)),
-            beyond=Count("pk", filter=Q(started_at__gte=week_end)),
-        )
+    week_counts = _week_counts(
+        user,
+        chosen,
+        shape,
+        week_start=week_from,
+        week_end=week_end,
+        today=_local_midnight(today),
+        tomorrow=tomorrow,
     )
-    since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     recordings = Recording.objects.visible_to(user).filter(
         voided_at__isnull=True,
         session__voided_at__isnull=True,
@@ -206,7 +342,49 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     attention = (
         recordings.needing_attention().select_related("session__patient").order_by("-created_at")
     )
-    week_rows = list(this_week[:DASHBOARD_DAY_LIST])
+    # (SQLite takes no LIMIT in a UNION's parts: there, each list is read on its own)
+    if clinic_wide and connection.features.supports_slicing_ordering_in_compound:
+        # This week's first rows and the missing rounds of a whole clinic in one query: their
+        # keys first (two narrow top-Ns: PostgreSQL otherwise joins every patient of the
+        # clinic to every session of the window before it keeps the first few), then only
+        # those rows, joined and annotated, in their order. The week's are the first of them
+        # in the week (each key of the other list there comes after them); those missing
+        # rounds the first ones of the four weeks with fewer recordings than rounds (the
+        # keys' condition, on the same annotations: none of the week's rows comes before
+        # one of the keys without being one).
+        keys = _row_keys(
+            user,
+            chosen,
+            shape,
+            recent=recent,
+            recordings_of=recordings_of,
+            week_start=week_from,
+            week_end=week_end,
+            since=since,
+            tomorrow=tomorrow,
+        )
+        rows = [] if keys is None else list(sessions.filter(pk__in=RawSQL(*keys)))  # noqa: S611 - compiled by the ORM
+        week_rows = [s for s in rows if week_from <= s.started_at < week_end][:DASHBOARD_DAY_LIST]
+        missing_rows = [
+            s
+            for s in rows
+            if since <= s.started_at < tomorrow and s.recording_count < s.planned_rounds
+        ][: recent + 1]  # one more says "more": no COUNT of them all
+    else:
+        this_week = sessions.filter(started_at__gte=week_from, started_at__lt=week_end)
+        week_rows = list(this_week[:DASHBOARD_DAY_LIST])
+        if clinic_wide:
+            keys = _missing_keys(
+                user, chosen, since=since, until=tomorrow, recordings_of=recordings_of
+            )
+            missing_rows = list(sessions.filter(pk__in=keys[: recent + 1]))
+        else:
+            missing = sessions.filter(
+                started_at__gte=since,
+                started_at__lt=tomorrow,
+                recording_count__lt=F("planned_rounds"),
+            )
+            missing_rows = list(missing[: recent + 1])
     # Today's sessions are this week's after the ``later`` ones (same order): taken from the
     # week's rows when they all fit there (no session planned later this week: always),
     # otherwise queried.
@@ -218,27 +396,15 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         todays_rows = list(todays[:DASHBOARD_DAY_LIST])
     # The latest sessions are this week's first ones (same order) when none comes after this
     # week and the week's rows hold enough of them: taken from there, otherwise queried.
-    # Queried, the latest of a therapist's patients, and the missing rounds of a whole clinic:
-    # the rows' keys first (a narrow top-N), then only those rows joined and annotated, in one
-    # query (PostgreSQL otherwise joins every session of the therapist's patients, or every
-    # patient of the clinic, before it keeps the first few).
+    # Queried, the latest of a therapist's patients: the rows' keys first (a narrow top-N),
+    # then only those rows joined and annotated, in one query (PostgreSQL otherwise joins
+    # every session of the therapist's patients before it keeps the first few).
     if week_counts["beyond"] == 0 and recent <= len(week_rows) == min(
         week_counts["week"], DASHBOARD_DAY_LIST
     ):
         recent_rows = week_rows[:recent]
     else:
         recent_rows = list(sessions[:recent] if clinic_wide else _first(sessions, recent))
-    # one more says "more": no COUNT of them all
-    if clinic_wide:
-        keys = _missing_keys(user, chosen, since=since, until=tomorrow, recordings_of=recordings_of)
-        # the keys are chosen by every condition of ``missing``: only the rows are read here
-        # (the same ones; its conditions, compiled again, cost more than the query)
-        missing_rows = list(sessions.filter(pk__in=keys[: recent + 1]))
-    else:
-        missing = sessions.filter(
-            started_at__gte=since, started_at__lt=tomorrow, recording_count__lt=F("planned_rounds")
-        )
-        missing_rows = list(missing[: recent + 1])
     scores = session_scores({s.pk: s for s in (*todays_rows, *week_rows, *recent_rows)}.values())
 
     rows, planned, behind_count, therapists, patient_count = clinic_adherence(

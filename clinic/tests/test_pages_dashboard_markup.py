@@ -2,7 +2,9 @@
 formatted from one reversed pattern (``url_of``) instead of ``{% url %}`` per row, its therapist
 menu written out in Python (``clinic.widgets.Select``) instead of a template include per option,
 its session tables written out in Python (``session_table``) instead of the template
-``clinic/_session_table.html``."""
+``clinic/_session_table.html``, its other long lists too (``patient_links``,
+``therapist_adherence_rows``, ``patient_adherence_rows``, ``missing_round_items``) instead of
+the template loops below."""
 
 import datetime as dt
 import re
@@ -29,6 +31,61 @@ TEMPLATES = ("clinic/dashboard.html", "clinic/_session_table.html")
 URL_OF = re.compile(r"\{\{ ([\w.]+)\|url_of:'([\w:-]+)' \}\}")
 SESSION_TABLE = re.compile(r'\{% session_table (\w+) "([^"]+)" True %\}')
 INCLUDE = r'{% include "clinic/_session_table.html" with rows=\1 caption="\2" with_score=True %}'
+# The template loops the dashboard's list tags replaced, as they were (lines joined by "\n").
+LOOPS = {
+    '{% patient_links patients "patients:detail" %}': (
+        "{% for p in patients %}<li><a href=\"{{ p.pk|url_of:'patients:detail' }}\">"
+        "{{ p.label }}</a></li>{% endfor %}"
+    ),
+    "{% therapist_adherence_rows adherence_by_therapist %}\n": "\n".join(
+        [
+            "{% for row in adherence_by_therapist %}",
+            "        <tr>",
+            '          <td><a href="?therapist={{ row.therapist.pk }}">'
+            "{{ row.therapist }}</a></td>",
+            '          <td class="num">{{ row.patients }}</td>',
+            '          <td class="num">{{ row.done }}</td>',
+            '          <td class="num">{{ row.expected }}</td>',
+            '          <td class="num">{{ row.ratio|pct }}</td>',
+            "        </tr>",
+            "      {% endfor %}",
+            "",
+        ]
+    ),
+    "{% patient_adherence_rows adherence_by_patient %}\n": "\n".join(
+        [
+            "{% for row in adherence_by_patient %}",
+            "        <tr>",
+            "          <td><a href=\"{{ row.patient.pk|url_of:'patients:progress' }}\">"
+            "{{ row.patient.label }}</a></td>",
+            '          <td class="num">{{ row.done }}</td>',
+            '          <td class="num">{{ row.expected }}</td>',
+            '          <td class="num">{{ row.ratio|pct }}</td>',
+            "        </tr>",
+            "      {% endfor %}",
+            "",
+        ]
+    ),
+    "{% missing_round_items missing_rounds %}\n": "\n".join(
+        [
+            "{% for row in missing_rounds %}",
+            "      <li><a href=\"{{ row.session.pk|url_of:'sessions:detail' }}\">"
+            '{{ row.session.started_at|date:"D j M, H:i" }}</a>',
+            '        <span class="muted">{{ row.patient.label }}</span>',
+            '        <span class="badge badge-warn">{{ row.recordings }} of '
+            "{{ row.planned_rounds }} rounds</span></li>",
+            "      {% endfor %}",
+            "",
+        ]
+    ),
+}
+
+
+def with_loops(source: str) -> str:
+    """``source`` with the list tags replaced by the template loops they stand for."""
+    for tag, loop in LOOPS.items():
+        source = source.replace(tag, loop)
+    return source
 
 
 def reference_templates():
@@ -39,6 +96,9 @@ def reference_templates():
     for name in TEMPLATES:
         source = engine.get_template(name).source
         assert URL_OF.search(source), name  # the fast path is in use
+        if name == "clinic/dashboard.html":
+            assert all(tag in source for tag in LOOPS)  # the lists compared too
+            source = with_loops(source)
         sources[name] = SESSION_TABLE.sub(INCLUDE, URL_OF.sub(r"{% url '\2' \1 %}", source))
     assert "_session_table.html" in sources["clinic/dashboard.html"]  # the tables compared too
     options = settings.TEMPLATES[0]
@@ -68,15 +128,15 @@ def page(client, user, **params) -> str:
 @pytest.fixture
 def busy_clinic(north, alice, bob, session_of):
     """Patients behind plan, sessions today and this week with scores, missing rounds, failed
-    recordings, and a therapist whose name needs escaping in the menu."""
+    recordings, and a therapist and patients whose names need escaping."""
     make_staff("oscar@north.test", "Oscar <O'Brien> & Co", north, THERAPIST)
     today = timezone.localdate()
     for i in range(12):
         patient = make_patient(
             north,
             f"M{i:03d}",
-            "Pat",
-            f"Number{i}",
+            "<script>Pat</script>" if i == 5 else "Pat",
+            f"Number{i} & Co",
             bob if i % 2 else alice,
             treatment_start=today - dt.timedelta(days=20),
         )
@@ -187,4 +247,58 @@ def test_the_session_table_is_its_template_byte_for_byte(north, alice):
                 {"rows": []}
             )
             == empty
+        )
+
+
+def test_the_list_tags_are_their_template_loops_byte_for_byte(north):
+    """Values the dashboard's data rarely has: names that need escaping (a script, an
+    ampersand, quotes), a therapist without a name, ratios of None and NaN, large ids, times
+    across both DST changes; and empty lists."""
+    nasty = "<script>alert('x')</script> & \"Co\""
+    named = make_staff("n@north.test", nasty, north, THERAPIST)
+    unnamed = make_staff("<nameless>&@north.test", "", north, THERAPIST)
+    started = timezone.make_aware(dt.datetime(2026, 3, 29, 0, 30), dt.UTC)
+    cards = [
+        SimpleNamespace(pk=pk, label=label)
+        for pk, label in [(1, f"P001 – {nasty}"), (2, "P002"), (1234567, "P&lt;3 <b>")]
+    ]
+    context = {
+        "patients": cards,
+        "adherence_by_therapist": [
+            {"therapist": named, "patients": 3, "done": 2, "expected": 7, "ratio": 2 / 7},
+            {"therapist": unnamed, "patients": 0, "done": 0, "expected": 0, "ratio": None},
+            {"therapist": named, "patients": 1, "done": 1, "expected": 0, "ratio": float("nan")},
+        ],
+        "adherence_by_patient": [
+            {"patient": card, "done": i, "expected": 4, "ratio": ratio}
+            for i, (card, ratio) in enumerate(zip(cards, (0.25, None, 1.5), strict=True))
+        ],
+        "missing_rounds": [
+            {
+                "session": SimpleNamespace(
+                    pk=pk, started_at=started + dt.timedelta(days=29 * i, hours=5 * i)
+                ),
+                "patient": cards[i % len(cards)],
+                "recordings": i % 3,
+                "planned_rounds": 3,
+            }
+            for i, pk in enumerate([5, 77, 123456, *range(100, 112)])
+        ],
+    }
+    django = engines["django"]
+    for tag, loop in LOOPS.items():
+        fast = django.from_string("{% load analysis_ui %}" + tag).render(context)
+        reference = django.from_string("{% load analysis_ui %}" + loop).render(context)
+        assert fast == reference, tag
+        assert "<script>" not in fast
+        assert "<b>" not in fast
+        if "patient" in tag or "missing" in tag:
+            assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Co&quot;" in fast
+            assert "P&amp;lt;3 &lt;b&gt;" in fast  # escaped once more: the text, not markup
+        else:
+            assert "&lt;script&gt;" in fast
+            assert "&lt;nameless&gt;&amp;@north.test" in fast
+        empty = {name: [] for name in context}
+        assert django.from_string("{% load analysis_ui %}" + tag).render(empty) == (
+            django.from_string("{% load analysis_ui %}" + loop).render(empty)
         )

@@ -227,12 +227,12 @@ def test_the_dashboard_query_count_is_pinned(
     dashboard(client, carol, **params)
     # session + user + groups and permissions (one query), the therapists (the filter's
     # choices and the adherence rows: one query), patients (list), sessions (the week's
-    # rows, today's and the latest among them when they fit there, as here: the counts in one
-    # query; missing), current analyses,
+    # rows, today's and the latest among them when they fit there, as here, and the missing
+    # rounds in one query; the counts in one query), current analyses,
     # the clinic's adherence version (the adherence figures and the patient count, computed
     # by the first request, come from the cache under it: test_dashboard_adherence_kept.py),
     # the cards of the patients shown, attention, emergency accesses; then the audit entry.
-    pinned = 13 + (1 if params else 0)  # the chosen therapist's lookup
+    pinned = 12 + (1 if params else 0)  # the chosen therapist's lookup
     with django_assert_num_queries(pinned + AUDIT_ENTRY):
         response = client.get(reverse("clinic:dashboard"), params)
     assert len(response.context["adherence_by_patient"]) == (25 if not params else 12)
