@@ -25,7 +25,8 @@ DASHBOARD_LIST = 10  # rows of each dashboard list (the counts say how many ther
 DASHBOARD_DAY_LIST = 20  # sessions listed for today and for this week
 PATIENT_ADHERENCE_LIST = 25  # a manager's per-patient adherence table (worst first)
 # The columns a dashboard's session rows use (their patient card, therapist and score): the
-# rest of the three tables (the therapist's password hash, the patient's notes) is not read.
+# rest of the three tables (the therapist's password hash and login data, the session's
+# notes and protocol fields) is not read.
 SESSION_ROW_FIELDS = (
     "started_at",
     "rpe",
@@ -174,7 +175,8 @@ def _statement(name: str, shape, build, window: dict) -> tuple[str, list] | None
     are found in its parameters, each by its slot, and no other date is there (a date would
     be one of the query's own, say the time an emergency access is compared with; or the
     database takes dates as text): otherwise, and without a shape, it is compiled each time."""
-    key = (name, *shape) if shape is not None else None
+    # the database too: the SQL is its dialect (a process normally has one)
+    key = (connection.vendor, name, *shape) if shape is not None else None
     kept = _STATEMENTS.get(key) if key is not None else _NOT_KEPT
     try:
         if kept is _NOT_KEPT:

@@ -8,6 +8,7 @@ rounds, read together in one query, are the lists each definition gives on its o
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from analysis.tests.support import make_recording
@@ -69,7 +70,7 @@ def test_two_clinics_never_see_each_others_rows_from_a_kept_statement(carol, sam
         assert_sees(sam, south)
     assert dashboard_for(carol)["week_count"] == 2
     assert dashboard_for(sam)["week_count"] == 1
-    clinics = {key[2] for key in selectors._STATEMENTS}
+    clinics = {key[3] for key in selectors._STATEMENTS}
     assert clinics == {carol.clinic_id, sam.clinic_id}  # one shape per clinic
 
 
@@ -79,7 +80,7 @@ def test_a_chosen_therapist_never_sees_anothers_rows(carol, alice, bob, two_clin
         assert_sees(carol, {two_clinics["bob"]}, params={"therapist": str(bob.pk)})
         assert_sees(carol, {two_clinics["alice"]}, params={"therapist": str(alice.pk)})
     assert dashboard_for(carol, params={"therapist": str(bob.pk)})["week_count"] == 1
-    chosen = {key[3] for key in selectors._STATEMENTS}
+    chosen = {key[4] for key in selectors._STATEMENTS}
     assert chosen == {None, alice.pk, bob.pk}
 
 
@@ -95,7 +96,7 @@ def test_a_superuser_sees_every_clinic_and_a_manager_still_only_theirs(zoe, caro
     for _ in range(2):
         assert_sees(zoe, set(two_clinics.values()))
         assert_sees(carol, {two_clinics["alice"], two_clinics["bob"]})
-    assert {key[1] for key in selectors._STATEMENTS} == {"all", "clinic"}
+    assert {key[2] for key in selectors._STATEMENTS} == {"all", "clinic"}
 
 
 def test_a_kept_statement_is_reused_with_each_requests_dates(carol, alice, session_of):
@@ -104,7 +105,7 @@ def test_a_kept_statement_is_reused_with_each_requests_dates(carol, alice, sessi
     session = session_of(patient, started_at=at(today - dt.timedelta(days=7)))
     dashboard_for(carol)
     kept = dict(selectors._STATEMENTS)
-    assert sorted(key[0] for key in kept) == [f"row-keys-{DASHBOARD_LIST}", "week-counts"]
+    assert sorted(key[1] for key in kept) == [f"row-keys-{DASHBOARD_LIST}", "week-counts"]
     # a week earlier: the same statements (the same objects), that week's dates
     context = dashboard_for(carol, today=today - dt.timedelta(days=7))
     assert [row["session"].pk for row in context["week_sessions"]] == [session.pk]
@@ -126,7 +127,9 @@ def test_a_statement_with_a_date_of_its_own_is_not_kept(carol):
     window = {"week_start": now - dt.timedelta(days=3)}
     sql, params = selectors._statement("test", ("clinic", 1, None), build, window)
     assert set(params) == {window["week_start"], now}
-    assert selectors._STATEMENTS == {("test", "clinic", 1, None): selectors._NOT_KEPT}
+    assert selectors._STATEMENTS == {
+        (connection.vendor, "test", "clinic", 1, None): selectors._NOT_KEPT
+    }
     later = {"week_start": now - dt.timedelta(days=1)}
     assert set(selectors._statement("test", ("clinic", 1, None), build, later)[1]) == {
         later["week_start"],
@@ -140,12 +143,12 @@ def test_a_statement_with_a_date_of_its_own_is_not_kept(carol):
     assert list(selectors._statement("test", ("clinic", 2, None), plain, window)[1]) == [
         window["week_start"]
     ]
-    kept = selectors._STATEMENTS[("test", "clinic", 2, None)]
+    kept = selectors._STATEMENTS[(connection.vendor, "test", "clinic", 2, None)]
     assert kept[1] == (selectors._STAND_INS["week_start"],)
     assert selectors._statement("test", ("clinic", 2, None), plain, later)[1] == [
         later["week_start"]
     ]
-    assert selectors._STATEMENTS[("test", "clinic", 2, None)] is kept
+    assert selectors._STATEMENTS[(connection.vendor, "test", "clinic", 2, None)] is kept
 
 
 def test_the_kept_statements_are_bounded(carol, monkeypatch):
