@@ -4,9 +4,8 @@ the latest, those missing rounds, recordings needing attention, and the adherenc
 import datetime as dt
 
 from django import forms
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,11 +14,13 @@ from analysis.selectors import session_scores
 from clinic.access import Scope, can_see_identity, scope_of
 from clinic.models import ClinicSettings, User
 from clinic.roles import THERAPIST
+from clinic.selectors import dashboard_keys
 from clinic.selectors.adherence import ADHERENCE_WINDOW_DAYS, _local_midnight, clinic_adherence
+from clinic.selectors.kept_statements import statement_shape
 from clinic.widgets import Select
-from patients.models import Patient, PatientProtocol
+from patients.models import Patient
 from patients.selectors import emergency_accesses_to_acknowledge, patient_card
-from sessions.models import Recording, TherapySession
+from sessions.models import Recording
 
 DASHBOARD_LIST = 10  # rows of each dashboard list (the counts say how many there are)
 DASHBOARD_DAY_LIST = 20  # sessions listed for today and for this week
@@ -111,158 +112,6 @@ def _first(rows, n: int):
     return rows.filter(pk__in=rows.values("pk")[:n])
 
 
-def _missing_keys(user, chosen, *, since, until, recordings_of):
-    """The keys of the sessions of ``missing`` in ``dashboard_for`` (same filter, same order)
-    with every condition a probe of the session's own row (its patient voided, its
-    recordings, its protocol's or clinic's rounds): PostgreSQL walks the window newest first
-    and stops at the rows wanted, instead of joining every patient of the clinic to every
-    session of the window first."""
-    default = ClinicSettings._meta.get_field("rounds_per_session").default
-    protocol_rounds = PatientProtocol.objects.filter(patient_id=OuterRef("patient_id"))
-    clinic_rounds = ClinicSettings.objects.filter(clinic__patients=OuterRef("patient_id"))
-    keys = (
-        TherapySession.objects.visible_to(user)
-        .filter(voided_at__isnull=True, started_at__gte=since, started_at__lt=until)
-        .exclude(Exists(Patient.objects.filter(pk=OuterRef("patient_id"), voided_at__isnull=False)))
-        .annotate(
-            done_rounds=Coalesce(Subquery(recordings_of), 0),
-            rounds=Coalesce(
-                Subquery(protocol_rounds.values("rounds_per_session")[:1]),
-                Subquery(clinic_rounds.order_by("-version").values("rounds_per_session")[:1]),
-                Value(default),
-                output_field=IntegerField(),
-            ),
-        )
-        .filter(done_rounds__lt=F("rounds"))
-    )
-    if chosen is not None:
-        keys = keys.filter(patient__therapists=chosen)
-    return keys.order_by("-started_at", "-pk").values("pk")
-
-
-# Statements compiled once per process and shape (``_statement``): at most this many kept.
-STATEMENT_CACHE_SIZE = 512
-_STATEMENTS: dict[tuple, tuple[str, tuple, tuple]] = {}
-# Stand-ins for the request's dates while a statement is compiled: each marks its parameter's
-# slot in the compiled parameters (no dashboard reads so far back).
-_SLOTS = ("week_start", "week_end", "today", "tomorrow", "since")
-_STAND_INS = {name: dt.datetime(1900, 1, 1 + i, tzinfo=dt.UTC) for i, name in enumerate(_SLOTS)}
-_SLOT_OF = {value: name for name, value in _STAND_INS.items()}
-_NOT_KEPT = object()  # kept for a shape whose statement is compiled each time (``_statement``)
-
-
-def _statement_shape(user, chosen) -> tuple | None:
-    """What decides a dashboard statement's SQL and parameters, besides its dates: the access
-    policy's scope (``clinic.access.restrict``: one clinic's id, or none for a superuser) and
-    the chosen therapist. None for any other scope: a therapist's rows depend on the time
-    (emergency accesses that lapse), so their statements are compiled every time."""
-    scope = scope_of(user)
-    chosen_pk = chosen.pk if chosen is not None else None
-    if scope is Scope.CLINIC:
-        return (scope.value, user.clinic_id, chosen_pk)
-    if scope is Scope.ALL:
-        return (scope.value, None, chosen_pk)
-    return None
-
-
-def _statement(name: str, shape, build, window: dict) -> tuple[str, list] | None:
-    """SQL and parameters of the queryset ``build(**window)``, compiled once per ``name`` and
-    ``shape`` (:func:`_statement_shape`) in this process and reused with ``window``'s dates;
-    None when the queryset is empty whatever the data (``EmptyResultSet``).
-
-    Compiling a dashboard's counts and row keys cost more CPU than PostgreSQL spent on them.
-    The statement is compiled with stand-in dates (``_STAND_INS``); it is kept only when they
-    are found in its parameters, each by its slot, and no other date is there (a date would
-    be one of the query's own, say the time an emergency access is compared with; or the
-    database takes dates as text): otherwise, and without a shape, it is compiled each time."""
-    # the database too: the SQL is its dialect (a process normally has one)
-    key = (connection.vendor, name, *shape) if shape is not None else None
-    kept = _STATEMENTS.get(key) if key is not None else _NOT_KEPT
-    try:
-        if kept is _NOT_KEPT:
-            return build(**window).query.sql_with_params()
-        if kept is None:
-            stand_ins = {slot: _STAND_INS[slot] for slot in window}
-            sql, params = build(**stand_ins).query.sql_with_params()
-            slots = tuple(_SLOT_OF.get(p) if isinstance(p, dt.datetime) else None for p in params)
-            stray = any(
-                isinstance(p, dt.date) and slot is None
-                for p, slot in zip(params, slots, strict=True)
-            )
-            if len(_STATEMENTS) >= STATEMENT_CACHE_SIZE:
-                _STATEMENTS.clear()
-            if stray or set(filter(None, slots)) != set(window):
-                _STATEMENTS[key] = _NOT_KEPT
-                return build(**window).query.sql_with_params()
-            kept = _STATEMENTS[key] = (sql, tuple(params), slots)
-    except EmptyResultSet:
-        return None
-    sql, params, slots = kept
-    return sql, [window[slot] if slot else p for p, slot in zip(params, slots, strict=True)]
-
-
-def _live_sessions(user, chosen):
-    """The sessions in ``user``'s scope, neither they nor their patient voided, of the chosen
-    therapist's patients if one is chosen; no join, annotation or order."""
-    sessions = TherapySession.objects.visible_to(user).filter(
-        voided_at__isnull=True, patient__voided_at__isnull=True
-    )
-    if chosen is not None:
-        sessions = sessions.filter(patient__therapists=chosen)
-    return sessions
-
-
-def _week_counts(user, chosen, shape, *, week_start, week_end, today, tomorrow) -> dict:
-    """This week's, today's, the rest of this week's and later sessions (counted in one
-    statement, kept compiled per shape)."""
-
-    def build(*, week_start, week_end, today, tomorrow):
-        return (
-            _live_sessions(user, chosen)
-            .filter(started_at__gte=week_start)
-            .order_by()
-            .annotate(one=Value(1))
-            .values("one")  # no GROUP BY: one row of counts, as ``aggregate`` gives
-            .annotate(
-                week=Count("pk", filter=Q(started_at__lt=week_end)),
-                today=Count("pk", filter=Q(started_at__gte=today, started_at__lt=tomorrow)),
-                later=Count("pk", filter=Q(started_at__gte=tomorrow, started_at__lt=week_end)),
-                beyond=Count("pk", filter=Q(started_at__gte=week_end)),
-            )
-        )
-
-    window = {"week_start": week_start, "week_end": week_end, "today": today, "tomorrow": tomorrow}
-    statement = _statement("week-counts", shape, build, window)
-    if statement is None:
-        return dict.fromkeys(("week", "today", "later", "beyond"), 0)
-    with connection.cursor() as cursor:
-        cursor.execute(*statement)
-        row = cursor.fetchone()
-        names = [column[0] for column in cursor.description]
-    return dict(zip(names, row, strict=True))
-
-
-def _row_keys(user, chosen, shape, *, recent, recordings_of, week_start, week_end, since, tomorrow):
-    """The keys of this week's first rows and of the sessions missing rounds (the first
-    ``recent + 1``: :func:`_missing_keys`), in one statement kept compiled per shape: the rows
-    of both lists are then read in one query. None when there are none whatever the data."""
-
-    def build(*, week_start, week_end, since, tomorrow):
-        week = (
-            _live_sessions(user, chosen)
-            .filter(started_at__gte=week_start, started_at__lt=week_end)
-            .order_by("-started_at", "-pk")
-            .values("pk")[:DASHBOARD_DAY_LIST]
-        )
-        missing = _missing_keys(
-            user, chosen, since=since, until=tomorrow, recordings_of=recordings_of
-        )
-        return week.union(missing[: recent + 1])
-
-    window = {"week_start": week_start, "week_end": week_end, "since": since, "tomorrow": tomorrow}
-    return _statement(f"row-keys-{recent}", shape, build, window)
-
-
 def _cards_of(patients, pks, *, identity) -> dict:
     """Patient cards of the rows a dashboard shows (one query, whatever the clinic's size)."""
     if not pks:
@@ -308,7 +157,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         .values("n")
     )
     sessions = (
-        _live_sessions(user, chosen)
+        dashboard_keys.live_sessions(user, chosen)
         .select_related("patient", "therapist")
         .only(*SESSION_ROW_FIELDS)
         .annotate(
@@ -317,7 +166,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         )
         .order_by("-started_at", "-pk")
     )
-    shape = _statement_shape(user, chosen)
+    shape = statement_shape(user, chosen)
     week_start = today - dt.timedelta(days=today.weekday())
     tomorrow = _local_midnight(today + dt.timedelta(days=1))
     week_end = _local_midnight(week_start + dt.timedelta(days=7))
@@ -325,7 +174,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
     since = _local_midnight(today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1))
     # today is inside this week: the counts in one query, with the sessions after this week
     # (none, but for sessions planned ahead: then the latest are not this week's first)
-    week_counts = _week_counts(
+    week_counts = dashboard_keys.week_counts(
         user,
         chosen,
         shape,
@@ -354,10 +203,11 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         # rounds the first ones of the four weeks with fewer recordings than rounds (the
         # keys' condition, on the same annotations: none of the week's rows comes before
         # one of the keys without being one).
-        keys = _row_keys(
+        keys = dashboard_keys.row_keys(
             user,
             chosen,
             shape,
+            week_limit=DASHBOARD_DAY_LIST,
             recent=recent,
             recordings_of=recordings_of,
             week_start=week_from,
@@ -376,7 +226,7 @@ def dashboard_for(user, *, recent=DASHBOARD_LIST, params=None, today: dt.date | 
         this_week = sessions.filter(started_at__gte=week_from, started_at__lt=week_end)
         week_rows = list(this_week[:DASHBOARD_DAY_LIST])
         if clinic_wide:
-            keys = _missing_keys(
+            keys = dashboard_keys.missing_keys(
                 user, chosen, since=since, until=tomorrow, recordings_of=recordings_of
             )
             missing_rows = list(sessions.filter(pk__in=keys[: recent + 1]))

@@ -1,5 +1,5 @@
 """A dashboard's week counts and row keys are compiled once per process and shape (issue 17:
-``clinic.selectors.dashboard._statement``): the access policy still decides every row. Two
+``clinic.selectors.kept_statements``): the access policy still decides every row. Two
 clinics, two therapists, a chosen therapist and a superuser never see each other's rows from a
 kept statement; a kept statement is reused for its shape with each request's dates; a therapist's
 (its SQL holds the time, for emergency accesses) is never kept. The week's rows and the missing
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from analysis.tests.support import make_recording
 from clinic.roles import CLINIC_MANAGER
-from clinic.selectors import DASHBOARD_LIST, dashboard_for
-from clinic.selectors import dashboard as selectors
+from clinic.selectors import DASHBOARD_DAY_LIST, DASHBOARD_LIST, dashboard_for
+from clinic.selectors import kept_statements as statements
 from clinic.selectors.adherence import ADHERENCE_WINDOW_DAYS
 from conftest import make_patient, make_staff
 from sessions.models import Recording, TherapySession
@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_kept_statements():
-    selectors._STATEMENTS.clear()
+    statements._STATEMENTS.clear()
     yield
-    selectors._STATEMENTS.clear()
+    statements._STATEMENTS.clear()
 
 
 def at(day: dt.date, hour=10) -> dt.datetime:
@@ -70,7 +70,7 @@ def test_two_clinics_never_see_each_others_rows_from_a_kept_statement(carol, sam
         assert_sees(sam, south)
     assert dashboard_for(carol)["week_count"] == 2
     assert dashboard_for(sam)["week_count"] == 1
-    clinics = {key[3] for key in selectors._STATEMENTS}
+    clinics = {key[3] for key in statements._STATEMENTS}
     assert clinics == {carol.clinic_id, sam.clinic_id}  # one shape per clinic
 
 
@@ -80,7 +80,7 @@ def test_a_chosen_therapist_never_sees_anothers_rows(carol, alice, bob, two_clin
         assert_sees(carol, {two_clinics["bob"]}, params={"therapist": str(bob.pk)})
         assert_sees(carol, {two_clinics["alice"]}, params={"therapist": str(alice.pk)})
     assert dashboard_for(carol, params={"therapist": str(bob.pk)})["week_count"] == 1
-    chosen = {key[4] for key in selectors._STATEMENTS}
+    chosen = {key[4] for key in statements._STATEMENTS}
     assert chosen == {None, alice.pk, bob.pk}
 
 
@@ -89,14 +89,14 @@ def test_a_therapists_statements_are_never_kept(alice, bob, dave, two_clinics):
         assert_sees(alice, {two_clinics["alice"]})
         assert_sees(bob, {two_clinics["bob"]})
         assert_sees(dave, {two_clinics["dave"]})
-    assert selectors._STATEMENTS == {}
+    assert statements._STATEMENTS == {}
 
 
 def test_a_superuser_sees_every_clinic_and_a_manager_still_only_theirs(zoe, carol, two_clinics):
     for _ in range(2):
         assert_sees(zoe, set(two_clinics.values()))
         assert_sees(carol, {two_clinics["alice"], two_clinics["bob"]})
-    assert {key[2] for key in selectors._STATEMENTS} == {"all", "clinic"}
+    assert {key[2] for key in statements._STATEMENTS} == {"all", "clinic"}
 
 
 def test_a_kept_statement_is_reused_with_each_requests_dates(carol, alice, session_of):
@@ -104,15 +104,18 @@ def test_a_kept_statement_is_reused_with_each_requests_dates(carol, alice, sessi
     today = timezone.localdate()
     session = session_of(patient, started_at=at(today - dt.timedelta(days=7)))
     dashboard_for(carol)
-    kept = dict(selectors._STATEMENTS)
-    assert sorted(key[1] for key in kept) == [f"row-keys-{DASHBOARD_LIST}", "week-counts"]
+    kept = dict(statements._STATEMENTS)
+    assert sorted(key[1] for key in kept) == [
+        f"row-keys-{DASHBOARD_DAY_LIST}-{DASHBOARD_LIST}",
+        "week-counts",
+    ]
     # a week earlier: the same statements (the same objects), that week's dates
     context = dashboard_for(carol, today=today - dt.timedelta(days=7))
     assert [row["session"].pk for row in context["week_sessions"]] == [session.pk]
     assert context["week_count"] == 1
     assert context["todays_count"] == 1
-    assert all(selectors._STATEMENTS[key] is statement for key, statement in kept.items())
-    assert len(selectors._STATEMENTS) == len(kept)
+    assert all(statements._STATEMENTS[key] is statement for key, statement in kept.items())
+    assert len(statements._STATEMENTS) == len(kept)
     context = dashboard_for(carol)  # this week again: not that session
     assert context["week_sessions"] == []
     assert context["week_count"] == 0
@@ -125,13 +128,13 @@ def test_a_statement_with_a_date_of_its_own_is_not_kept(carol):
         return TherapySession.objects.filter(started_at__gte=week_start, created_at__lt=now)
 
     window = {"week_start": now - dt.timedelta(days=3)}
-    sql, params = selectors._statement("test", ("clinic", 1, None), build, window)
+    sql, params = statements.kept_statement("test", ("clinic", 1, None), build, window)
     assert set(params) == {window["week_start"], now}
-    assert selectors._STATEMENTS == {
-        (connection.vendor, "test", "clinic", 1, None): selectors._NOT_KEPT
+    assert statements._STATEMENTS == {
+        (connection.vendor, "test", "clinic", 1, None): statements._NOT_KEPT
     }
     later = {"week_start": now - dt.timedelta(days=1)}
-    assert set(selectors._statement("test", ("clinic", 1, None), build, later)[1]) == {
+    assert set(statements.kept_statement("test", ("clinic", 1, None), build, later)[1]) == {
         later["week_start"],
         now,
     }
@@ -140,27 +143,27 @@ def test_a_statement_with_a_date_of_its_own_is_not_kept(carol):
     def plain(*, week_start):
         return TherapySession.objects.filter(started_at__gte=week_start)
 
-    assert list(selectors._statement("test", ("clinic", 2, None), plain, window)[1]) == [
+    assert list(statements.kept_statement("test", ("clinic", 2, None), plain, window)[1]) == [
         window["week_start"]
     ]
-    kept = selectors._STATEMENTS[(connection.vendor, "test", "clinic", 2, None)]
-    assert kept[1] == (selectors._STAND_INS["week_start"],)
-    assert selectors._statement("test", ("clinic", 2, None), plain, later)[1] == [
+    kept = statements._STATEMENTS[(connection.vendor, "test", "clinic", 2, None)]
+    assert kept[1] == (statements._STAND_INS["week_start"],)
+    assert statements.kept_statement("test", ("clinic", 2, None), plain, later)[1] == [
         later["week_start"]
     ]
-    assert selectors._STATEMENTS[(connection.vendor, "test", "clinic", 2, None)] is kept
+    assert statements._STATEMENTS[(connection.vendor, "test", "clinic", 2, None)] is kept
 
 
 def test_the_kept_statements_are_bounded(carol, monkeypatch):
-    monkeypatch.setattr(selectors, "STATEMENT_CACHE_SIZE", 3)
+    monkeypatch.setattr(statements, "STATEMENT_CACHE_SIZE", 3)
 
     def build(*, week_start):
         return TherapySession.objects.filter(started_at__gte=week_start)
 
     for clinic_id in range(10):
         window = {"week_start": timezone.now()}
-        selectors._statement("test", ("clinic", clinic_id, None), build, window)
-        assert len(selectors._STATEMENTS) <= 3
+        statements.kept_statement("test", ("clinic", clinic_id, None), build, window)
+        assert len(statements._STATEMENTS) <= 3
 
 
 @pytest.mark.parametrize("therapist", [None, "bob"])
