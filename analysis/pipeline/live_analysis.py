@@ -17,6 +17,7 @@ from analysis.core.c3d_metadata import volts_factor
 from analysis.core.kernels import bucket_peaks
 from analysis.core.live_protocol import Hello
 from analysis.core.streaming import StreamingAnalyser
+from analysis.pipeline.live_hum import MainsHum
 
 SIGNAL_DISPLAY_HZ = 100.0
 HUM_RATIO = 0.5  # share of a second's power within 1 Hz of 50/60 Hz and harmonics
@@ -57,9 +58,7 @@ class LiveAnalysis:
         self.mvcs = {lab: self.mvc_v(lab) for lab in self.emg}  # fixed for the stream
         self.counts = {lab: {"count": 0, "good": 0} for lab in self.emg}
         self.dropouts = dict.fromkeys(self.emg, 0)
-        self.hum_buffer: list[np.ndarray] = []  # the EMG blocks of the current second
-        self.hum_samples = 0
-        self.hum_bands: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.hum = MainsHum(hello.rate_hz)
         # the latest RAW_KEEP_S of each EMG channel (volts), written in place: a buffer of
         # twice that, its newest half moved to the front only when it is full
         self.raw_keep = int(RAW_KEEP_S * hello.rate_hz)
@@ -197,7 +196,7 @@ class LiveAnalysis:
                 new_alerts += self._count(ev)
                 out["events"].append(_jsonable(ev))
         t_end = (first_sample + samples.shape[0]) / rate
-        second = self._hum_second(emg)  # a full second of every channel, once a second
+        second = self.hum.second(emg)  # a full second of every channel, once a second
         full_scale = self.full_scale
         for j, lab in enumerate(self.emg):
             live = self.lives[j]
@@ -338,41 +337,11 @@ class LiveAnalysis:
             )
         ]
 
-    def _hum_second(self, block: np.ndarray) -> np.ndarray | None:
-        """Gather the EMG blocks (samples x channels); once a second's worth has come, the
-        lot (then gathered afresh), else None."""
-        self.hum_buffer.append(block)
-        self.hum_samples += block.shape[0]
-        if self.hum_samples < self.hello.rate_hz:
-            return None
-        second = np.concatenate(self.hum_buffer)
-        self.hum_buffer, self.hum_samples = [], 0
-        return second
-
-    def _hum_bands(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """For a spectrum of ``n`` samples: the bins above 5 Hz, and those within 1 Hz of
-        50/60 Hz and their harmonics (kept per size: every second has the same)."""
-        bands = self.hum_bands.get(n)
-        if bands is None:
-            freqs = np.fft.rfftfreq(n, 1 / self.hello.rate_hz)
-            mains = np.zeros(freqs.size, bool)
-            for base in (50.0, 60.0):
-                for h in range(1, 4):
-                    mains |= np.abs(freqs - base * h) <= 1.0
-            bands = self.hum_bands[n] = (freqs > 5, mains)
-        return bands
-
     def _hum(self, label: str, seg: np.ndarray, t: float) -> list[dict]:
         """Mains hum: over each second (``seg``), the share of power at 50/60 Hz and
-        harmonics."""
-        seg = seg - seg.mean()
-        power = np.abs(np.fft.rfft(seg)) ** 2
-        above, mains = self._hum_bands(seg.size)
-        total = power[above].sum()
-        if total <= 0:
-            return []
-        ratio = power[mains].sum() / total
-        if ratio < HUM_RATIO:
+        harmonics (:class:`MainsHum`)."""
+        ratio = self.hum.ratio(seg)
+        if ratio is None or ratio < HUM_RATIO:
             return []
         return [
             self.alert(
