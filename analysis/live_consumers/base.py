@@ -48,7 +48,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             sources.append(self.channel_receive)
         self.base_send = send
         self.socket_send = websocket_send(send)
-        # None until accepted (a frame is sent only after): see send_text
+        # looked up at the first frame (send_text); False when not served by Daphne
         self.direct_send = None
         turn = asyncio.Lock()
 
