@@ -199,6 +199,16 @@ def patient_links(cards, url_name):
     )
 
 
+def _adherence_cells(row) -> dict:
+    """The escaped sessions done, planned and adherence % of an adherence row (per therapist
+    or per patient)."""
+    return {
+        "done": conditional_escape(row["done"]),
+        "expected": conditional_escape(row["expected"]),
+        "ratio": conditional_escape(pct(row["ratio"])),
+    }
+
+
 _THERAPIST_ROW = (
     '\n        <tr>\n          <td><a href="?therapist={pk}">{therapist}</a></td>\n'
     '          <td class="num">{patients}</td>\n          <td class="num">{done}</td>\n'
@@ -219,9 +229,7 @@ def therapist_adherence_rows(rows):
                 pk=conditional_escape(row["therapist"].pk),
                 therapist=conditional_escape(str(row["therapist"])),
                 patients=conditional_escape(row["patients"]),
-                done=conditional_escape(row["done"]),
-                expected=conditional_escape(row["expected"]),
-                ratio=conditional_escape(pct(row["ratio"])),
+                **_adherence_cells(row),
             )
             for row in rows
         )
@@ -246,9 +254,7 @@ def patient_adherence_rows(rows):
             _PATIENT_ROW.format(
                 url=f"{head}{int(row['patient'].pk)}{tail}",
                 patient=conditional_escape(row["patient"].label),
-                done=conditional_escape(row["done"]),
-                expected=conditional_escape(row["expected"]),
-                ratio=conditional_escape(pct(row["ratio"])),
+                **_adherence_cells(row),
             )
             for row in rows
         )

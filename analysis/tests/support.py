@@ -643,3 +643,23 @@ def uncommitted_in_another_transaction(write):
         commit.set()
         assert done.wait(30)
         thread.join()
+
+
+def live_inputs(**extra):
+    """What a live analysis needs (``analysis.pipeline.live.LiveInputs``) with no MVC and no
+    targets, for one channel "CH1 Raw" at a 1e-5 V noise floor; ``extra`` overrides."""
+    from analysis import core
+    from analysis.pipeline.live import LiveInputs
+
+    base = {
+        "mvc": {},
+        "noise": {"CH1 Raw": 1e-5},
+        "activity": {},
+        "channel_map": None,
+        "scoring": core.ScoringConfig(),
+        "target_count": 0,
+        "target_pct_mvc": 30.0,
+        "bfr_pct_aop": None,
+        "bfr_band": (40.0, 80.0),
+    }
+    return LiveInputs(**(base | extra))

@@ -3,32 +3,16 @@
 import numpy as np
 import pytest
 
-from analysis import core
 from analysis.core.live_protocol import Hello
-from analysis.pipeline.live import LiveInputs
 from analysis.pipeline.live_analysis import LiveAnalysis
+from analysis.tests.support import live_inputs
 
 RATE = 990.0
 FRAME = 50
 
 
-def inputs(**extra):
-    base = {
-        "mvc": {},
-        "noise": {"CH1 Raw": 1e-5},
-        "activity": {},
-        "channel_map": None,
-        "scoring": core.ScoringConfig(),
-        "target_count": 0,
-        "target_pct_mvc": 30.0,
-        "bfr_pct_aop": None,
-        "bfr_band": (40.0, 80.0),
-    }
-    return LiveInputs(**(base | extra))
-
-
 def run(x, *, ranges=(), **extra):
-    analysis = LiveAnalysis(Hello(("CH1 Raw",), RATE, ("V",), ranges=ranges), inputs(**extra))
+    analysis = LiveAnalysis(Hello(("CH1 Raw",), RATE, ("V",), ranges=ranges), live_inputs(**extra))
     block = np.asarray(x, dtype="<f4").reshape(-1, 1)
     for k in range(0, block.shape[0], FRAME):
         analysis.frame(k // FRAME, k, block[k : k + FRAME])

@@ -6,8 +6,8 @@ import pytest
 
 from analysis import core
 from analysis.core.live_protocol import Hello
-from analysis.pipeline.live import LiveInputs
 from analysis.pipeline.live_analysis import LiveAnalysis
+from analysis.tests.support import live_inputs
 from conftest import shared_c3d_dir
 
 FRAME = 50
@@ -19,16 +19,9 @@ def edges(end):
 
 def stream(rec, batch, stagger):
     """Every contraction end the viewers are sent, and the frames that carried envelope."""
-    inputs = LiveInputs(
-        mvc={},
+    inputs = live_inputs(
         noise={c["label"]: c["noise"] for c in batch["channels"]},
         activity={c["label"]: c["activity_level"] for c in batch["channels"]},
-        channel_map=None,
-        scoring=core.ScoringConfig(),
-        target_count=0,
-        target_pct_mvc=30.0,
-        bfr_pct_aop=None,
-        bfr_band=(40.0, 80.0),
     )
     hello = Hello(tuple(rec.labels), rec.rate_hz, tuple("V" for _ in rec.labels))
     analysis = LiveAnalysis(hello, inputs, stagger=stagger)

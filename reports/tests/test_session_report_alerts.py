@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from analysis import core
 from analysis.core.live_protocol import Hello
-from analysis.pipeline.live import LiveInputs
 from analysis.pipeline.live_analysis import LiveAnalysis
-from analysis.tests.support import analysed
+from analysis.tests.support import analysed, live_inputs
 from reports import services
 from reports.session_report import recording_alerts
 from reports.tests.support import attached_json, pdf_text, pdfa_problems, write_pngs
@@ -29,17 +27,7 @@ def live_alerts() -> list[dict]:
     t = np.arange(int(3 * RATE)) / RATE
     hum = rng.standard_normal(t.size) * 1e-5 + 2e-4 * np.sin(2 * np.pi * 50 * t)
     x = np.concatenate([quiet, np.zeros(int(RATE)), quiet, hum]).astype("<f4").reshape(-1, 1)
-    inputs = LiveInputs(
-        mvc={},
-        noise={"CH1 Raw": 1e-5},
-        activity={},
-        channel_map=None,
-        scoring=core.ScoringConfig(),
-        target_count=0,
-        target_pct_mvc=30.0,
-        bfr_pct_aop=None,
-        bfr_band=(40.0, 80.0),
-    )
+    inputs = live_inputs()
     analysis = LiveAnalysis(Hello(("CH1 Raw",), RATE, ("V",)), inputs)
     for k in range(0, x.shape[0], 50):
         analysis.frame(k // 50, k, x[k : k + 50])
